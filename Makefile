@@ -1,0 +1,45 @@
+# teplokarta — the two commands: `make run` (the main job on the embedded default) and `make test`.
+SHELL := /bin/bash
+GO ?= go
+STACK := deploy/local/stack.sh
+# The tests get their own stack (state dir and ports) so they never touch the one `make run` uses.
+TEST_ENV := TEPLOKARTA_STATE_DIR=$(CURDIR)/.state/test TEPLOKARTA_CH_PORT=19100 TEPLOKARTA_CH_HTTP_PORT=18223 TEPLOKARTA_REDIS_PORT=16479
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: build run stop test test-go test-plugin stack-up stack-down bench plugin model lint
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/teplokarta ./cmd/teplokarta
+
+stack-up:
+	@$(STACK) start
+
+stack-down:
+	@$(STACK) stop
+
+# run: local ClickHouse + Redis, migrations, then broker + ingest + processor + simulator in one process,
+# printing the current window's heat table every 10 s. Ctrl-C stops the process; `make stop` the stack.
+run: build stack-up
+	./bin/teplokarta migrate
+	./bin/teplokarta run
+
+stop: stack-down
+
+test:
+	@$(TEST_ENV) $(STACK) start
+	@set -o pipefail; status=0; \
+	$(MAKE) --no-print-directory test-go || status=$$?; \
+	if [ $$status -eq 0 ]; then $(MAKE) --no-print-directory test-plugin || status=$$?; fi; \
+	$(TEST_ENV) $(STACK) stop; exit $$status
+
+test-go:
+	TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
+	  $(GO) test -race -count=1 -timeout 20m ./...
+
+test-plugin:
+	@if [ -f plugin/package.json ]; then $(MAKE) -C plugin test; fi
+
+bench:
+	TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
+	  $(GO) test -run '^$$' -bench . -benchmem ./...

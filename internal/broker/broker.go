@@ -1,0 +1,98 @@
+// Package broker runs the embedded Kafka-protocol broker (franz-go's kfake) that the local default and
+// the tests use instead of Apache Kafka. Real Kafka clients (kafka-go, kcat) talk to it unchanged.
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+)
+
+// Config of the embedded broker.
+type Config struct {
+	Port       int      // loopback port; default 19092; 0 picks a free one
+	DataDir    string   // persistence directory; "" keeps everything in memory only
+	SyncWrites bool     // fsync every produce (slower, survives power loss, not only SIGKILL)
+	Partitions int      // partitions of each topic created at start; default 4
+	Topics     []string // topics created explicitly at start (auto-created ones do not survive restarts)
+}
+
+// DefaultTopics are the topics of the built-in sources plus the shared ones.
+func DefaultTopics() []string {
+	t := []string{model.TopicDLQ, model.TopicStatus, model.TopicSLA, model.TopicWindows}
+	for _, s := range model.KnownSources {
+		t = append(t, model.RawTopic(s))
+	}
+	return t
+}
+
+// DefaultConfig is the local stack's broker.
+func DefaultConfig() Config {
+	return Config{Port: 19092, Partitions: 4, Topics: DefaultTopics()}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.Port < 0 || c.Port > 65535 {
+		return fmt.Errorf("broker: port %d out of range", c.Port)
+	}
+	if c.Partitions < 1 {
+		return fmt.Errorf("broker: partitions must be ≥ 1, got %d", c.Partitions)
+	}
+	return nil
+}
+
+// Broker is a running embedded broker.
+type Broker struct {
+	cluster *kfake.Cluster
+}
+
+// Start starts the broker and creates the configured topics (existing ones are kept as they are).
+func Start(c Config, log *slog.Logger) (*Broker, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.Ports(c.Port), kfake.DefaultNumPartitions(c.Partitions),
+		kfake.AllowAutoTopicCreation()}
+	if c.DataDir != "" {
+		opts = append(opts, kfake.DataDir(c.DataDir))
+	}
+	if c.SyncWrites {
+		opts = append(opts, kfake.SyncWrites())
+	}
+	cl, err := kfake.NewCluster(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("broker: start on port %d: %w", c.Port, err)
+	}
+	b := &Broker{cluster: cl}
+	for _, t := range c.Topics {
+		if err := b.CreateTopic(t, c.Partitions); err != nil {
+			cl.Close()
+			return nil, err
+		}
+	}
+	if log != nil {
+		log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", c.DataDir, "topics", len(c.Topics))
+	}
+	return b, nil
+}
+
+// CreateTopic creates a topic explicitly so that it persists; an existing topic is left alone.
+func (b *Broker) CreateTopic(topic string, partitions int) error {
+	err := b.cluster.CreateTopic(topic, int32(partitions), nil)
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("broker: create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// Addr is the bootstrap address, host:port.
+func (b *Broker) Addr() string { return b.cluster.ListenAddrs()[0] }
+
+// Close stops the broker, flushing persisted state.
+func (b *Broker) Close() { b.cluster.Close() }

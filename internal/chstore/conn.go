@@ -1,0 +1,90 @@
+// Package chstore opens ClickHouse connections (native protocol) and applies the schema migrations. The
+// SQL it runs must work on ClickHouse 18.16 (local, CI) and 25.8 (production).
+package chstore
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Config of a ClickHouse connection.
+type Config struct {
+	Addr        string        // host:port of the native protocol; default 127.0.0.1:19000 (local stack)
+	Database    string        // default "teplokarta"; created by Open if missing
+	User        string        // default "default"
+	Password    string        //
+	TLS         bool          // use TLS (production clusters)
+	DialTimeout time.Duration // default 5s
+	MaxConns    int           // default 8
+}
+
+// DefaultConfig is the local stack's ClickHouse.
+func DefaultConfig() Config {
+	return Config{Addr: "127.0.0.1:19000", Database: "teplokarta", User: "default", DialTimeout: 5 * time.Second, MaxConns: 8}
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate reports configuration mistakes before any connection is tried.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("clickhouse: address is empty"))
+	}
+	if !identRe.MatchString(c.Database) {
+		errs = append(errs, fmt.Errorf("clickhouse: database name %q must be an identifier", c.Database))
+	}
+	if c.DialTimeout <= 0 {
+		errs = append(errs, errors.New("clickhouse: dial timeout must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) options(database string) *clickhouse.Options {
+	o := &clickhouse.Options{
+		Addr:         []string{c.Addr},
+		Auth:         clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},
+		DialTimeout:  c.DialTimeout,
+		MaxOpenConns: max(c.MaxConns, 1),
+		Compression:  &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	}
+	if c.TLS {
+		o.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	return o
+}
+
+// Open connects, creating the database if it does not exist yet.
+func Open(ctx context.Context, c Config) (driver.Conn, error) {
+	if c.DialTimeout == 0 {
+		c.DialTimeout = 5 * time.Second
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	boot, err := clickhouse.Open(c.options("default"))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: open %s: %w", c.Addr, err)
+	}
+	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+c.Database)
+	boot.Close()
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: create database %s at %s: %w", c.Database, c.Addr, err)
+	}
+	conn, err := clickhouse.Open(c.options(c.Database))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: open %s: %w", c.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse: ping %s: %w", c.Addr, err)
+	}
+	return conn, nil
+}

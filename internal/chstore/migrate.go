@@ -1,0 +1,131 @@
+package chstore
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+const migrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    id         String,
+    applied_at DateTime
+)
+ENGINE = ReplacingMergeTree(applied_at)
+ORDER BY id`
+
+// Migration is one numbered .sql file.
+type Migration struct {
+	ID         string // file name without .sql, e.g. 0001_appeals
+	Statements []string
+}
+
+// LoadMigrations reads every *.sql file of dir in fsys, sorted by name.
+func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
+	names, err := fs.Glob(fsys, dir+"/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var out []Migration
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		id := strings.TrimSuffix(n[strings.LastIndex(n, "/")+1:], ".sql")
+		out = append(out, Migration{ID: id, Statements: SplitStatements(string(b))})
+	}
+	return out, nil
+}
+
+// SplitStatements splits a file on semicolons that end a line, dropping comment-only lines. The native
+// protocol takes one statement per query.
+func SplitStatements(sql string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "--") || t == "" {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(t, ";") {
+			s := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")
+			out = append(out, s)
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Applied returns the ids of applied migrations.
+func Applied(ctx context.Context, conn driver.Conn) (map[string]bool, error) {
+	if err := conn.Exec(ctx, migrationsTable); err != nil {
+		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	rows, err := conn.Query(ctx, "SELECT DISTINCT id FROM schema_migrations")
+	if err != nil {
+		return nil, fmt.Errorf("migrate: read schema_migrations: %w", err)
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		done[id] = true
+	}
+	return done, rows.Err()
+}
+
+// Migrate applies the migrations not recorded yet, in order, and returns the ids it applied. Every
+// statement is idempotent (IF NOT EXISTS), so a crash between a statement and its record is harmless:
+// the next run repeats the file.
+func Migrate(ctx context.Context, conn driver.Conn, migrations []Migration) ([]string, error) {
+	done, err := Applied(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	for _, m := range migrations {
+		if done[m.ID] {
+			continue
+		}
+		for i, s := range m.Statements {
+			if err := conn.Exec(ctx, s); err != nil {
+				return applied, fmt.Errorf("migrate: %s statement %d: %w", m.ID, i+1, err)
+			}
+		}
+		batch, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (id, applied_at)")
+		if err != nil {
+			return applied, fmt.Errorf("migrate: record %s: %w", m.ID, err)
+		}
+		if err := batch.Append(m.ID, time.Now().UTC()); err != nil {
+			return applied, err
+		}
+		if err := batch.Send(); err != nil {
+			return applied, fmt.Errorf("migrate: record %s: %w", m.ID, err)
+		}
+		applied = append(applied, m.ID)
+	}
+	return applied, nil
+}
+
+// Latest returns the id of the newest migration, the schema version a binary expects.
+func Latest(migrations []Migration) string {
+	if len(migrations) == 0 {
+		return ""
+	}
+	return migrations[len(migrations)-1].ID
+}

@@ -1,0 +1,119 @@
+// Package testenv hands tests the real components: a fresh ClickHouse database, a Redis key prefix and an
+// embedded Kafka-protocol broker. `make test` starts ClickHouse and Redis (deploy/local/stack.sh) and
+// exports their addresses; a test that needs them and finds none fails with instructions, it never skips.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/broker"
+	"github.com/teplokarta/teplokarta/internal/chstore"
+)
+
+// Environment variables set by `make test`.
+const (
+	EnvClickHouse = "TEPLOKARTA_TEST_CLICKHOUSE" // host:port of ClickHouse's native protocol
+	EnvRedis      = "TEPLOKARTA_TEST_REDIS"      // host:port of Redis
+)
+
+func need(t testing.TB, env string) string {
+	t.Helper()
+	v := os.Getenv(env)
+	if v == "" {
+		t.Fatalf("%s is not set: run the tests with `make test`, or start deploy/local/stack.sh and export %s", env, env)
+	}
+	return v
+}
+
+func suffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// ClickHouseConfig returns the config of a fresh, not yet created database named after the test.
+func ClickHouseConfig(t testing.TB) chstore.Config {
+	t.Helper()
+	cfg := chstore.DefaultConfig()
+	cfg.Addr = need(t, EnvClickHouse)
+	name := nonIdent.ReplaceAllString(strings.ToLower(t.Name()), "_")
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	cfg.Database = "t_" + name + "_" + suffix()
+	return cfg
+}
+
+// ClickHouse opens a fresh database with the project's migrations applied; it is dropped after the test.
+func ClickHouse(t testing.TB) (driver.Conn, chstore.Config) {
+	t.Helper()
+	cfg := ClickHouseConfig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	conn, err := chstore.Open(ctx, cfg)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	if _, err := chstore.MigrateProject(ctx, conn); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+cfg.Database)
+		conn.Close()
+	})
+	return conn, cfg
+}
+
+// Redis returns a client and a key prefix unique to this test; the prefix's keys are deleted afterwards.
+func Redis(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	addr := need(t, EnvRedis)
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("testenv: redis at %s: %v", addr, err)
+	}
+	prefix := "t:" + suffix() + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		c.Close()
+	})
+	return c, prefix
+}
+
+// RedisAddr returns the test Redis address for components that open their own client.
+func RedisAddr(t testing.TB) string { t.Helper(); return need(t, EnvRedis) }
+
+// Broker starts an embedded broker on a free loopback port with the default topics, persisted in a
+// temp dir, closed after the test.
+func Broker(t testing.TB) *broker.Broker {
+	t.Helper()
+	cfg := broker.DefaultConfig()
+	cfg.Port = 0
+	cfg.DataDir = t.TempDir()
+	b, err := broker.Start(cfg, nil)
+	if err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
