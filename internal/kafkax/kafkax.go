@@ -1,0 +1,135 @@
+// Package kafkax builds kafka-go clients the way teplokarta needs them: each with its own transport
+// (the shared DefaultTransport caches metadata and misses topics created a moment ago), explicit batching
+// (the Writer otherwise waits up to a second per batch) and acks from all replicas.
+package kafkax
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// ProducerConfig of a Kafka writer.
+type ProducerConfig struct {
+	Brokers      []string      // bootstrap addresses; default 127.0.0.1:19092 (embedded broker)
+	BatchSize    int           // messages per produce request; default 1000
+	BatchTimeout time.Duration // longest wait to fill a batch; default 5ms
+	Async        bool          // fire-and-forget; never for data that must not be lost
+}
+
+// DefaultProducerConfig is tuned for low latency on webhooks and high throughput on batches.
+func DefaultProducerConfig() ProducerConfig {
+	return ProducerConfig{Brokers: []string{"127.0.0.1:19092"}, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond}
+}
+
+// Validate checks the configuration.
+func (c ProducerConfig) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("kafka: no brokers")
+	}
+	if c.BatchSize < 1 || c.BatchTimeout <= 0 {
+		return errors.New("kafka: batch size and timeout must be positive")
+	}
+	return nil
+}
+
+// NewWriter returns a writer with no default topic: every message names its topic. Keys are partitioned
+// with murmur2, as Kafka's Java clients do, so one appeal id always lands on one partition.
+func NewWriter(c ProducerConfig) (*kafka.Writer, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &kafka.Writer{
+		Addr:         kafka.TCP(c.Brokers...),
+		Balancer:     &kafka.Murmur2Balancer{},
+		BatchSize:    c.BatchSize,
+		BatchBytes:   16 << 20,
+		BatchTimeout: c.BatchTimeout,
+		RequiredAcks: kafka.RequireAll,
+		Async:        c.Async,
+		Transport:    NewTransport(),
+	}, nil
+}
+
+// NewTransport is a fresh transport; never share kafka.DefaultTransport.
+func NewTransport() *kafka.Transport {
+	return &kafka.Transport{DialTimeout: 5 * time.Second, MetadataTTL: 5 * time.Second, ClientID: "teplokarta"}
+}
+
+// SplitBrokers parses a comma-separated broker list.
+func SplitBrokers(s string) []string {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// EnsureTopics creates missing topics (production Kafka may have auto-creation off). Existing topics are
+// left as they are.
+func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: NewTransport(), Timeout: 10 * time.Second}
+	req := &kafka.CreateTopicsRequest{}
+	for _, t := range topics {
+		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
+	}
+	resp, err := client.CreateTopics(ctx, req)
+	if err != nil {
+		return fmt.Errorf("kafka: create topics: %w", err)
+	}
+	for t, e := range resp.Errors {
+		if e != nil && !errors.Is(e, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("kafka: create topic %s: %w", t, e)
+		}
+	}
+	return nil
+}
+
+// WaitReady polls the broker until it answers metadata requests or ctx ends.
+func WaitReady(ctx context.Context, brokers []string) error {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: NewTransport(), Timeout: 2 * time.Second}
+	for {
+		_, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kafka: broker %v not ready: %w", brokers, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Partitions returns the partition ids of a topic.
+func Partitions(ctx context.Context, brokers []string, topic string) ([]int, error) {
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: NewTransport(), Timeout: 5 * time.Second}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("kafka: metadata %s: %w", topic, err)
+	}
+	for _, t := range md.Topics {
+		if t.Name == topic {
+			if t.Error != nil {
+				return nil, fmt.Errorf("kafka: topic %s: %w", topic, t.Error)
+			}
+			ids := make([]int, 0, len(t.Partitions))
+			for _, p := range t.Partitions {
+				ids = append(ids, p.ID)
+			}
+			return ids, nil
+		}
+	}
+	return nil, fmt.Errorf("kafka: topic %s not found", topic)
+}
+
+// HostPort joins host and port.
+func HostPort(host string, port int) string { return net.JoinHostPort(host, strconv.Itoa(port)) }

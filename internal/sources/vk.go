@@ -1,0 +1,154 @@
+package sources
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+)
+
+// VK parses one VK Callback API event (wall_post_new, wall_reply_new, board_post_new) as VK sends it.
+// The poller (wall.get / wall.getComments) wraps each item into the same event shape, so one parser serves
+// both paths.
+type VK struct{ common }
+
+// Source implements Parser.
+func (*VK) Source() string { return model.SourceVK }
+
+// VKEvent is the Callback API envelope.
+type VKEvent struct {
+	Type    string          `json:"type"`
+	GroupID int64           `json:"group_id"`
+	EventID string          `json:"event_id"`
+	Version string          `json:"v,omitempty"`
+	Secret  string          `json:"secret,omitempty"`
+	Object  json.RawMessage `json:"object"`
+}
+
+// VKItem is the part of a wall post, wall comment or board comment that teplokarta keeps.
+type VKItem struct {
+	ID           int64          `json:"id"`
+	OwnerID      int64          `json:"owner_id"`
+	FromID       int64          `json:"from_id"`
+	Date         int64          `json:"date"`
+	Text         string         `json:"text"`
+	PostID       int64          `json:"post_id,omitempty"`        // wall_reply_new
+	PostOwnerID  int64          `json:"post_owner_id,omitempty"`  // wall_reply_new
+	TopicID      int64          `json:"topic_id,omitempty"`       // board_post_new
+	TopicOwnerID int64          `json:"topic_owner_id,omitempty"` // board_post_new
+	Attachments  []VKAttachment `json:"attachments,omitempty"`
+	Geo          *VKGeo         `json:"geo,omitempty"`
+}
+
+// VKAttachment keeps only links: photos (largest size), videos, documents, links.
+type VKAttachment struct {
+	Type  string `json:"type"`
+	Photo *struct {
+		Sizes []struct {
+			URL    string `json:"url"`
+			Width  int    `json:"width"`
+			Height int    `json:"height"`
+		} `json:"sizes"`
+	} `json:"photo,omitempty"`
+	Video *struct {
+		ID      int64 `json:"id"`
+		OwnerID int64 `json:"owner_id"`
+	} `json:"video,omitempty"`
+	Link *struct {
+		URL string `json:"url"`
+	} `json:"link,omitempty"`
+	Doc *struct {
+		URL string `json:"url"`
+	} `json:"doc,omitempty"`
+}
+
+// VKGeo is a post's place: "coordinates" is "lat lon".
+type VKGeo struct {
+	Type        string `json:"type"`
+	Coordinates string `json:"coordinates"`
+	Place       *struct {
+		Title string `json:"title"`
+	} `json:"place,omitempty"`
+}
+
+// Parse implements Parser.
+func (p *VK) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
+	var ev VKEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return nil, invalid(model.SourceVK, "bad_json", "%v", err)
+	}
+	var it VKItem
+	if len(ev.Object) == 0 {
+		return nil, invalid(model.SourceVK, "missing_field", "event has no object")
+	}
+	if err := json.Unmarshal(ev.Object, &it); err != nil {
+		return nil, invalid(model.SourceVK, "bad_json", "object: %v", err)
+	}
+	if it.ID == 0 {
+		return nil, invalid(model.SourceVK, "missing_field", "object.id")
+	}
+	a := &model.Appeal{Text: it.Text, AuthorHash: p.hash("vk:" + strconv.FormatInt(it.FromID, 10))}
+	switch ev.Type {
+	case "wall_post_new":
+		a.SourceID = fmt.Sprintf("wall%d_%d", it.OwnerID, it.ID)
+		a.URL = "https://vk.com/" + a.SourceID
+	case "wall_reply_new":
+		owner := it.OwnerID
+		if owner == 0 {
+			owner = it.PostOwnerID
+		}
+		a.SourceID = fmt.Sprintf("reply%d_%d_%d", owner, it.PostID, it.ID)
+		a.URL = fmt.Sprintf("https://vk.com/wall%d_%d?reply=%d", owner, it.PostID, it.ID)
+	case "board_post_new":
+		a.SourceID = fmt.Sprintf("board%d_%d_%d", it.TopicOwnerID, it.TopicID, it.ID)
+		a.URL = fmt.Sprintf("https://vk.com/topic%d_%d?post=%d", it.TopicOwnerID, it.TopicID, it.ID)
+	case "":
+		return nil, invalid(model.SourceVK, "missing_field", "event type")
+	default:
+		return nil, invalid(model.SourceVK, "unsupported_event", "event type %q", ev.Type)
+	}
+	if it.Date > 0 {
+		a.EventTime = time.Unix(it.Date, 0)
+	}
+	for _, at := range it.Attachments {
+		if u := at.link(); u != "" {
+			a.Attachments = append(a.Attachments, u)
+		}
+	}
+	if it.Geo != nil {
+		if f := strings.Fields(it.Geo.Coordinates); len(f) == 2 {
+			a.Lat, _ = strconv.ParseFloat(f[0], 64)
+			a.Lon, _ = strconv.ParseFloat(f[1], 64)
+		}
+		if it.Geo.Place != nil {
+			a.Address = it.Geo.Place.Title
+		}
+	}
+	if err := p.check(model.SourceVK, payload, a, meta); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (at VKAttachment) link() string {
+	switch {
+	case at.Photo != nil && len(at.Photo.Sizes) > 0:
+		best := at.Photo.Sizes[0]
+		for _, s := range at.Photo.Sizes {
+			if s.Width*s.Height > best.Width*best.Height {
+				best = s
+			}
+		}
+		return best.URL
+	case at.Video != nil:
+		return fmt.Sprintf("https://vk.com/video%d_%d", at.Video.OwnerID, at.Video.ID)
+	case at.Link != nil:
+		return at.Link.URL
+	case at.Doc != nil:
+		return at.Doc.URL
+	}
+	return ""
+}
