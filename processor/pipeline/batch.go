@@ -1,0 +1,142 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/sources"
+)
+
+// processBatch runs one partition's records through the stages and commits after the sink confirmed.
+// Order matters for the exact effect: dead letters and rows are stored before the offset moves; "created"
+// events may repeat after a crash, and carry an event id so the SLA engine applies them once.
+func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic string, partition int, msgs []kafka.Message) error {
+	began := time.Now()
+	appeals, dead := e.normalize(msgs)
+	keep, err := e.Deduper.Dedup(ctx, appeals)
+	if err != nil {
+		return fmt.Errorf("dedup: %w", err)
+	}
+	rows := appeals[:0:0]
+	for i, a := range appeals {
+		if keep[i] {
+			rows = append(rows, a)
+		} else {
+			e.Metrics.Messages.WithLabelValues(a.Source, "exact_duplicate").Inc()
+		}
+	}
+	e.Windower.Observe(topic, partition, rows)
+	if len(dead) > 0 {
+		if err := e.Producer.WriteMessages(ctx, dead...); err != nil {
+			return fmt.Errorf("dead letters: %w", err)
+		}
+	}
+	if err := e.Sink.Write(ctx, rows); err != nil {
+		return fmt.Errorf("sink: %w", err)
+	}
+	if err := e.emitCreated(ctx, rows); err != nil {
+		return fmt.Errorf("status events: %w", err)
+	}
+	last := msgs[len(msgs)-1].Offset
+	if err := gen.CommitOffsets(map[string]map[int]int64{topic: {partition: last + 1}}); err != nil {
+		// Not fatal: ClickHouse holds the progress; the offset only drives lag metrics and empty partitions.
+		e.Log.Warn("commit offsets", "topic", topic, "partition", partition, "err", err)
+	}
+	e.Windower.Commit(rows)
+	now := time.Now()
+	for _, a := range rows {
+		e.Metrics.Messages.WithLabelValues(a.Source, "stored").Inc()
+		if a.IsIncident {
+			e.Metrics.Incidents.WithLabelValues(a.Source).Inc()
+		}
+		if a.IsLate {
+			e.Metrics.Late.WithLabelValues(a.Source).Inc()
+		}
+		e.Metrics.EventDelay.WithLabelValues(a.Source).Observe(now.Sub(a.EventTime).Seconds())
+	}
+	e.Metrics.Batch.Observe(time.Since(began).Seconds())
+	return nil
+}
+
+// normalize parses every record; the ones that can't be parsed become dead letters carrying the reason.
+func (e *Engine) normalize(msgs []kafka.Message) ([]*model.Appeal, []kafka.Message) {
+	appeals := make([]*model.Appeal, 0, len(msgs))
+	var dead []kafka.Message
+	for _, m := range msgs {
+		a, err := e.Normalizer.Normalize(m)
+		if err != nil {
+			src := model.SourceOfTopic(m.Topic)
+			e.Metrics.Messages.WithLabelValues(src, "dead_letter").Inc()
+			dead = append(dead, DeadLetter(e.cfg.DLQTopic, m, err))
+			continue
+		}
+		if e.Enricher != nil {
+			e.Enricher.Enrich(a)
+		}
+		if a.OKTMO == "" {
+			a.Municipality = model.Unresolved
+		}
+		appeals = append(appeals, a)
+	}
+	return appeals, dead
+}
+
+// DeadLetter wraps a record that can't be processed: original key, bytes and headers, plus why and where.
+func DeadLetter(topic string, m kafka.Message, err error) kafka.Message {
+	h := append([]kafka.Header(nil), m.Headers...)
+	h = append(h,
+		kafka.Header{Key: model.HeaderReason, Value: []byte(sources.Reason(err) + ": " + err.Error())},
+		kafka.Header{Key: model.HeaderStage, Value: []byte("processor")},
+		kafka.Header{Key: model.HeaderOrigin, Value: []byte(model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}.String())},
+	)
+	return kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
+}
+
+// emitCreated tells the SLA engine about new incidents.
+func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
+	if e.cfg.StatusTopic == "" {
+		return nil
+	}
+	var out []kafka.Message
+	for _, a := range rows {
+		if !a.IsIncident {
+			continue
+		}
+		ev := model.StatusEvent{EventID: "created:" + a.ID, Type: model.EventCreated, AppealID: a.ID, Region: a.Region,
+			OKTMO: a.OKTMO, Municipality: a.Municipality, Category: a.Category, Theme: a.Theme, Source: a.Source,
+			Agency: a.Agency, Actor: "processor", ActorRole: model.RoleSystem, Deadline: a.Hints.Deadline,
+			ReceivedTime: a.ReceivedTime, EventTime: a.EventTime}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		out = append(out, kafka.Message{Topic: e.cfg.StatusTopic, Key: []byte(a.ID), Value: b})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return e.Producer.WriteMessages(ctx, out...)
+}
+
+// publishWindows sends closed live windows to the windows topic, if configured.
+func (e *Engine) publishWindows(ctx context.Context, force bool) {
+	closed := e.Windower.Flush(force)
+	if e.cfg.WindowsTopic == "" || len(closed) == 0 {
+		return
+	}
+	msgs := make([]kafka.Message, 0, len(closed))
+	for _, c := range closed {
+		b, _ := json.Marshal(map[string]any{"size_seconds": int(c.Size.Seconds()), "window_start": c.Start,
+			"region": c.Region, "oktmo": c.OKTMO, "category": c.Cat, "source": c.Source,
+			"incidents": c.Incidents, "voices": c.Voices, "late": c.Late})
+		msgs = append(msgs, kafka.Message{Topic: e.cfg.WindowsTopic, Key: []byte(c.OKTMO), Value: b})
+	}
+	if err := e.Producer.WriteMessages(ctx, msgs...); err != nil {
+		e.Log.Warn("live windows not published", "err", err)
+	}
+}

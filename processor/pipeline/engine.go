@@ -1,0 +1,227 @@
+// Package pipeline wires the processor's stages to Kafka: a consumer group hands each instance its
+// partitions; each partition resumes after the highest offset ClickHouse already holds (whatever Kafka's
+// committed offset says), runs batches through normalize → enrich → dedup → windows → sink, and commits
+// the Kafka offset only after the sink confirmed. A crash therefore replays, and a replay is harmless.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/processor/normalize"
+	"github.com/teplokarta/teplokarta/processor/sink"
+	"github.com/teplokarta/teplokarta/processor/window"
+)
+
+// Config of the processor engine.
+type Config struct {
+	Brokers        []string      // default 127.0.0.1:19092
+	GroupID        string        // consumer group; default "teplokarta-processor"
+	Topics         []string      // raw topics; default appeals.raw.{vk,nashdom,112,pos}
+	BatchSize      int           // max records per batch; default 5000
+	FlushInterval  time.Duration // max wait to fill a batch; default 250ms
+	DLQTopic       string        // default appeals.dlq
+	StatusTopic    string        // "created" events for the SLA engine; default appeals.status; "" = off
+	WindowsTopic   string        // closed live windows; default "" (off)
+	SessionTimeout time.Duration // consumer group session; default 10s
+	StopTimeout    time.Duration // how long an in-flight batch may take to finish at shutdown; default 30s
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	c := Config{Brokers: []string{"127.0.0.1:19092"}, GroupID: "teplokarta-processor", BatchSize: 5000,
+		FlushInterval: 250 * time.Millisecond, DLQTopic: model.TopicDLQ, StatusTopic: model.TopicStatus,
+		SessionTimeout: 10 * time.Second, StopTimeout: 30 * time.Second}
+	for _, s := range model.KnownSources {
+		c.Topics = append(c.Topics, model.RawTopic(s))
+	}
+	return c
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("processor: no brokers"))
+	}
+	if c.GroupID == "" {
+		errs = append(errs, errors.New("processor: empty group id"))
+	}
+	if len(c.Topics) == 0 {
+		errs = append(errs, errors.New("processor: no topics"))
+	}
+	if c.BatchSize < 1 || c.FlushInterval <= 0 {
+		errs = append(errs, errors.New("processor: batch size and flush interval must be positive"))
+	}
+	if c.DLQTopic == "" {
+		errs = append(errs, errors.New("processor: a dead-letter topic is required (bad input is never dropped)"))
+	}
+	return errors.Join(errs...)
+}
+
+// Deps are the stages and clients the engine drives.
+type Deps struct {
+	Normalizer normalize.Normalizer
+	Enricher   Enricher // nil: hints only
+	Deduper    Deduper
+	Windower   *window.Windower
+	Sink       sink.Sink
+	Producer   *kafka.Writer // DLQ, status and window records; must use RequireAll
+	Metrics    *Metrics
+	Log        *slog.Logger
+}
+
+// Engine is the running processor.
+type Engine struct {
+	cfg Config
+	Deps
+}
+
+// New builds an engine.
+func New(cfg Config, d Deps) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Normalizer == nil || d.Deduper == nil || d.Windower == nil || d.Sink == nil || d.Producer == nil {
+		return nil, errors.New("processor: normalizer, deduper, windower, sink and producer are required")
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(nil)
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{cfg: cfg, Deps: d}, nil
+}
+
+// Run consumes until ctx ends. On shutdown it stops fetching, lets in-flight batches finish and commit,
+// flushes the live windows and leaves the group.
+func (e *Engine) Run(ctx context.Context) error {
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: e.cfg.GroupID, Brokers: e.cfg.Brokers, Topics: e.cfg.Topics,
+		Dialer:            &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-processor"},
+		StartOffset:       kafka.FirstOffset,
+		SessionTimeout:    e.cfg.SessionTimeout,
+		HeartbeatInterval: e.cfg.SessionTimeout / 4,
+		RebalanceTimeout:  e.cfg.SessionTimeout,
+		JoinGroupBackoff:  500 * time.Millisecond,
+		Timeout:           5 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("processor: consumer group: %w", err)
+	}
+	defer func() {
+		group.Close() // waits for the partition goroutines
+		e.publishWindows(context.WithoutCancel(ctx), true)
+	}()
+	for {
+		gen, err := group.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			e.Log.Warn("consumer group: waiting for the next generation", "err", err)
+			continue
+		}
+		n := 0
+		for topic, parts := range gen.Assignments {
+			for _, p := range parts {
+				topic, p := topic, p
+				n++
+				gen.Start(func(gctx context.Context) { e.consumePartition(ctx, gctx, gen, topic, p) })
+			}
+		}
+		e.Log.Info("generation assigned", "generation", gen.ID, "partitions", n)
+	}
+}
+
+// consumePartition owns one partition for one generation. rootCtx is the process lifetime; gctx ends with
+// the generation (rebalance) or the process.
+func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Generation, topic string, p kafka.PartitionAssignment) {
+	log := e.Log.With("topic", topic, "partition", p.ID)
+	var prog sink.Progress
+	for {
+		var err error
+		if prog, err = e.Sink.Progress(gctx, topic, p.ID); err == nil {
+			break
+		}
+		log.Warn("reading progress from ClickHouse", "err", err)
+		select {
+		case <-gctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	start := p.Offset // committed offset, or FirstOffset (-2) for a new group
+	if prog.Offset >= 0 && (start < 0 || prog.Offset+1 > start) {
+		if start >= 0 {
+			e.Metrics.Resumes.Inc()
+		}
+		start = prog.Offset + 1
+	}
+	e.Windower.Restore(topic, p.ID, prog.MaxEventTime)
+	log.Info("partition assigned", "committed", p.Offset, "stored_up_to", prog.Offset, "start", start)
+
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: e.cfg.Brokers, Topic: topic, Partition: p.ID,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 2 * e.cfg.BatchSize,
+		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-processor"},
+	})
+	defer r.Close()
+	if err := r.SetOffset(start); err != nil {
+		log.Error("set offset", "err", err)
+		return
+	}
+	for {
+		msgs := e.fetchBatch(gctx, r)
+		if gctx.Err() != nil {
+			return // not processed, not committed: the next owner reads them again
+		}
+		if len(msgs) == 0 {
+			continue
+		}
+		// Finish the batch even if the generation or the process ends meanwhile: an insert cut midway
+		// would leave the next owner guessing. StopTimeout bounds it.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), e.cfg.StopTimeout)
+		err := e.processBatch(bctx, gen, topic, p.ID, msgs)
+		cancel()
+		if err != nil {
+			log.Error("batch failed; the partition will be re-read from the last stored offset", "err", err)
+			return // ends the generation; the group rejoins and resumes from ClickHouse
+		}
+		e.publishWindows(bctx, false)
+	}
+}
+
+// fetchBatch waits for the first record as long as it takes, then collects more for up to FlushInterval.
+func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Message {
+	m, err := r.FetchMessage(ctx)
+	if err != nil {
+		return nil
+	}
+	msgs := []kafka.Message{m}
+	fctx, cancel := context.WithTimeout(ctx, e.cfg.FlushInterval)
+	defer cancel()
+	for len(msgs) < e.cfg.BatchSize {
+		m, err := r.FetchMessage(fctx)
+		if err != nil {
+			break
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// NewProducer builds the writer the engine uses for DLQ/status/window records.
+func NewProducer(brokers []string) (*kafka.Writer, error) {
+	c := kafkax.DefaultProducerConfig()
+	c.Brokers = brokers
+	return kafkax.NewWriter(c)
+}

@@ -1,0 +1,36 @@
+package pipeline
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics of the processor. Labels are sources and outcomes, never appeal ids.
+type Metrics struct {
+	Messages   *prometheus.CounterVec   // by source and result: stored, exact_duplicate, dead_letter
+	Incidents  *prometheus.CounterVec   // by source
+	Late       *prometheus.CounterVec   // by source: corrections of closed windows
+	EventDelay *prometheus.HistogramVec // processing time − event time, by source
+	Batch      prometheus.Histogram     // seconds per batch, fetch excluded
+	Resumes    prometheus.Counter       // partitions resumed from ClickHouse progress ahead of Kafka's offset
+}
+
+// NewMetrics registers the metrics with reg (nil: unregistered, for tests).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_processor_messages_total",
+			Help: "Raw messages processed, by source and result (stored, exact_duplicate, dead_letter)."}, []string{"source", "result"}),
+		Incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_processor_incidents_total",
+			Help: "Stored appeals that opened a new incident (the rest are voices of an existing one)."}, []string{"source"}),
+		Late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_processor_late_events_total",
+			Help: "Appeals that arrived after their window's watermark: corrections of a closed window."}, []string{"source"}),
+		EventDelay: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "teplokarta_processor_event_delay_seconds",
+			Help:    "Delay between an appeal's event time and its processing.",
+			Buckets: []float64{1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400}}, []string{"source"}),
+		Batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "teplokarta_processor_batch_seconds",
+			Help: "Time to process and store one batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}),
+		Resumes: prometheus.NewCounter(prometheus.CounterOpts{Name: "teplokarta_processor_resumes_from_sink_total",
+			Help: "Partition assignments that resumed from ClickHouse's progress record ahead of the committed offset."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Messages, m.Incidents, m.Late, m.EventDelay, m.Batch, m.Resumes)
+	}
+	return m
+}
