@@ -1,0 +1,102 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+)
+
+// heatIndex compares a period with the municipality's own recent past: observed appeals against those
+// expected at the baseline's daily rate, both smoothed by +1 so that quiet places do not swing from 0 to
+// infinity. 1.0 = usual, 2.0 = twice the usual rate; Рязань is not red just for being large.
+func heatIndex(observed, baseline uint64, periodDays, baselineDays float64) float64 {
+	expected := float64(baseline) * periodDays / baselineDays
+	return (float64(observed) + 1) / (expected + 1)
+}
+
+type heatCounts struct{ cur, base uint64 }
+
+func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, error) {
+	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0)
+	baseline := time.Duration(r.BaselineDays) * 24 * time.Hour
+	baseFrom := from.Add(-baseline)
+
+	var w where
+	r.Filters.countFilters(&w, src, d.cfg.Region)
+	w.timeRange(src.timeCol, baseFrom, to)
+	fromSQL, args := src.from(r.Filters, d.cfg.Region)
+	col := src.measureCol(r.Measure)
+	sql := fmt.Sprintf("SELECT oktmo, sumIf(%[1]s, %[2]s >= toDateTime(?)) AS cur, sumIf(%[1]s, %[2]s < toDateTime(?)) AS base FROM %[3]s%[4]s GROUP BY oktmo",
+		col, src.timeCol, fromSQL, w.sql())
+	args = append([]any{from.Unix(), from.Unix()}, append(args, w.args...)...)
+
+	rows, err := d.ch.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("heatmap: %w", err)
+	}
+	defer rows.Close()
+	counts := map[string]heatCounts{}
+	for rows.Next() {
+		var oktmo string
+		var c heatCounts
+		if err := rows.Scan(&oktmo, &c.cur, &c.base); err != nil {
+			return nil, fmt.Errorf("heatmap: %w", err)
+		}
+		counts[oktmo] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("heatmap: %w", err)
+	}
+
+	periodDays := to.Sub(from).Hours() / 24
+	baseDays := baseline.Hours() / 24
+	muns := d.municipalities(r.Filters)
+	if r.alert {
+		return heatAlertFrames(muns, counts, periodDays, baseDays, d.munName), nil
+	}
+	f := data.NewFrame("heatmap",
+		data.NewField("oktmo", nil, []string{}),
+		data.NewField("municipality", nil, []string{}),
+		data.NewField("latitude", nil, []float64{}),
+		data.NewField("longitude", nil, []float64{}),
+		data.NewField("population", nil, []*int64{}),
+		data.NewField("appeals", nil, []int64{}),
+		data.NewField("baseline", nil, []int64{}),
+		data.NewField("per_10k", nil, []*float64{}),
+		data.NewField("heat", nil, []float64{}),
+	)
+	for _, m := range muns {
+		c := counts[m.OKTMO]
+		var pop *int64
+		var per *float64
+		if m.Population > 0 {
+			p := int64(m.Population)
+			v := float64(c.cur) * 10000 / float64(m.Population)
+			pop, per = &p, &v
+		}
+		f.AppendRow(m.OKTMO, m.DisplayName(), m.Lat, m.Lon, pop, int64(c.cur), int64(c.base), per,
+			heatIndex(c.cur, c.base, periodDays, baseDays))
+	}
+	f.Fields[8].Config = &data.FieldConfig{DisplayName: "Индекс тепла", Decimals: ptr(uint16(2))}
+	f.Fields[5].Config = &data.FieldConfig{DisplayName: "Обращения"}
+	f.Fields[7].Config = &data.FieldConfig{DisplayName: "На 10 тыс. жителей", Decimals: ptr(uint16(2))}
+	return []*data.Frame{frameMeta(f, sql)}, nil
+}
+
+// heatAlertFrames is the alerting shape: one single-number frame per municipality, labelled, so that
+// each municipality is its own alert instance.
+func heatAlertFrames(muns []muni, counts map[string]heatCounts, periodDays, baseDays float64, name func(string) string) []*data.Frame {
+	out := make([]*data.Frame, 0, len(muns))
+	for _, m := range muns {
+		c := counts[m.OKTMO]
+		labels := data.Labels{"oktmo": m.OKTMO, "municipality": name(m.OKTMO)}
+		out = append(out, data.NewFrame("heat",
+			data.NewField("heat", labels, []float64{heatIndex(c.cur, c.base, periodDays, baseDays)}),
+		))
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,128 @@
+package plugin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+// Settings is the datasource configuration: jsonData plus the decrypted secureJsonData. The JSON names are
+// the contract with the frontend's config editor.
+type Settings struct {
+	Host          string `json:"host"`          // ClickHouse host; required
+	Port          int    `json:"port"`          // native protocol port; default 9000
+	Database      string `json:"database"`      // default "teplokarta"
+	Username      string `json:"username"`      // default "default"
+	TLS           bool   `json:"tls"`           // connect over TLS
+	TLSSkipVerify bool   `json:"tlsSkipVerify"` // accept any server certificate (test clusters only)
+	Region        string `json:"region"`        // default "RU-RYA": the region queries see when filters.regions is empty
+	RedisAddr     string `json:"redisAddr"`     // optional host:port; caches variable lists when set
+	BoundaryFile  string `json:"boundaryFile"`  // optional GeoJSON file of municipality polygons
+	// StreamIntervalMs is how often the Live stream pushes a frame; default 10000, minimum 500.
+	StreamIntervalMs int `json:"streamIntervalMs"`
+	// CacheTTLSeconds bounds how stale a cached variable list may be; default 60, 0 = default, <0 = no cache.
+	CacheTTLSeconds int `json:"cacheTTLSeconds"`
+	// QueryTimeoutSeconds bounds one ClickHouse query; default 30.
+	QueryTimeoutSeconds int `json:"queryTimeoutSeconds"`
+
+	Password      string `json:"-"` // secureJsonData.password
+	RedisPassword string `json:"-"` // secureJsonData.redisPassword
+}
+
+// Defaults of the optional settings.
+const (
+	DefaultPort             = 9000
+	DefaultDatabase         = "teplokarta"
+	DefaultUser             = "default"
+	DefaultRegion           = "RU-RYA"
+	DefaultStreamIntervalMs = 10000
+	DefaultCacheTTLSeconds  = 60
+	DefaultQueryTimeout     = 30
+)
+
+var (
+	identRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	regionRe = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
+)
+
+// LoadSettings decodes Grafana's instance settings and fills the defaults.
+func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
+	var c Settings
+	if len(s.JSONData) > 0 {
+		if err := json.Unmarshal(s.JSONData, &c); err != nil {
+			return c, fmt.Errorf("settings: jsonData: %w", err)
+		}
+	}
+	c.Password = s.DecryptedSecureJSONData["password"]
+	c.RedisPassword = s.DecryptedSecureJSONData["redisPassword"]
+	c.applyDefaults()
+	return c, c.Validate()
+}
+
+func (c *Settings) applyDefaults() {
+	if c.Port == 0 {
+		c.Port = DefaultPort
+	}
+	if c.Database == "" {
+		c.Database = DefaultDatabase
+	}
+	if c.Username == "" {
+		c.Username = DefaultUser
+	}
+	if c.Region == "" {
+		c.Region = DefaultRegion
+	}
+	if c.StreamIntervalMs == 0 {
+		c.StreamIntervalMs = DefaultStreamIntervalMs
+	}
+	if c.CacheTTLSeconds == 0 {
+		c.CacheTTLSeconds = DefaultCacheTTLSeconds
+	}
+	if c.QueryTimeoutSeconds == 0 {
+		c.QueryTimeoutSeconds = DefaultQueryTimeout
+	}
+}
+
+// Validate reports every configuration mistake at once, so the config page shows them together.
+func (c Settings) Validate() error {
+	var errs []error
+	if c.Host == "" {
+		errs = append(errs, errors.New("ClickHouse host is empty"))
+	}
+	if c.Port <= 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("ClickHouse port %d is out of range", c.Port))
+	}
+	if !identRe.MatchString(c.Database) {
+		errs = append(errs, fmt.Errorf("database name %q must be an identifier", c.Database))
+	}
+	if !regionRe.MatchString(c.Region) {
+		errs = append(errs, fmt.Errorf("region %q is not an ISO 3166-2 code like RU-RYA", c.Region))
+	}
+	if c.StreamIntervalMs < 500 {
+		errs = append(errs, fmt.Errorf("stream interval %d ms is below 500 ms", c.StreamIntervalMs))
+	}
+	if c.QueryTimeoutSeconds < 0 {
+		errs = append(errs, errors.New("query timeout must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Addr is the ClickHouse native address.
+func (c Settings) Addr() string { return fmt.Sprintf("%s:%d", c.Host, c.Port) }
+
+// StreamInterval is the Live push period.
+func (c Settings) StreamInterval() time.Duration {
+	return time.Duration(c.StreamIntervalMs) * time.Millisecond
+}
+
+// CacheTTL is the variable-list cache lifetime; zero disables caching.
+func (c Settings) CacheTTL() time.Duration {
+	if c.CacheTTLSeconds < 0 {
+		return 0
+	}
+	return time.Duration(c.CacheTTLSeconds) * time.Second
+}

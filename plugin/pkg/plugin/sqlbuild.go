@@ -1,0 +1,61 @@
+package plugin
+
+import (
+	"strings"
+	"time"
+)
+
+// where collects conditions and their bound arguments. Columns come from code, never from a request;
+// every value is a `?` parameter (clickhouse-go escapes it, and binds slices for IN).
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) in(col string, vals []string) {
+	if len(vals) > 0 {
+		w.add(col+" IN (?)", vals)
+	}
+}
+
+// timeRange adds from <= col < to; times go as Unix seconds so no timezone is guessed in the SQL text.
+func (w *where) timeRange(col string, from, to time.Time) {
+	w.add(col+" >= toDateTime(?) AND "+col+" < toDateTime(?)", from.Unix(), to.Unix())
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+// regions is the region scope: the request's regions, or the datasource's region when none are given.
+func (f Filters) regions(def string) []string {
+	if len(f.Regions) > 0 {
+		return f.Regions
+	}
+	return []string{def}
+}
+
+// countFilters adds the filters a count source can evaluate. Theme and agency exist on the raw table and
+// the 1h/1d rollups only; status only via the SLA join, so pickSource never hands those to a table that
+// lacks them.
+func (f Filters) countFilters(w *where, src countSource, region string) {
+	w.in("region", f.regions(region))
+	w.in("oktmo", f.Municipalities)
+	w.in("category", f.Categories)
+	w.in("source", f.Sources)
+	if src.hasThemeAgency {
+		w.in("theme", f.Themes)
+		w.in("agency", f.Agencies)
+	}
+	if src.raw {
+		w.in(statusExpr, f.Statuses)
+	}
+}
