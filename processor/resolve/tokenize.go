@@ -1,0 +1,117 @@
+package resolve
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// token is one word of a normalized text: norm[start:end] is lowercase with ё folded to е.
+type token struct {
+	start, end int32
+	upper      bool // the original word began with a capital letter
+	sentence   bool // the word opens a sentence, so its capital says nothing
+	dash       bool // a dash separates the word from the previous one: «Рязань - Брыкин Бор»
+}
+
+// tokenize lowercases text into norm (ё→е) and records word boundaries. Letters, digits and hyphens
+// between them form a word ("спас-клепики", "р-н"); everything else separates words. Russian texts keep
+// their byte length when lowercased, so norm never needs more than len(text) bytes: callers pass buffers
+// on their stack and nothing is allocated for ordinary appeal texts.
+func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
+	inWord := false
+	sentence, dash := true, false
+	var cur token
+	for i := 0; i < len(text); {
+		c := text[i]
+		var r rune
+		size := 1
+		switch {
+		case c < utf8.RuneSelf:
+			r = rune(c)
+		case c == 0xD0 || c == 0xD1:
+			// Fast path for Cyrillic, the bulk of the input.
+			if i+1 < len(text) && text[i+1]&0xC0 == 0x80 {
+				r = rune(c&0x1F)<<6 | rune(text[i+1]&0x3F)
+				size = 2
+			} else {
+				r, size = utf8.DecodeRuneInString(text[i:])
+			}
+		default:
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		i += size
+		lower, isLetter, isUpper := fold(r)
+		if isLetter {
+			if !inWord {
+				cur = token{start: int32(len(norm)), upper: isUpper, sentence: sentence, dash: dash}
+				inWord = true
+				sentence, dash = false, false
+			}
+			norm = utf8.AppendRune(norm, lower)
+			continue
+		}
+		if r == '-' && inWord && i < len(text) && startsWord(text[i:]) {
+			norm = append(norm, '-')
+			continue
+		}
+		if inWord {
+			cur.end = int32(len(norm))
+			toks = append(toks, cur)
+			inWord = false
+		}
+		switch r {
+		case '.', '!', '?', '\n', ';':
+			sentence = true
+		case '-', '–', '—':
+			dash = true
+		}
+	}
+	if inWord {
+		cur.end = int32(len(norm))
+		toks = append(toks, cur)
+	}
+	return norm, toks
+}
+
+// fold maps a rune to its matching form: lowercase, ё→е. It reports whether the rune is part of a word.
+func fold(r rune) (lower rune, letter, upper bool) {
+	switch {
+	case r >= 'а' && r <= 'я':
+		return r, true, false
+	case r >= 'А' && r <= 'Я':
+		return r + ('а' - 'А'), true, true
+	case r == 'ё':
+		return 'е', true, false
+	case r == 'Ё':
+		return 'е', true, true
+	case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+		return r, true, false
+	case r >= 'A' && r <= 'Z':
+		return r + ('a' - 'A'), true, true
+	case r < utf8.RuneSelf:
+		return r, false, false
+	case unicode.IsLetter(r):
+		l := unicode.ToLower(r)
+		return l, true, l != r
+	}
+	return r, false, false
+}
+
+func startsWord(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
+	_, letter, _ := fold(r)
+	return letter
+}
+
+// normalize returns the matching form of a short string (names, data files): words joined by one space.
+func normalize(s string) string {
+	norm, toks := tokenize(s, make([]byte, 0, len(s)), nil)
+	out := make([]byte, 0, len(norm))
+	for i, t := range toks {
+		if i > 0 {
+			out = append(out, ' ')
+		}
+		out = append(out, norm[t.start:t.end]...)
+	}
+	return string(out)
+}
