@@ -163,8 +163,8 @@ func (l *lexicon) classify(p *pattern, norm []byte, toks []token, i, end int) cl
 	if i > 0 {
 		prev = l.context(word(norm, toks[i-1]))
 	}
-	if end < len(toks) {
-		next = l.context(word(norm, toks[end]))
+	if end < len(toks) && !toks[end].punct {
+		next = l.context(word(norm, toks[end])) // «Шиловского района», but not «Спас-Клепики, ул. …»
 	}
 	street := (prev|next)&ctxStreet != 0
 	switch p.kind {

@@ -11,6 +11,7 @@ type token struct {
 	upper      bool // the original word began with a capital letter
 	sentence   bool // the word opens a sentence, so its capital says nothing
 	dash       bool // a dash separates the word from the previous one: «Рязань - Брыкин Бор»
+	punct      bool // other punctuation does: «Спас-Клепики, ул. Просвещения»
 }
 
 // tokenize lowercases text into norm (ё→е) and records word boundaries. Letters, digits and hyphens
@@ -19,7 +20,7 @@ type token struct {
 // on their stack and nothing is allocated for ordinary appeal texts.
 func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
 	inWord := false
-	sentence, dash := true, false
+	sentence, dash, punct := true, false, false
 	var cur token
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -43,9 +44,9 @@ func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
 		lower, isLetter, isUpper := fold(r)
 		if isLetter {
 			if !inWord {
-				cur = token{start: int32(len(norm)), upper: isUpper, sentence: sentence, dash: dash}
+				cur = token{start: int32(len(norm)), upper: isUpper, sentence: sentence, dash: dash, punct: punct}
 				inWord = true
-				sentence, dash = false, false
+				sentence, dash, punct = false, false, false
 			}
 			norm = utf8.AppendRune(norm, lower)
 			continue
@@ -60,10 +61,13 @@ func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
 			inWord = false
 		}
 		switch r {
+		case ' ', '\t', '\r', 0xA0:
 		case '.', '!', '?', '\n', ';':
-			sentence = true
+			sentence, punct = true, true
 		case '-', '–', '—':
 			dash = true
+		default:
+			punct = true
 		}
 	}
 	if inWord {
