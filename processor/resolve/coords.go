@@ -18,7 +18,7 @@ const (
 	okrugKmPerSqrtPop = 0.017
 	minOkrugKm        = 3.0
 	maxOkrugKm        = 14.0
-	earthKm           = 6371.0
+	kmPerDegree       = 6371.0 * math.Pi / 180 // of latitude, on a spherical Earth
 )
 
 type point struct {
@@ -53,29 +53,25 @@ func (r *Resolver) byCoords(lat, lon float64) (int, bool) {
 	if lat == 0 && lon == 0 || math.IsNaN(lat) || math.IsNaN(lon) || math.Abs(lat) > 90 || math.Abs(lon) > 180 {
 		return -1, false
 	}
-	best, bestKm := -1, math.Inf(1)
+	// Equirectangular distances, accurate to well under 1% at a region's scale; compared squared, in
+	// degrees of latitude, so the loop does no trigonometry.
+	cosLat := math.Cos(lat * math.Pi / 180)
+	best, bestD2 := -1, math.Inf(1)
 	for _, p := range r.points {
-		d := distanceKm(lat, lon, p.lat, p.lon)
+		x, y := (p.lon-lon)*cosLat, p.lat-lat
+		d2 := x*x + y*y
 		if p.radiusKm > 0 {
-			if d <= p.radiusKm {
+			if rd := p.radiusKm / kmPerDegree; d2 <= rd*rd {
 				return p.mun, true // okrugs lie far apart: at most one contains the point
 			}
 			continue
 		}
-		if d < bestKm {
-			best, bestKm = p.mun, d
+		if d2 < bestD2 {
+			best, bestD2 = p.mun, d2
 		}
 	}
-	if best < 0 || bestKm > maxDistrictKm {
+	if best < 0 || math.Sqrt(bestD2)*kmPerDegree > maxDistrictKm {
 		return -1, false
 	}
 	return best, true
-}
-
-// distanceKm is the equirectangular approximation, accurate to well under 1% at a region's scale.
-func distanceKm(lat1, lon1, lat2, lon2 float64) float64 {
-	rad := math.Pi / 180
-	x := (lon2 - lon1) * rad * math.Cos((lat1+lat2)/2*rad)
-	y := (lat2 - lat1) * rad
-	return earthKm * math.Hypot(x, y)
 }

@@ -21,23 +21,40 @@ type token struct {
 func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
 	inWord := false
 	sentence, dash, punct := true, false, false
+	wordLen := 0 // runes in the last word: a period after a short one ends an abbreviation («г.», «ул.»)
 	var cur token
 	for i := 0; i < len(text); {
 		c := text[i]
+		// Fast path: Cyrillic letters are lowercased on the bytes (А-П → а-п, Р-Я → р-я, Ё/ё → е),
+		// the bulk of every text, without decoding runes.
+		if (c == 0xD0 || c == 0xD1) && i+1 < len(text) {
+			if lo, hi, upper, ok := cyrillic(c, text[i+1]); ok {
+				if !inWord {
+					cur = token{start: int32(len(norm)), upper: upper, sentence: sentence, dash: dash, punct: punct}
+					inWord = true
+					sentence, dash, punct = false, false, false
+					wordLen = 0
+				}
+				wordLen++
+				norm = append(norm, lo, hi)
+				i += 2
+				continue
+			}
+		}
+		if c == ' ' { // the next most common byte
+			if inWord {
+				cur.end = int32(len(norm))
+				toks = append(toks, cur)
+				inWord = false
+			}
+			i++
+			continue
+		}
 		var r rune
 		size := 1
-		switch {
-		case c < utf8.RuneSelf:
+		if c < utf8.RuneSelf {
 			r = rune(c)
-		case c == 0xD0 || c == 0xD1:
-			// Fast path for Cyrillic, the bulk of the input.
-			if i+1 < len(text) && text[i+1]&0xC0 == 0x80 {
-				r = rune(c&0x1F)<<6 | rune(text[i+1]&0x3F)
-				size = 2
-			} else {
-				r, size = utf8.DecodeRuneInString(text[i:])
-			}
-		default:
+		} else {
 			r, size = utf8.DecodeRuneInString(text[i:])
 		}
 		i += size
@@ -47,7 +64,9 @@ func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
 				cur = token{start: int32(len(norm)), upper: isUpper, sentence: sentence, dash: dash, punct: punct}
 				inWord = true
 				sentence, dash, punct = false, false, false
+				wordLen = 0
 			}
+			wordLen++
 			norm = utf8.AppendRune(norm, lower)
 			continue
 		}
@@ -62,7 +81,9 @@ func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
 		}
 		switch r {
 		case ' ', '\t', '\r', 0xA0:
-		case '.', '!', '?', '\n', ';':
+		case '.':
+			sentence, punct = sentence || wordLen > 3, true
+		case '!', '?', '\n', ';':
 			sentence, punct = true, true
 		case '-', '–', '—':
 			dash = true
@@ -75,6 +96,30 @@ func tokenize(text string, norm []byte, toks []token) ([]byte, []token) {
 		toks = append(toks, cur)
 	}
 	return norm, toks
+}
+
+// cyrillic lowercases a two-byte UTF-8 Russian letter; ok=false for anything else.
+func cyrillic(b0, b1 byte) (lo, hi byte, upper, ok bool) {
+	if b0 == 0xD0 {
+		switch {
+		case b1 >= 0x90 && b1 <= 0x9F: // А-П
+			return 0xD0, b1 + 0x20, true, true
+		case b1 >= 0xA0 && b1 <= 0xAF: // Р-Я
+			return 0xD1, b1 - 0x20, true, true
+		case b1 >= 0xB0 && b1 <= 0xBF: // а-п
+			return 0xD0, b1, false, true
+		case b1 == 0x81: // Ё
+			return 0xD0, 0xB5, true, true
+		}
+		return 0, 0, false, false
+	}
+	switch {
+	case b1 >= 0x80 && b1 <= 0x8F: // р-я
+		return 0xD1, b1, false, true
+	case b1 == 0x91: // ё
+		return 0xD0, 0xB5, false, true
+	}
+	return 0, 0, false, false
 }
 
 // fold maps a rune to its matching form: lowercase, ё→е. It reports whether the rune is part of a word.
