@@ -15,7 +15,8 @@ const (
 
 // evidence keeps, per class, the first municipality other than the capital and whether the capital was
 // mentioned. The capital yields to any other municipality of the same class because appeals from the
-// districts name it as a destination («маршрутка до Рязани», «строят в Рязани, а не у нас»).
+// districts name it as a destination («маршрутка до Рязани», «строят в Рязани, а не у нас») — unless the
+// text also names the capital's streets or micro-districts, which only its residents do.
 type evidence struct {
 	first   [classDistrict + 1]int
 	capital [classDistrict + 1]bool
@@ -31,7 +32,7 @@ func (e *evidence) add(c class, mun, capital int) {
 
 func (e *evidence) result(min class, capital int) (int, bool) {
 	for c := classDistrict; c >= min && c > classNone; c-- {
-		if e.first[c] >= 0 {
+		if e.first[c] >= 0 && !(e.capital[c] && e.capital[classPlace] && capital >= 0) {
 			return e.first[c], true
 		}
 		if e.capital[c] && capital >= 0 {
