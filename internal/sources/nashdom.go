@@ -2,7 +2,6 @@ package sources
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/teplokarta/teplokarta/internal/model"
 )
@@ -33,10 +32,12 @@ type NashDomAppeal struct {
 
 // Parse implements Parser.
 func (p *NashDom) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
+	body, err := p.front(model.SourceNashDom, payload, meta.ContentType)
+	if err != nil {
+		return nil, err
+	}
 	var r NashDomAppeal
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.UseNumber()
-	if err := dec.Decode(&r); err != nil {
+	if err := decodeJSON(body, &r); err != nil {
 		return nil, invalid(model.SourceNashDom, "bad_json", "%v", err)
 	}
 	a := &model.Appeal{
@@ -52,7 +53,7 @@ func (p *NashDom) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
 		return nil, invalid(model.SourceNashDom, "bad_time", "%v", err)
 	}
 	a.EventTime = t
-	if err := p.check(model.SourceNashDom, payload, a, meta); err != nil {
+	if err := p.check(model.SourceNashDom, body, a, meta); err != nil {
 		return nil, err
 	}
 	return a, nil

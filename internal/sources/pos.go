@@ -36,10 +36,12 @@ type POSMessage struct {
 
 // Parse implements Parser.
 func (p *POS) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
+	body, err := p.front(model.SourcePOS, payload, meta.ContentType)
+	if err != nil {
+		return nil, err
+	}
 	var m POSMessage
-	dec := json.NewDecoder(strings.NewReader(string(payload)))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
+	if err := decodeJSON(body, &m); err != nil {
 		return nil, invalid(model.SourcePOS, "bad_json", "%v", err)
 	}
 	text := strings.TrimSpace(m.Text)
@@ -69,7 +71,7 @@ func (p *POS) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
 		}
 		a.Hints.Deadline = d.UTC()
 	}
-	if err := p.check(model.SourcePOS, payload, a, meta); err != nil {
+	if err := p.check(model.SourcePOS, body, a, meta); err != nil {
 		return nil, err
 	}
 	return a, nil

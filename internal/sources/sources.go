@@ -4,10 +4,13 @@
 package sources
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -156,6 +159,9 @@ func (c common) check(source string, payload []byte, a *model.Appeal, meta Meta)
 	if n := utf8.RuneCountInString(a.Text); n > c.lim.MaxTextRune {
 		return invalid(source, "oversize", "text has %d characters, limit %d", n, c.lim.MaxTextRune)
 	}
+	if isHTMLSoup(a.Text) {
+		return invalid(source, "html", "text is HTML markup, not prose")
+	}
 	if a.EventTime.IsZero() {
 		return invalid(source, "missing_field", "no event time")
 	}
@@ -198,3 +204,17 @@ func parseTime(s string) (time.Time, error) {
 
 // moscow is UTC+3 without DST (Russia since 2014); a fixed zone avoids depending on tzdata.
 var moscow = time.FixedZone("MSK", 3*3600)
+
+// decodeJSON decodes exactly one JSON value: trailing data after it ("{…}{…}", "{…} junk") is an error,
+// because a second object glued to the first is a sender bug that would otherwise vanish silently.
+func decodeJSON(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}

@@ -1,7 +1,11 @@
 package sources
 
 import (
-	"encoding/json"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"regexp"
 	"strings"
 
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -14,12 +18,13 @@ type Sys112 struct{ common }
 // Source implements Parser.
 func (*Sys112) Source() string { return model.Source112 }
 
-// Card112 is an incident card.
+// Card112 is an incident card. The same card arrives as JSON or as XML (root element <card>).
 type Card112 struct {
-	CardID       string `json:"card_id" xml:"card_id"`
-	CreatedAt    string `json:"created_at" xml:"created_at"`
-	IncidentType string `json:"incident_type" xml:"incident_type"`
-	Description  string `json:"description" xml:"description"`
+	XMLName      xml.Name `json:"-" xml:"card"`
+	CardID       string   `json:"card_id" xml:"card_id"`
+	CreatedAt    string   `json:"created_at" xml:"created_at"`
+	IncidentType string   `json:"incident_type" xml:"incident_type"`
+	Description  string   `json:"description" xml:"description"`
 	Address      struct {
 		Municipality string `json:"municipality" xml:"municipality"`
 		OKTMO        string `json:"oktmo" xml:"oktmo"`
@@ -36,13 +41,113 @@ type Card112 struct {
 	Service string `json:"service,omitempty" xml:"service"` // ЕДДС service the card was passed to
 }
 
-// Parse implements Parser.
+// Parse implements Parser. Meta.ContentType selects the format (…/xml or …/json; a body starting with '<'
+// is XML whatever the label) and the charset (windows-1251 when labelled so, else UTF-8; an XML
+// declaration's encoding is honoured when the header names none).
 func (p *Sys112) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
+	if len(payload) > p.lim.MaxBytes {
+		return nil, invalid(model.Source112, "oversize", "%d bytes, limit %d", len(payload), p.lim.MaxBytes)
+	}
 	var c Card112
-	if err := json.Unmarshal(payload, &c); err != nil {
+	if is112XML(payload, meta.ContentType) {
+		body, err := p.xmlBody(payload, meta.ContentType)
+		if err != nil {
+			return nil, err
+		}
+		if looksLikeHTMLPage(body) {
+			return nil, invalid(model.Source112, "html", "body is an HTML page, not a card")
+		}
+		if err := decodeXML(body, &c); err != nil {
+			return nil, invalid(model.Source112, "bad_xml", "%v", err)
+		}
+		return p.fromCard(body, &c, meta)
+	}
+	body, err := p.front(model.Source112, payload, meta.ContentType)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeJSON(body, &c); err != nil {
 		return nil, invalid(model.Source112, "bad_json", "%v", err)
 	}
-	return p.fromCard(payload, &c, meta)
+	return p.fromCard(body, &c, meta)
+}
+
+func is112XML(payload []byte, contentType string) bool {
+	if strings.Contains(MediaType(contentType), "xml") {
+		return true
+	}
+	b := bytes.TrimLeft(bytes.TrimPrefix(payload, []byte("\xef\xbb\xbf")), " \t\r\n")
+	return len(b) > 0 && b[0] == '<'
+}
+
+// xmlBody returns the card as UTF-8. The header's charset wins; without one, the XML declaration's
+// encoding is used (cards exported from the 112 system often say encoding="windows-1251" and nothing else).
+func (p *Sys112) xmlBody(payload []byte, contentType string) ([]byte, error) {
+	cs := Charset(contentType)
+	if cs == "" {
+		cs = xmlDeclEncoding(payload)
+	}
+	ct := ""
+	if cs != "" {
+		ct = "text/xml; charset=" + cs
+	}
+	body, err := toUTF8(model.Source112, payload, ct)
+	if err != nil {
+		return nil, err
+	}
+	return stripXMLDecl(body), nil
+}
+
+var xmlEncodingAttr = regexp.MustCompile(`^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-]+)["']`)
+
+func xmlDeclEncoding(b []byte) string {
+	if len(b) > 200 {
+		b = b[:200]
+	}
+	m := xmlEncodingAttr.FindSubmatch(b)
+	if m == nil {
+		return ""
+	}
+	return strings.ToLower(string(m[1]))
+}
+
+// stripXMLDecl drops the declaration once the body is UTF-8: encoding/xml refuses a declared encoding it
+// cannot convert itself.
+func stripXMLDecl(b []byte) []byte {
+	t := bytes.TrimLeft(b, " \t\r\n")
+	if bytes.HasPrefix(t, []byte("<?xml")) {
+		if i := bytes.Index(t, []byte("?>")); i >= 0 {
+			return t[i+2:]
+		}
+	}
+	return b
+}
+
+// decodeXML decodes one <card> element and refuses trailing elements, as decodeJSON does.
+func decodeXML(body []byte, v any) error {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.Strict = true
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				return errors.New("trailing text after </card>")
+			}
+		case xml.Comment, xml.ProcInst:
+		default:
+			return errors.New("trailing element after </card>")
+		}
+	}
 }
 
 func (p *Sys112) fromCard(payload []byte, c *Card112, meta Meta) (*model.Appeal, error) {

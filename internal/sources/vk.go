@@ -76,8 +76,12 @@ type VKGeo struct {
 
 // Parse implements Parser.
 func (p *VK) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
+	body, err := p.front(model.SourceVK, payload, meta.ContentType)
+	if err != nil {
+		return nil, err
+	}
 	var ev VKEvent
-	if err := json.Unmarshal(payload, &ev); err != nil {
+	if err := decodeJSON(body, &ev); err != nil {
 		return nil, invalid(model.SourceVK, "bad_json", "%v", err)
 	}
 	var it VKItem
@@ -127,7 +131,7 @@ func (p *VK) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
 			a.Address = it.Geo.Place.Title
 		}
 	}
-	if err := p.check(model.SourceVK, payload, a, meta); err != nil {
+	if err := p.check(model.SourceVK, body, a, meta); err != nil {
 		return nil, err
 	}
 	return a, nil
