@@ -1,0 +1,533 @@
+package dedup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+)
+
+// item is one appeal on its way through Decide.
+type item struct {
+	a      *model.Appeal
+	origin string
+	lsh    bool      // long enough to be matched by content
+	keys   []string  // bucket hashes covering [t-H, t+H]
+	own    int       // index in keys of the bucket the appeal itself belongs to
+	fields [numBands]string
+	rec    member
+	seen   [][numBands]string // band values found in Redis, per key ("" = free)
+	expect [][numBands]string // band values the decision relied on (Redis or in-batch), per key
+	dec    Decision
+	final  bool // decided by its id claim (replay or exact duplicate)
+	copyOf int  // ≥ 0: the same message twice in one batch; take that item's decision
+}
+
+func (d *Redis) prepare(batch []*model.Appeal) []*item {
+	items := make([]*item, len(batch))
+	var stems []string
+	var buf []byte
+	var feat []uint32
+	width := d.bucketSeconds()
+	h := int64(d.cfg.Horizon.Seconds())
+	for i, a := range batch {
+		it := &item{a: a, origin: a.Origin.String(), copyOf: -1}
+		stems, buf = d.stem.stems(stems[:0], a.Text, buf)
+		a.Fingerprint = fingerprint(stems)
+		feat = features(feat, stems)
+		if len(feat) >= d.cfg.MinTokens {
+			it.lsh = true
+			it.fields = bandFields(feat)
+			t := a.EventTime.Unix()
+			it.rec = member{eventTime: t, size: len(feat), feat: slices.Clone(sketch(feat))}
+			lo, hi, own := floorDiv(t-h, width), floorDiv(t+h, width), floorDiv(t, width)
+			for b := lo; b <= hi; b++ {
+				it.keys = append(it.keys, d.bucketKey(a.Region, a.OKTMO, b))
+				if b == own {
+					it.own = len(it.keys) - 1
+				}
+			}
+			it.seen = make([][numBands]string, len(it.keys))
+			it.expect = make([][numBands]string, len(it.keys))
+		}
+		items[i] = it
+	}
+	return items
+}
+
+// Decide implements Deduper. Round trips per batch: read id claims and bands; read candidate records;
+// commit incidents (plus one more read, records and commit per conflict round, rare); commit voices
+// and write id claims.
+func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, error) {
+	if len(batch) == 0 {
+		return nil, nil
+	}
+	items := d.prepare(batch)
+
+	// Round trip 1: id claims and band fields.
+	var idCmds []*redis.StringCmd
+	var readBands func()
+	err := d.pipe(ctx, "read", func(p redis.Pipeliner) {
+		idCmds = make([]*redis.StringCmd, len(items))
+		for i, it := range items {
+			idCmds[i] = p.Get(ctx, d.idKey(it.a.ID))
+		}
+		readBands = d.queueBandReads(ctx, p, items)
+	})
+	if err != nil {
+		return nil, err
+	}
+	readBands()
+
+	firstByID := make(map[string]int, len(items))
+	for i, it := range items {
+		v, err := idCmds[i].Result()
+		switch {
+		case err == nil:
+			origin, dec, err := decodeClaim(v)
+			if err != nil {
+				return nil, err
+			}
+			it.final = true
+			if origin == it.origin {
+				it.dec = dec // a replay: whatever was decided the first time
+			} else {
+				it.dec = Decision{Kind: ExactDuplicate}
+			}
+		case errors.Is(err, redis.Nil):
+			if j, ok := firstByID[it.a.ID]; ok {
+				if items[j].origin == it.origin {
+					it.copyOf = j
+				} else {
+					it.final, it.dec = true, Decision{Kind: ExactDuplicate}
+				}
+				continue
+			}
+			firstByID[it.a.ID] = i
+		default:
+			return nil, fmt.Errorf("dedup: read id claim: %w", err)
+		}
+	}
+
+	var open []*item // to be decided here, in batch order
+	for _, it := range items {
+		if !it.final && it.copyOf < 0 {
+			open = append(open, it)
+		}
+	}
+	if err := d.decideInOrder(ctx, open); err != nil {
+		return nil, err
+	}
+	if err := d.commitIncidents(ctx, open); err != nil {
+		return nil, err
+	}
+	resolveChains(open)
+	if err := d.commitVoicesAndClaims(ctx, open); err != nil {
+		return nil, err
+	}
+
+	out := make([]Decision, len(items))
+	for i, it := range items {
+		if it.copyOf >= 0 {
+			it.dec = items[it.copyOf].dec
+		}
+		out[i] = it.dec
+		d.m.decisions.WithLabelValues(it.dec.Kind.String()).Inc()
+	}
+	return out, nil
+}
+
+// pipe runs one pipelined round trip and times it. Per-command errors are left to the caller (a GET miss
+// is an answer, not a failure); only a failure of the round trip itself is returned.
+func (d *Redis) pipe(ctx context.Context, phase string, fn func(redis.Pipeliner)) error {
+	start := time.Now()
+	_, err := d.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fn(p); return nil })
+	d.m.roundTrip.WithLabelValues(phase).Observe(time.Since(start).Seconds())
+	if err == nil || !isConnErr(err) {
+		return nil
+	}
+	return fmt.Errorf("dedup: redis %s: %w", phase, err)
+}
+
+// isConnErr tells a failed round trip from a per-command error (redis.Nil, NOSCRIPT) that the caller
+// inspects itself.
+func isConnErr(err error) bool {
+	if errors.Is(err, redis.Nil) {
+		return false
+	}
+	var re redis.Error
+	return !errors.As(err, &re)
+}
+
+// queueBandReads adds one HMGET per bucket hash of every open content-matched item and returns the
+// function that stores the answers in item.seen once the pipeline ran.
+func (d *Redis) queueBandReads(ctx context.Context, p redis.Pipeliner, items []*item) func() {
+	type read struct {
+		it  *item
+		k   int
+		cmd *redis.SliceCmd
+	}
+	var reads []read
+	fields := make([]string, numBands)
+	for _, it := range items {
+		if !it.lsh || it.final {
+			continue
+		}
+		copy(fields, it.fields[:])
+		for k, key := range it.keys {
+			reads = append(reads, read{it, k, p.HMGet(ctx, key, fields...)})
+		}
+	}
+	return func() {
+		for _, r := range reads {
+			vals, _ := r.cmd.Result()
+			for b := range numBands {
+				r.it.seen[r.k][b] = ""
+				if b < len(vals) {
+					if s, ok := vals[b].(string); ok {
+						r.it.seen[r.k][b] = s
+					}
+				}
+			}
+		}
+	}
+}
+
+type candidate struct {
+	id   string
+	hits int
+}
+
+// rank orders candidates by shared bands (a Jaccard estimate), then id for determinism, and keeps the
+// best max.
+func rank(hits map[string]int, max int) []candidate {
+	out := make([]candidate, 0, len(hits))
+	for id, n := range hits {
+		out = append(out, candidate{id, n})
+	}
+	slices.SortFunc(out, func(a, b candidate) int {
+		if a.hits != b.hits {
+			return b.hits - a.hits
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
+}
+
+// redisHits counts, per member other than the appeal itself, the bands it shares in Redis, and where
+// (which bucket) its record lives.
+func redisHits(it *item) (map[string]int, map[string]int) {
+	hits, where := map[string]int{}, map[string]int{}
+	for k := range it.keys {
+		for _, v := range it.seen[k] {
+			if v != "" && v != it.a.ID {
+				hits[v]++
+				if _, ok := where[v]; !ok {
+					where[v] = k
+				}
+			}
+		}
+	}
+	return hits, where
+}
+
+// decideInOrder decides the open items in order: it fetches the records of their Redis candidates in
+// one round trip, then walks the batch with an in-batch index so that the first of two near-duplicates
+// in one batch is the incident of the second.
+func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
+	type fetch struct {
+		id  string
+		cmd *redis.StringCmd
+	}
+	var fetches []fetch
+	queued := map[string]bool{}
+	err := d.pipe(ctx, "records", func(p redis.Pipeliner) {
+		for _, it := range open {
+			if !it.lsh {
+				continue
+			}
+			hits, where := redisHits(it)
+			for _, c := range rank(hits, d.cfg.MaxCandidates) {
+				if !queued[c.id] {
+					queued[c.id] = true
+					fetches = append(fetches, fetch{c.id, p.HGet(ctx, it.keys[where[c.id]], recordField(c.id))})
+				}
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	records := make(map[string]*member, len(fetches)+len(open))
+	for _, f := range fetches {
+		v, err := f.cmd.Result()
+		if err != nil {
+			continue // expired with its bucket, or a band whose record was lost: not a candidate
+		}
+		m, err := decodeMember(v)
+		if err != nil {
+			d.log.Warn("dedup: skipping malformed record", "err", err)
+			continue
+		}
+		records[f.id] = &m
+	}
+
+	local := map[string]string{} // bucket key + band field → first in-batch claimant
+	for _, it := range open {
+		if !it.lsh {
+			it.dec = Decision{Kind: Incident, IncidentID: it.a.ID}
+			continue
+		}
+		hits := map[string]int{}
+		for k, key := range it.keys {
+			for b, f := range it.fields {
+				v := it.seen[k][b]
+				if v == "" {
+					v = local[key+f]
+				}
+				it.expect[k][b] = v
+				if v != "" && v != it.a.ID {
+					hits[v]++
+				}
+			}
+		}
+		it.dec = Decision{Kind: Incident, IncidentID: it.a.ID}
+		best := d.cfg.Threshold
+		for _, c := range rank(hits, d.cfg.MaxCandidates) {
+			m := records[c.id]
+			if m == nil {
+				continue
+			}
+			inc := m.incidentOf(c.id)
+			if inc == it.a.ID || abs(m.eventTime-it.rec.eventTime) > int64(d.cfg.Horizon.Seconds()) {
+				continue // a crash re-run meeting its own earlier claims, or out of the horizon
+			}
+			if s := overlap(it.rec.feat, it.rec.size, m.feat, m.size); s >= best {
+				if s > best || it.dec.Kind == Incident {
+					best, it.dec = s, Decision{Kind: Voice, IncidentID: inc}
+				}
+			}
+		}
+		it.rec.incident = ""
+		if it.dec.Kind == Voice {
+			it.rec.incident = it.dec.IncidentID
+		}
+		records[it.a.ID] = &it.rec
+		ownKey := it.keys[it.own]
+		for b, f := range it.fields {
+			if it.expect[it.own][b] == "" {
+				local[ownKey+f] = it.a.ID
+			}
+		}
+	}
+	return nil
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// commitArgs builds the commit script's keys and arguments for an item.
+func (d *Redis) commitArgs(it *item, check bool) ([]string, []any) {
+	keys := it.keys
+	own := it.own
+	if !check {
+		keys, own = it.keys[it.own:it.own+1], 0
+	}
+	args := make([]any, 0, 7+numBands*(1+len(keys)))
+	flag := "0"
+	if check {
+		flag = "1"
+	}
+	args = append(args, own+1, (2 * d.cfg.Horizon).Milliseconds(), flag, it.a.ID,
+		recordField(it.a.ID), it.rec.encode(), numBands)
+	for _, f := range it.fields {
+		args = append(args, f)
+	}
+	if check {
+		for k := range keys {
+			for _, v := range it.expect[k] {
+				args = append(args, v)
+			}
+		}
+	}
+	return keys, args
+}
+
+// runCommits runs the commit script for items in one round trip (loading the script once if Redis lost
+// it) and returns the items whose check failed.
+func (d *Redis) runCommits(ctx context.Context, phase string, items []*item, check bool, extra func(redis.Pipeliner)) ([]*item, error) {
+	for attempt := 0; ; attempt++ {
+		cmds := make([]*redis.Cmd, len(items))
+		err := d.pipe(ctx, phase, func(p redis.Pipeliner) {
+			for i, it := range items {
+				keys, args := d.commitArgs(it, check)
+				cmds[i] = commitScript.EvalSha(ctx, p, keys, args...)
+			}
+			if extra != nil {
+				extra(p)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		var failed []*item
+		noScript := false
+		for i, c := range cmds {
+			n, err := c.Int()
+			switch {
+			case err != nil && redis.HasErrorPrefix(err, "NOSCRIPT"):
+				noScript = true
+			case err != nil:
+				return nil, fmt.Errorf("dedup: commit %s: %w", items[i].a.ID, err)
+			case n == 0:
+				failed = append(failed, items[i])
+			}
+		}
+		if !noScript {
+			return failed, nil
+		}
+		if attempt > 0 {
+			return nil, errors.New("dedup: commit script keeps missing from redis")
+		}
+		// Commits are idempotent (a member's own claims count as unchanged), so the round trip is
+		// simply repeated once the script is loaded.
+		if err := commitScript.Load(ctx, d.rdb).Err(); err != nil {
+			return nil, fmt.Errorf("dedup: load commit script: %w", err)
+		}
+	}
+}
+
+// commitIncidents stores the content-matched incidents, re-deciding those whose claims raced with
+// another instance until they commit or the retries run out.
+func (d *Redis) commitIncidents(ctx context.Context, open []*item) error {
+	var todo []*item
+	for _, it := range open {
+		if it.lsh && it.dec.Kind == Incident {
+			todo = append(todo, it)
+		}
+	}
+	for round := 0; len(todo) > 0; round++ {
+		force := round > d.cfg.CommitRetries
+		failed, err := d.runCommits(ctx, "commit_incidents", todo, !force, nil)
+		if err != nil {
+			return err
+		}
+		if len(failed) == 0 {
+			return nil
+		}
+		d.m.conflicts.Add(float64(len(failed)))
+		if round == d.cfg.CommitRetries {
+			d.log.Warn("dedup: incident claims keep racing; storing them as incidents", "appeals", len(failed))
+		}
+		var readBands func()
+		if err := d.pipe(ctx, "reread", func(p redis.Pipeliner) { readBands = d.queueBandReads(ctx, p, failed) }); err != nil {
+			return err
+		}
+		readBands()
+		if err := d.decideInOrder(ctx, failed); err != nil {
+			return err
+		}
+		todo = todo[:0]
+		for _, it := range failed {
+			if it.dec.Kind == Incident {
+				todo = append(todo, it)
+			}
+		}
+	}
+	return nil
+}
+
+// resolveChains points voices of an in-batch appeal that itself turned into a voice (after a race) at
+// that appeal's incident.
+func resolveChains(open []*item) {
+	byID := make(map[string]*item, len(open))
+	for _, it := range open {
+		byID[it.a.ID] = it
+	}
+	for _, it := range open {
+		for range len(open) {
+			up, ok := byID[it.dec.IncidentID]
+			if it.dec.Kind != Voice || !ok || up == it || up.dec.Kind != Voice {
+				break
+			}
+			it.dec.IncidentID = up.dec.IncidentID
+		}
+		if it.dec.Kind == Voice {
+			it.rec.incident = it.dec.IncidentID
+		}
+	}
+}
+
+// commitVoicesAndClaims stores the voices' records and bands, then the id claims of everything decided
+// here. The id claims come last: until an appeal's claim exists, a re-run after a crash decides it anew
+// and, finding its own bands ignored, decides it the same way.
+func (d *Redis) commitVoicesAndClaims(ctx context.Context, open []*item) error {
+	var voices []*item
+	for _, it := range open {
+		if it.lsh && it.dec.Kind == Voice {
+			voices = append(voices, it)
+		}
+	}
+	claims := make([]*redis.BoolCmd, len(open))
+	_, err := d.runCommits(ctx, "commit_voices", voices, false, func(p redis.Pipeliner) {
+		for i, it := range open {
+			claims[i] = p.SetNX(ctx, d.idKey(it.a.ID), encodeClaim(it.origin, it.dec), d.cfg.IDHorizon)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	var lost []int
+	for i, c := range claims {
+		ok, err := c.Result()
+		if err != nil {
+			return fmt.Errorf("dedup: claim %s: %w", open[i].a.ID, err)
+		}
+		if !ok {
+			lost = append(lost, i)
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	// Another instance claimed the same id in the meantime: a concurrent retry from another partition,
+	// or our own pipeline repeated after a lost script.
+	gets := make([]*redis.StringCmd, len(lost))
+	if err := d.pipe(ctx, "reclaim", func(p redis.Pipeliner) {
+		for j, i := range lost {
+			gets[j] = p.Get(ctx, d.idKey(open[i].a.ID))
+		}
+	}); err != nil {
+		return err
+	}
+	for j, i := range lost {
+		it := open[i]
+		v, err := gets[j].Result()
+		if err != nil {
+			return fmt.Errorf("dedup: read claim %s: %w", it.a.ID, err)
+		}
+		origin, dec, err := decodeClaim(v)
+		if err != nil {
+			return err
+		}
+		if origin == it.origin {
+			it.dec = dec
+		} else {
+			it.dec = Decision{Kind: ExactDuplicate}
+		}
+	}
+	return nil
+}

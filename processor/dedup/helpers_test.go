@@ -1,0 +1,66 @@
+package dedup
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/testenv"
+)
+
+const (
+	oktmoRyazan = "61701000"
+	oktmoSasovo = "61710000"
+)
+
+var t0 = time.Date(2025, 11, 3, 9, 0, 0, 0, time.UTC)
+
+// appealAt builds a normalized appeal as the processor hands it to Decide.
+func appealAt(source, sourceID, text, oktmo string, at time.Time, partition int, offset int64) *model.Appeal {
+	return &model.Appeal{
+		ID: model.AppealID(source, sourceID), Source: source, SourceID: sourceID, Region: model.DefaultRegion,
+		Text: text, OKTMO: oktmo, EventTime: at,
+		Origin: model.Offset{Topic: model.RawTopic(source), Partition: partition, Offset: offset},
+	}
+}
+
+func newTestDeduper(t testing.TB) (*Redis, *redis.Client, string) {
+	t.Helper()
+	rdb, prefix := testenv.Redis(t)
+	cfg := DefaultConfig()
+	cfg.KeyPrefix = prefix
+	d, err := New(rdb, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, rdb, prefix
+}
+
+func testCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func decide(t testing.TB, ctx context.Context, d Deduper, batch ...*model.Appeal) []Decision {
+	t.Helper()
+	got, err := d.Decide(ctx, batch)
+	if err != nil {
+		t.Fatalf("Decide: %v", err)
+	}
+	if len(got) != len(batch) {
+		t.Fatalf("Decide returned %d decisions for %d appeals", len(got), len(batch))
+	}
+	return got
+}
+
+func (d Decision) String() string { return fmt.Sprintf("%s→%s", d.Kind, d.IncidentID) }
+
+// offsets hands out increasing offsets per topic, as a Kafka partition would.
+type offsets map[string]int64
+
+func (o offsets) next(source string) int64 { o[source]++; return o[source] }

@@ -1,0 +1,37 @@
+package dedup
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	decisions *prometheus.CounterVec   // by kind
+	roundTrip *prometheus.HistogramVec // by phase: one observation per pipelined round trip
+	conflicts prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "teplokarta_dedup_decisions_total", Help: "Dedup decisions by kind (incident, voice, exact_duplicate, replay).",
+		}, []string{"kind"}),
+		roundTrip: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "teplokarta_dedup_redis_roundtrip_seconds", Help: "Duration of one pipelined Redis round trip of a batch, by phase.",
+			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
+		}, []string{"phase"}),
+		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "teplokarta_dedup_claim_conflicts_total", Help: "Incident claims that raced with another instance and were re-decided.",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.decisions, m.roundTrip, m.conflicts} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("dedup: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
