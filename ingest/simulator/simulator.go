@@ -31,12 +31,16 @@ type Config struct {
 	BurstsPerDay float64   // "district without water" bursts per simulated day; default 4
 	BurstSize    int       // appeals per burst; default 12
 	VKGeoShare   float64   // share of VK posts carrying coordinates; default 0.6
+	// SameProblem is how long a problem stays "the same" in the ground truth: a new appeal about the same
+	// problem phrase at the same place within it is recorded as a burst-like voice (near-duplicate
+	// detection may or may not merge it, both are right). Default 48h, the processor's dedup horizon.
+	SameProblem time.Duration
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	return Config{Seed: 1, Rate: 20, Rhythm: true, ExactDupRate: 0.06, CrossDupRate: 0.07, LateRate: 0.03,
-		BurstsPerDay: 4, BurstSize: 12, VKGeoShare: 0.6}
+		BurstsPerDay: 4, BurstSize: 12, VKGeoShare: 0.6, SameProblem: 48 * time.Hour}
 }
 
 // Validate checks the configuration.
@@ -96,6 +100,7 @@ type Generator struct {
 	geo     *geo.Gazetteer
 	clock   time.Time // arrival time of the next primary appeal
 	pending pendingHeap
+	recent  map[string]time.Time // problem identity → latest event time, for SameProblem
 	seq     int64
 	seqs    map[string]int64
 }
@@ -106,7 +111,7 @@ func New(cfg Config) (*Generator, error) {
 		return nil, err
 	}
 	g := &Generator{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), places: ryazanPlaces,
-		geo: geo.Default(), clock: cfg.Start.UTC(), seqs: map[string]int64{}}
+		geo: geo.Default(), clock: cfg.Start.UTC(), seqs: map[string]int64{}, recent: map[string]time.Time{}}
 	sum := 0.0
 	for _, p := range g.places {
 		sum += p.Weight
@@ -158,9 +163,17 @@ func (g *Generator) primary() {
 	if g.rng.Float64() < g.cfg.LateRate {
 		event = now.Add(-time.Duration(5+g.rng.IntN(85)) * time.Minute)
 	}
-	text := g.text(p, t, -1)
+	text, problem := g.text(p, t, -1)
+	kind := KindIncident
+	if last, ok := g.recent[problem]; ok && event.Sub(last).Abs() < g.cfg.SameProblem {
+		kind = KindNearVoice
+	}
+	if last := g.recent[problem]; event.After(last) {
+		g.recent[problem] = event
+	}
+	g.forget(now)
 	src := g.pickSource(t)
-	m := g.message(src, p, t, text, event, now, KindIncident)
+	m := g.message(src, p, t, text, event, now, kind)
 	g.push(m)
 	if g.rng.Float64() < g.cfg.ExactDupRate {
 		r := m
@@ -189,7 +202,7 @@ func (g *Generator) burst(now time.Time) {
 		if i == 0 {
 			kind = KindIncident
 		}
-		text := g.text(p, t, house)
+		text, _ := g.text(p, t, house)
 		g.push(g.message(g.pickSource(t), p, t, text, at.Add(-time.Duration(g.rng.IntN(60))*time.Second), at, kind))
 	}
 }
@@ -241,8 +254,21 @@ func (g *Generator) otherSource(not string, t topic) string {
 
 func (g *Generator) pick(ss []string) string { return ss[g.rng.IntN(len(ss))] }
 
-// text writes one appeal. house < 0 picks a house number.
-func (g *Generator) text(p place, t topic, house int) string {
+// forget drops problem identities older than the horizon, bounding memory on long runs.
+func (g *Generator) forget(now time.Time) {
+	if len(g.recent) < 4096 {
+		return
+	}
+	for k, t := range g.recent {
+		if now.Sub(t) > g.cfg.SameProblem+2*time.Hour {
+			delete(g.recent, k)
+		}
+	}
+}
+
+// text writes one appeal and names its problem: the problem phrase at the place, house numbers aside
+// (neighbours at different houses of one street write about one outage). house < 0 picks a number.
+func (g *Generator) text(p place, t topic, house int) (string, string) {
 	if house < 0 {
 		house = 1 + g.rng.IntN(120)
 	}
@@ -259,9 +285,14 @@ func (g *Generator) text(p place, t topic, house int) string {
 	default:
 		where = "в селе " + g.pick(p.Villages) + " " + p.Genitive
 	}
-	s := strings.NewReplacer("{где}", where, "{дом}", strconv.Itoa(house)).Replace(g.pick(t.Problems))
-	parts := []string{capitalize(s) + ".", g.pick(t.Details), g.pick(pleas)}
-	return strings.TrimSpace(strings.Join(parts, " "))
+	phrase := g.pick(t.Problems)
+	s := strings.NewReplacer("{где}", where, "{дом}", strconv.Itoa(house)).Replace(phrase)
+	parts := []string{capitalize(s) + ".", g.pick(t.Details)}
+	for i := g.rng.IntN(3); i > 0; i-- {
+		parts = append(parts, strings.NewReplacer("{n}", strconv.Itoa(2+g.rng.IntN(40)), "{m}", strconv.Itoa(2+g.rng.IntN(8))).Replace(g.pick(contexts)))
+	}
+	parts = append(parts, g.pick(pleas))
+	return strings.TrimSpace(strings.Join(parts, " ")), p.OKTMO + "|" + where + "|" + t.Theme
 }
 
 func capitalize(s string) string {

@@ -31,7 +31,9 @@ type Truth struct {
 	Voices     int `json:"voices"`      // the same text through another channel: exact voices
 	NearVoices int `json:"near_voices"` // burst neighbours in their own words
 	Late       int `json:"late"`        // written ≥ 5 minutes before they arrived
-	cells      map[WindowKey]*Cell
+	// VoiceIDs are the appeal ids of the same-text copies: each must be stored as a voice.
+	VoiceIDs []string `json:"-"`
+	cells    map[WindowKey]*Cell
 }
 
 // NewTruth starts an empty account.
@@ -61,6 +63,7 @@ func (t *Truth) Add(m Message) {
 		c.Incidents++
 	case KindVoice:
 		t.Voices++
+		t.VoiceIDs = append(t.VoiceIDs, m.AppealID())
 	case KindNearVoice:
 		t.NearVoices++
 		c.NearVoices++

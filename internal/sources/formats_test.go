@@ -38,11 +38,11 @@ func cp1251(t testing.TB, s string) []byte {
 func TestRealisticPayloadFiles(t *testing.T) {
 	reg := Default("salt", DefaultLimits())
 	tests := []struct {
-		file, source, contentType string
-		wantID, wantText, wantAddr  string
-		wantOKTMO                   string
-		wantAttach                  int
-		wantLat                     float64
+		file, source, contentType  string
+		wantID, wantText, wantAddr string
+		wantOKTMO                  string
+		wantAttach                 int
+		wantLat                    float64
 	}{
 		{"vk_wall_post_new.json", model.SourceVK, "application/json", "vk:wall-71234567_2841", "Островского", "Рязань, улица Островского, 14", "", 2, 54.6269},
 		{"vk_wall_reply_new.json", model.SourceVK, "application/json", "vk:reply-71234567_2841_15", "Касимове", "", "", 0, 0},

@@ -84,6 +84,13 @@ func (p *VK) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
 	if err := decodeJSON(body, &ev); err != nil {
 		return nil, invalid(model.SourceVK, "bad_json", "%v", err)
 	}
+	switch ev.Type {
+	case "wall_post_new", "wall_reply_new", "board_post_new":
+	case "":
+		return nil, invalid(model.SourceVK, "missing_field", "event type")
+	default:
+		return nil, invalid(model.SourceVK, "unsupported_event", "event type %q", ev.Type)
+	}
 	var it VKItem
 	if len(ev.Object) == 0 {
 		return nil, invalid(model.SourceVK, "missing_field", "event has no object")
