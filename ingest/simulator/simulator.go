@@ -266,7 +266,7 @@ func (g *Generator) forget(now time.Time) {
 	}
 }
 
-// text writes one appeal and names its problem: the problem phrase at the place, house numbers aside
+// text writes one appeal and names its problem: its theme at its place, house numbers aside
 // (neighbours at different houses of one street write about one outage). house < 0 picks a number.
 func (g *Generator) text(p place, t topic, house int) (string, string) {
 	if house < 0 {

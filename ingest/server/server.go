@@ -1,0 +1,266 @@
+// Package server is ingest's HTTP face: the generic single and batch endpoints, the source-native webhooks,
+// /metrics and /healthz. Every handler answers 2xx only after Kafka acknowledged what the request became.
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/teplokarta/teplokarta/ingest"
+	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/sources"
+)
+
+// Server routes requests to the ingestor.
+type Server struct {
+	cfg     ingest.Config
+	in      *ingest.Ingestor
+	log     *slog.Logger
+	buckets map[string]*bucket
+	mux     *http.ServeMux
+}
+
+// New builds the handler. vkCallback serves POST /vk/callback (nil: not served); gatherer serves /metrics.
+func New(cfg ingest.Config, in *ingest.Ingestor, vkCallback http.Handler, gatherer prometheus.Gatherer, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, in: in, log: log, buckets: map[string]*bucket{}, mux: http.NewServeMux()}
+	for _, name := range cfg.SourceNames() {
+		s.buckets[name] = newBucket(cfg.Source(name).RateLimit, time.Now)
+	}
+	s.handle("POST /v1/ingest/{source}/batch", "batch", s.batch)
+	s.handle("POST /v1/ingest/{source}", "single", func(w http.ResponseWriter, r *http.Request) { s.single(w, r, r.PathValue("source")) })
+	s.handle("POST /nashdom/webhook", "nashdom_webhook", func(w http.ResponseWriter, r *http.Request) { s.single(w, r, model.SourceNashDom) })
+	s.handle("POST /112/cards", "112_cards", func(w http.ResponseWriter, r *http.Request) { s.single(w, r, model.Source112) })
+	s.handle("POST /pos/webhook", "pos_webhook", func(w http.ResponseWriter, r *http.Request) { s.single(w, r, model.SourcePOS) })
+	if vkCallback != nil {
+		s.handle("POST /vk/callback", "vk_callback", s.vk(vkCallback))
+	}
+	if gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (r *statusRecorder) WriteHeader(code int) { r.code = code; r.ResponseWriter.WriteHeader(code) }
+
+func (s *Server) handle(pattern, route string, h http.HandlerFunc) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		h(rec, r)
+		s.in.Metrics().HTTP.WithLabelValues(route, strconv.Itoa(rec.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+type errorBody struct {
+	Error  string `json:"error"`
+	Reason string `json:"reason"`
+}
+
+// errTooLarge is a body beyond the door's cap: refused without a dead letter (it may be anything, of any
+// size); the client is told, and the refusal is counted.
+var errTooLarge = errors.New("body too large")
+
+func readBody(r *http.Request, max int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(body)) > max {
+		return nil, errTooLarge
+	}
+	return body, nil
+}
+
+// door applies what every source endpoint shares before the message is looked at: known source, body cap,
+// auth, rate limit. It answers and returns false when the request stops here.
+func (s *Server) door(w http.ResponseWriter, r *http.Request, source string, max int64, skipAuth bool) ([]byte, bool) {
+	if !s.in.Known(source) {
+		s.in.CountRefused(source, "unknown_source")
+		writeJSON(w, http.StatusNotFound, errorBody{"no source " + strconv.Quote(source), "unknown_source"})
+		return nil, false
+	}
+	sc := s.cfg.Source(source)
+	body, err := readBody(r, max)
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			s.in.CountRefused(source, "oversize")
+			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{fmt.Sprintf("body over %d bytes", max), "oversize"})
+			return nil, false
+		}
+		s.in.CountRefused(source, "bad_request")
+		writeJSON(w, http.StatusBadRequest, errorBody{err.Error(), "bad_request"})
+		return nil, false
+	}
+	if !skipAuth {
+		if ae := checkAuth(sc.Auth, r, body); ae != nil {
+			s.in.CountRefused(source, ae.reason)
+			writeJSON(w, ae.status, errorBody{ae.reason, ae.reason})
+			return nil, false
+		}
+	}
+	if ok, wait := s.buckets[source].take(); !ok {
+		s.in.CountRefused(source, "rate_limited")
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		writeJSON(w, http.StatusTooManyRequests, errorBody{"rate limit", "rate_limited"})
+		return nil, false
+	}
+	return body, true
+}
+
+// doorCap is the largest single body read at all; bodies between the parser's limit and this cap are
+// dead-lettered as oversize with their bytes, larger ones are refused at the door.
+func (s *Server) doorCap(source string) int64 {
+	sc := s.cfg.Source(source)
+	if sc.MaxBodyBytes > 0 && sc.MaxBodyBytes != s.cfg.Limits.MaxMessageBytes {
+		return int64(sc.MaxBodyBytes)
+	}
+	return 4 * int64(s.cfg.Limits.MaxMessageBytes)
+}
+
+// rejectedStatus maps a reason to the answer of the single-message endpoints.
+func rejectedStatus(reason string) int {
+	switch reason {
+	case "oversize":
+		return http.StatusRequestEntityTooLarge
+	case "bad_json", "bad_xml", "bad_encoding", "html":
+		return http.StatusBadRequest
+	}
+	return http.StatusUnprocessableEntity
+}
+
+func (s *Server) single(w http.ResponseWriter, r *http.Request, source string) {
+	body, ok := s.door(w, r, source, s.doorCap(source), false)
+	if !ok {
+		return
+	}
+	res, err := s.in.Ingest(r.Context(), ingest.Message{Source: source, Payload: body, ContentType: r.Header.Get("Content-Type")})
+	if err != nil {
+		s.unavailable(w, source, err)
+		return
+	}
+	s.answer(w, res[0])
+}
+
+func (s *Server) answer(w http.ResponseWriter, res ingest.Result) {
+	if res.Outcome == ingest.Rejected {
+		writeJSON(w, rejectedStatus(res.Reason), errorBody{res.Detail, res.Reason})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"id": res.ID})
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, source string, err error) {
+	s.log.Warn("kafka produce failed; client will retry", "source", source, "err", err)
+	w.Header().Set("Retry-After", "1")
+	writeJSON(w, http.StatusServiceUnavailable, errorBody{"not stored, retry: " + err.Error(), "unavailable"})
+}
+
+type lineRejection struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+type batchAnswer struct {
+	Accepted int             `json:"accepted"`
+	Rejected []lineRejection `json:"rejected"`
+}
+
+// batch takes NDJSON: one raw message per line (1-based line numbers in the answer; blank lines skipped).
+func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
+	source := r.PathValue("source")
+	body, ok := s.door(w, r, source, s.cfg.Limits.MaxBatchBytes, false)
+	if !ok {
+		return
+	}
+	ct := "application/json"
+	if cs := sources.Charset(r.Header.Get("Content-Type")); cs != "" {
+		ct += "; charset=" + cs
+	}
+	lineCap := int(s.doorCap(source))
+	var (
+		msgs    []ingest.Message
+		lines   []int
+		refused []lineRejection
+		now     = time.Now().UTC()
+	)
+	for n := 1; len(body) > 0; n++ {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if len(line) > lineCap {
+			s.in.CountRefused(source, "oversize")
+			refused = append(refused, lineRejection{n, fmt.Sprintf("oversize: line of %d bytes over %d, not stored", len(line), lineCap)})
+			continue
+		}
+		msgs = append(msgs, ingest.Message{Source: source, Payload: line, ContentType: ct, ReceivedAt: now})
+		lines = append(lines, n)
+	}
+	if len(msgs)+len(refused) > s.cfg.Limits.MaxBatchLines {
+		s.in.CountRefused(source, "oversize")
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{fmt.Sprintf("more than %d lines", s.cfg.Limits.MaxBatchLines), "oversize"})
+		return
+	}
+	res, err := s.in.Ingest(r.Context(), msgs...)
+	if err != nil {
+		s.unavailable(w, source, err)
+		return
+	}
+	ans := batchAnswer{Rejected: []lineRejection{}}
+	for i, rr := range res {
+		if rr.Outcome == ingest.Rejected {
+			ans.Rejected = append(ans.Rejected, lineRejection{lines[i], rr.Reason + ": " + rr.Detail})
+			continue
+		}
+		ans.Accepted++
+	}
+	ans.Rejected = append(ans.Rejected, refused...)
+	writeJSON(w, http.StatusOK, ans)
+}
+
+// vk wraps the VK callback handler with the door (size, rate) but not header auth: VK cannot send custom
+// headers; the handler checks VK's own secret.
+func (s *Server) vk(h http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, ok := s.door(w, r, model.SourceVK, s.doorCap(model.SourceVK), true)
+		if !ok {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		h.ServeHTTP(w, r)
+	}
+}
