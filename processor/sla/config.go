@@ -1,0 +1,59 @@
+package sla
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/processor/sla/timers"
+)
+
+// Config of the engine.
+type Config struct {
+	KeyPrefix    string        // Redis key prefix; default "tk:"
+	Brokers      []string      // Kafka bootstrap addresses; required
+	StatusTopic  string        // default appeals.status: input (and where timers and the API produce)
+	SLATopic     string        // default appeals.sla: at-risk and breach notices
+	Group        string        // consumer group; default "teplokarta-sla"
+	Instance     string        // name of this instance in logs and locks; default "sla"
+	PollInterval time.Duration // how often due timers are claimed; default 100ms
+	BatchSize    int           // most events applied together; default 500
+	BatchLinger  time.Duration // wait for more events after the first one; default 20ms
+	ReadyCheck   time.Duration // how often to check that Redis still holds the timers; default 1s
+	ResolvedTTL  time.Duration // cache lifetime of resolved appeals' state; default 7 days
+	ReplyTTL     time.Duration // how long a command's result waits for its HTTP caller; default 1m
+	Timers       timers.Config // lease and claim size; KeyPrefix is set from KeyPrefix
+}
+
+// DefaultConfig returns the defaults; Brokers must still be set.
+func DefaultConfig() Config {
+	return Config{KeyPrefix: "tk:", StatusTopic: model.TopicStatus, SLATopic: model.TopicSLA,
+		Group: "teplokarta-sla", Instance: "sla", PollInterval: 100 * time.Millisecond, BatchSize: 500,
+		BatchLinger: 20 * time.Millisecond, ReadyCheck: time.Second, ResolvedTTL: 7 * 24 * time.Hour,
+		ReplyTTL: time.Minute, Timers: timers.DefaultConfig()}
+}
+
+// Validate reports every mistake at once.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("sla: no Kafka brokers"))
+	}
+	if c.StatusTopic == "" || c.SLATopic == "" || c.Group == "" {
+		errs = append(errs, errors.New("sla: status topic, sla topic and group must be set"))
+	}
+	for name, d := range map[string]time.Duration{"poll interval": c.PollInterval, "batch linger": c.BatchLinger,
+		"ready check": c.ReadyCheck, "resolved ttl": c.ResolvedTTL, "reply ttl": c.ReplyTTL} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("sla: %s %s must be positive", name, d))
+		}
+	}
+	if c.BatchSize <= 0 {
+		errs = append(errs, fmt.Errorf("sla: batch size %d must be positive", c.BatchSize))
+	}
+	if err := c.Timers.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
