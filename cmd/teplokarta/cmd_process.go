@@ -2,12 +2,45 @@ package main
 
 import (
 	"context"
-	"errors"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/internal/obs"
+	"github.com/teplokarta/teplokarta/processor/app"
 )
 
-// runProcess is being written (see the open issue); it fails loudly until then.
-func runProcess(_ context.Context, _ *cli.Env, _ []string) error {
-	return errors.New("process: not implemented yet")
+func runProcess(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet(env, "process", "Run a stream processor instance: consume the raw topics in a consumer group, normalize, classify,\nresolve the municipality, deduplicate and store in ClickHouse (window rollups follow by materialized\nviews). Run several with the same --group to share the partitions.")
+	kb := addBrokersFlag(fs)
+	ch := addClickHouseFlags(fs)
+	rf := addRedisFlags(fs)
+	pf := addProcessorFlags(fs)
+	metrics := fs.String("metrics-addr", "127.0.0.1:9463", "address of /metrics and /healthz (empty: off)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	conn, err := chstore.Open(ctx, ch.config())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	rdb, err := rf.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	reg := obs.NewRegistry()
+	opts, err := pf.options(brokers(kb), *rf.prefix)
+	if err != nil {
+		return err
+	}
+	eng, err := app.Build(opts, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg, Log: env.Log})
+	if err != nil {
+		return err
+	}
+	if err := obs.Serve(ctx, *metrics, obs.Handler(reg, healthOf(conn, rdb)), env.Log); err != nil {
+		return err
+	}
+	env.Log.Info("processor starting", "brokers", *kb, "group", *pf.group)
+	return eng.Run(ctx)
 }

@@ -85,6 +85,7 @@ type Message struct {
 	OKTMO       string    // where it is (what the processor must resolve)
 	Category    string
 	Kind        Kind
+	CopyOf      string // for a same-text copy: the appeal id of the original
 }
 
 // AppealID is the processor's id of the message.
@@ -184,7 +185,9 @@ func (g *Generator) primary() {
 	if g.rng.Float64() < g.cfg.CrossDupRate {
 		other := g.otherSource(src, t)
 		at := now.Add(time.Duration(1+g.rng.IntN(30)) * time.Minute)
-		g.push(g.message(other, p, t, text, at.Add(-time.Duration(g.rng.IntN(60))*time.Second), at, KindVoice))
+		c := g.message(other, p, t, text, at.Add(-time.Duration(g.rng.IntN(60))*time.Second), at, KindVoice)
+		c.CopyOf = m.AppealID()
+		g.push(c)
 	}
 }
 

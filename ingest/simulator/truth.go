@@ -31,8 +31,8 @@ type Truth struct {
 	Voices     int `json:"voices"`      // the same text through another channel: exact voices
 	NearVoices int `json:"near_voices"` // burst neighbours in their own words
 	Late       int `json:"late"`        // written ≥ 5 minutes before they arrived
-	// VoiceIDs are the appeal ids of the same-text copies: each must be stored as a voice.
-	VoiceIDs []string `json:"-"`
+	// Copies pairs each same-text copy with its original (appeal ids): the two must share one incident.
+	Copies [][2]string `json:"-"`
 	cells    map[WindowKey]*Cell
 }
 
@@ -63,7 +63,7 @@ func (t *Truth) Add(m Message) {
 		c.Incidents++
 	case KindVoice:
 		t.Voices++
-		t.VoiceIDs = append(t.VoiceIDs, m.AppealID())
+		t.Copies = append(t.Copies, [2]string{m.CopyOf, m.AppealID()})
 	case KindNearVoice:
 		t.NearVoices++
 		c.NearVoices++

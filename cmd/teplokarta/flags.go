@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/chstore"
+	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+)
+
+// Flags shared by the commands that talk to the stack.
+
+type chFlags struct {
+	addr, db, user, password *string
+	tls                      *bool
+}
+
+func addClickHouseFlags(fs *cli.FlagSet) *chFlags {
+	d := chstore.DefaultConfig()
+	return &chFlags{
+		addr:     fs.String("clickhouse-addr", d.Addr, "ClickHouse native protocol address host:port"),
+		db:       fs.String("clickhouse-database", d.Database, "ClickHouse database (created if missing)"),
+		user:     fs.String("clickhouse-user", d.User, "ClickHouse user"),
+		password: fs.String("clickhouse-password", "", "ClickHouse password"),
+		tls:      fs.Bool("clickhouse-tls", false, "connect to ClickHouse with TLS"),
+	}
+}
+
+func (f *chFlags) config() chstore.Config {
+	c := chstore.DefaultConfig()
+	c.Addr, c.Database, c.User, c.Password, c.TLS = *f.addr, *f.db, *f.user, *f.password, *f.tls
+	return c
+}
+
+type redisFlags struct{ addr, password, prefix *string }
+
+func addRedisFlags(fs *cli.FlagSet) *redisFlags {
+	return &redisFlags{
+		addr:     fs.String("redis-addr", "127.0.0.1:16379", "Redis address host:port"),
+		password: fs.String("redis-password", "", "Redis password"),
+		prefix:   fs.String("redis-prefix", "teplokarta:", "prefix of every Redis key (several deployments may share a Redis)"),
+	}
+}
+
+func (f *redisFlags) open(ctx context.Context) (*redis.Client, error) {
+	c := redis.NewClient(&redis.Options{Addr: *f.addr, Password: *f.password})
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.Ping(pctx).Err(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("redis at %s: %w", *f.addr, err)
+	}
+	return c, nil
+}
+
+func addBrokersFlag(fs *cli.FlagSet) *string {
+	return fs.String("brokers", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated")
+}
+
+func brokers(s *string) []string { return kafkax.SplitBrokers(*s) }
+
+// parse parses flags, turning -help into a clean exit and other mistakes into errUsage.
+func parse(fs *cli.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		fmt.Fprintln(fs.Output(), err)
+		return errUsage
+	}
+	return nil
+}

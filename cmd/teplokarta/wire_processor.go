@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/processor/app"
+	"github.com/teplokarta/teplokarta/processor/enrich"
+)
+
+// processorFlags are the processor's own settings (stack addresses come from the shared flags).
+type processorFlags struct {
+	group, windowsTopic       *string
+	batch                     *int
+	flush, lateness           *time.Duration
+	salt                      *string
+	dedupHorizon, dedupIDTerm *time.Duration
+	classify                  *classifierFlags
+}
+
+func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
+	d := app.DefaultOptions()
+	return &processorFlags{
+		group:        fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
+		windowsTopic: fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
+		batch:        fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
+		flush:        fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
+		lateness:     fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
+		salt:         fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
+		dedupHorizon: fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
+		dedupIDTerm:  fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
+		classify:     addClassifierFlags(fs),
+	}
+}
+
+// options turns the flags into app options; prefix scopes the Redis keys.
+func (f *processorFlags) options(brokers []string, prefix string) (app.Options, error) {
+	o := app.DefaultOptions()
+	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Pipeline.BatchSize, o.Pipeline.FlushInterval = brokers, *f.group, *f.batch, *f.flush
+	o.Pipeline.WindowsTopic = *f.windowsTopic
+	o.Window.AllowedLateness = *f.lateness
+	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = prefix, *f.dedupHorizon, *f.dedupIDTerm
+	o.PIISalt = *f.salt
+	st, err := f.classify.stage()
+	if err != nil {
+		return o, err
+	}
+	o.Enrich = st
+	return o, nil
+}
+
+// healthOf reports whether the processor's dependencies answer.
+func healthOf(ch driver.Conn, rdb *redis.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return errors.Join(ch.Ping(ctx), rdb.Ping(ctx).Err())
+	}
+}
+
+// classifierFlags select the classification model, taxonomy and routing files.
+type classifierFlags struct {
+	model, taxonomy, routing *string
+}
+
+func addClassifierFlags(fs *cli.FlagSet) *classifierFlags {
+	return &classifierFlags{
+		model:    fs.String("model", "", "classifier model file (empty: the model embedded in the binary)"),
+		taxonomy: fs.String("taxonomy", "", "taxonomy YAML with keyword rules (empty: the embedded deploy/taxonomy.yaml)"),
+		routing:  fs.String("routing", "", "agency routing YAML (empty: the embedded deploy/routing.yaml)"),
+	}
+}
+
+// stage builds the enrich stage. Until the classifier and router are wired, appeals carry the sources'
+// own categories and agencies and the resolved municipality.
+func (f *classifierFlags) stage() (*enrich.Stage, error) {
+	return &enrich.Stage{}, nil
+}

@@ -1,0 +1,87 @@
+// Package app assembles a processor from its stages: the one place where the stage packages meet, used
+// by the `process` and `run` commands and by the end-to-end tests.
+package app
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/geo"
+	"github.com/teplokarta/teplokarta/internal/sources"
+	"github.com/teplokarta/teplokarta/processor/dedup"
+	"github.com/teplokarta/teplokarta/processor/enrich"
+	"github.com/teplokarta/teplokarta/processor/normalize"
+	"github.com/teplokarta/teplokarta/processor/pii"
+	"github.com/teplokarta/teplokarta/processor/pipeline"
+	"github.com/teplokarta/teplokarta/processor/resolve"
+	"github.com/teplokarta/teplokarta/processor/sink"
+	"github.com/teplokarta/teplokarta/processor/window"
+)
+
+// Options of a processor instance.
+type Options struct {
+	Pipeline  pipeline.Config
+	Window    window.Config
+	Dedup     dedup.Config // KeyPrefix scopes the Redis keys
+	PIISalt   string       // salt of identity hashes
+	Enrich    *enrich.Stage
+	Gazetteer *geo.Gazetteer // nil: the default region
+}
+
+// DefaultOptions returns the documented defaults of every stage.
+func DefaultOptions() Options {
+	return Options{Pipeline: pipeline.DefaultConfig(), Window: window.DefaultConfig(), Dedup: dedup.DefaultConfig(),
+		PIISalt: "teplokarta-local-only"}
+}
+
+// Clients are the opened connections a processor uses.
+type Clients struct {
+	ClickHouse driver.Conn
+	Redis      redis.UniversalClient
+	Registerer prometheus.Registerer // nil: metrics are not registered
+	Log        *slog.Logger
+	Now        func() time.Time // nil: time.Now
+}
+
+// Build assembles the engine. When o.Enrich is nil, appeals are enriched by the resolver alone.
+func Build(o Options, c Clients) (*pipeline.Engine, error) {
+	win, err := window.New(o.Window)
+	if err != nil {
+		return nil, err
+	}
+	dcfg := o.Dedup
+	dcfg.Registerer, dcfg.Logger = c.Registerer, c.Log
+	dd, err := dedup.New(c.Redis, dcfg)
+	if err != nil {
+		return nil, err
+	}
+	prod, err := pipeline.NewProducer(o.Pipeline.Brokers)
+	if err != nil {
+		return nil, err
+	}
+	g := o.Gazetteer
+	if g == nil {
+		g = geo.Default()
+	}
+	st := o.Enrich
+	if st == nil {
+		st = &enrich.Stage{}
+	}
+	if st.Resolver == nil {
+		st.Resolver = resolve.New(g)
+	}
+	return pipeline.New(o.Pipeline, pipeline.Deps{
+		Normalizer: normalize.New(sources.Default(o.PIISalt, sources.DefaultLimits()), pii.New(), c.Now),
+		Enricher:   st,
+		Deduper:    pipeline.DedupStage{D: dd},
+		Windower:   win,
+		Sink:       sink.New(c.ClickHouse, sink.Config{}, c.Log),
+		Producer:   prod,
+		Metrics:    pipeline.NewMetrics(c.Registerer),
+		Log:        c.Log,
+	})
+}

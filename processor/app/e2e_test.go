@@ -1,0 +1,177 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/teplokarta/teplokarta/ingest/simulator"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/testenv"
+	"github.com/teplokarta/teplokarta/processor/app"
+)
+
+// simulate sends n simulated messages to the broker and returns the simulator's ground truth.
+func simulate(t *testing.T, brokerAddr string, seed uint64, n int, start time.Time) *simulator.Truth {
+	t.Helper()
+	cfg := simulator.DefaultConfig()
+	cfg.Seed, cfg.Start, cfg.Rate, cfg.VKGeoShare = seed, start, 0.05, 1 // ~4,300 a day, a big region's volume; every VK post carries its place
+	g, err := simulator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := kafkax.DefaultProducerConfig()
+	pc.Brokers = []string{brokerAddr}
+	w, err := kafkax.NewWriter(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	truth := simulator.NewTruth()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := simulator.Run(ctx, g, simulator.KafkaSink{W: w}, simulator.RunConfig{Count: n, BatchSize: 1000}, truth); err != nil {
+		t.Fatal(err)
+	}
+	return truth
+}
+
+// waitRows waits until ClickHouse holds want appeal rows.
+func waitRows(t *testing.T, conn driver.Conn, want int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var got uint64
+	for time.Now().Before(deadline) {
+		if err := conn.QueryRow(context.Background(), "SELECT count() FROM appeals").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got == uint64(want) {
+			return
+		}
+		if got > uint64(want) {
+			t.Fatalf("ClickHouse holds %d appeals, more than the %d unique ones sent", got, want)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("ClickHouse holds %d appeals after %s, want %d", got, timeout, want)
+}
+
+type cellKey struct {
+	start  int64
+	oktmo  string
+	source string
+}
+
+// compareWithTruth checks ClickHouse's per-window rollups and totals against the simulator's ground truth.
+func compareWithTruth(t *testing.T, conn driver.Conn, truth *simulator.Truth) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := conn.Query(ctx, `SELECT window_start, oktmo, source, sum(voices), sum(incidents) FROM appeal_counts_1m
+		GROUP BY window_start, oktmo, source`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[cellKey][2]uint64{}
+	for rows.Next() {
+		var ws time.Time
+		var oktmo, src string
+		var voices, incidents uint64
+		if err := rows.Scan(&ws, &oktmo, &src, &voices, &incidents); err != nil {
+			t.Fatal(err)
+		}
+		got[cellKey{ws.Unix(), oktmo, src}] = [2]uint64{voices, incidents}
+	}
+	rows.Close()
+	cells := truth.Cells()
+	mismatch := 0
+	for _, c := range cells {
+		k := cellKey{c.Start.Unix(), c.OKTMO, c.Source}
+		if got[k][0] != uint64(c.Appeals) {
+			if mismatch < 10 {
+				t.Errorf("window %s %s %s: ClickHouse %d appeals, truth %d", c.Start.Format(time.RFC3339), c.OKTMO, c.Source, got[k][0], c.Appeals)
+			}
+			mismatch++
+		}
+		delete(got, k)
+	}
+	for k, v := range got {
+		t.Errorf("window %s %s %s: ClickHouse has %d appeals the simulator never sent", time.Unix(k.start, 0).UTC().Format(time.RFC3339), k.oktmo, k.source, v[0])
+	}
+	if mismatch > 0 {
+		t.Fatalf("%d of %d windows differ", mismatch, len(cells))
+	}
+	// Every rollup agrees on the totals, and so do the raw rows.
+	for _, q := range []string{"SELECT sum(voices) FROM appeal_counts_1h", "SELECT sum(voices) FROM appeal_counts_1d",
+		"SELECT count() FROM appeals FINAL", "SELECT uniqExact(appeal_id) FROM appeals"} {
+		var n uint64
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != uint64(truth.Appeals) {
+			t.Errorf("%s = %d, truth %d", q, n, truth.Appeals)
+		}
+	}
+	// Cross-source copies carry the same text: they must all be voices. Burst neighbours are voices when
+	// near-duplicate detection recognises them.
+	// A copy and its original share one incident, whichever of the two was processed first.
+	incidentOf := map[string]string{}
+	rows, err = conn.Query(ctx, "SELECT appeal_id, incident_id FROM appeals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, inc string
+		if err := rows.Scan(&id, &inc); err != nil {
+			t.Fatal(err)
+		}
+		incidentOf[id] = inc
+	}
+	rows.Close()
+	apart := 0
+	for _, c := range truth.Copies {
+		if incidentOf[c[0]] == "" || incidentOf[c[0]] != incidentOf[c[1]] {
+			apart++
+		}
+	}
+	if apart != 0 || len(truth.Copies) == 0 {
+		t.Errorf("%d of %d same-text copies from another channel do not share their original's incident", apart, len(truth.Copies))
+	}
+	var incidents uint64
+	if err := conn.QueryRow(ctx, "SELECT sum(is_incident) FROM appeals").Scan(&incidents); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := uint64(truth.Incidents), uint64(truth.Incidents+truth.NearVoices)
+	if incidents < lo || incidents > hi {
+		t.Errorf("incidents = %d, want within [%d, %d] (truth: %d incidents, %d same-text voices, %d burst neighbours)",
+			incidents, lo, hi, truth.Incidents, truth.Voices, truth.NearVoices)
+	}
+	t.Logf("truth: %d messages, %d retries, %d appeals, %d incidents, %d voices, %d burst neighbours, %d late; stored incidents %d",
+		truth.Messages, truth.Retries, truth.Appeals, truth.Incidents, truth.Voices, truth.NearVoices, truth.Late, incidents)
+}
+
+func TestEndToEndMatchesSimulatorTruth(t *testing.T) {
+	b := testenv.Broker(t)
+	conn, _ := testenv.ClickHouse(t)
+	rdb, prefix := testenv.Redis(t)
+	truth := simulate(t, b.Addr(), 42, 20000, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
+
+	o := app.DefaultOptions()
+	o.Pipeline.Brokers = []string{b.Addr()}
+	o.Pipeline.GroupID = "e2e"
+	o.Dedup.KeyPrefix = prefix
+	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	waitRows(t, conn, truth.Appeals, 3*time.Minute)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	compareWithTruth(t, conn, truth)
+}
