@@ -1,0 +1,91 @@
+package classify
+
+import "math"
+
+// knnIndex holds the training texts' vectors as posting lists so the nearest neighbours of a text cost
+// only the postings of its own features. Near-identical appeals (the same reporter, the same template,
+// the same street) are common in the portal's data and a linear model smooths them away; the neighbours'
+// votes bring them back.
+type knnIndex struct {
+	start []int32   // per feature: first posting; len = features+1
+	doc   []int32   // posting → training text
+	val   []float32 // posting → the text's weight of the feature
+	label [numHeads][]int32
+	n     int
+}
+
+func buildKNN(vecs []sparseVec, ys [numHeads][]int32, features int) knnIndex {
+	ix := knnIndex{start: make([]int32, features+1), n: len(vecs)}
+	for _, v := range vecs {
+		for _, id := range v.ids {
+			ix.start[id+1]++
+		}
+	}
+	for f := range features {
+		ix.start[f+1] += ix.start[f]
+	}
+	total := ix.start[features]
+	ix.doc = make([]int32, total)
+	ix.val = make([]float32, total)
+	fill := append([]int32(nil), ix.start[:features]...)
+	for d, v := range vecs {
+		for k, id := range v.ids {
+			p := fill[id]
+			ix.doc[p], ix.val[p] = int32(d), v.vals[k]
+			fill[id]++
+		}
+	}
+	for h := range numHeads {
+		ix.label[h] = append([]int32(nil), ys[h]...)
+	}
+	return ix
+}
+
+// vote adds the similarity-weighted votes of the k nearest training texts to each head's slice of out
+// (already offset per head), normalized so every head's votes sum to 1. sims and top are scratch.
+func (ix *knnIndex) vote(ids []int32, vals []float32, k int, power float32, sims []float32, top []int32, m *Model, out []float32) ([]float32, []int32) {
+	if ix.n == 0 || k <= 0 {
+		return sims, top
+	}
+	if cap(sims) < ix.n {
+		sims = make([]float32, ix.n)
+	}
+	sims = sims[:ix.n]
+	clear(sims)
+	for i, id := range ids {
+		v := vals[i]
+		for p := ix.start[id]; p < ix.start[id+1]; p++ {
+			sims[ix.doc[p]] += v * ix.val[p]
+		}
+	}
+	top = top[:0]
+	for d, s := range sims {
+		if s <= 0 {
+			continue
+		}
+		if len(top) < k {
+			top = append(top, int32(d))
+		} else if s > sims[top[k-1]] {
+			top[k-1] = int32(d)
+		} else {
+			continue
+		}
+		for j := len(top) - 1; j > 0 && sims[top[j]] > sims[top[j-1]]; j-- {
+			top[j], top[j-1] = top[j-1], top[j]
+		}
+	}
+	if len(top) == 0 {
+		return sims, top
+	}
+	var sum float32
+	for _, d := range top {
+		sum += float32(math.Pow(float64(sims[d]), float64(power)))
+	}
+	for h := range numHeads {
+		o := m.offset[h]
+		for _, d := range top {
+			out[o+int(ix.label[h][d])] += float32(math.Pow(float64(sims[d]), float64(power))) / sum
+		}
+	}
+	return sims, top
+}

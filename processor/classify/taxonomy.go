@@ -1,0 +1,295 @@
+package classify
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// defaultTaxonomy is a copy of deploy/taxonomy.yaml (a test keeps them identical): the binary works
+// without the deploy directory, and curators override it with --taxonomy.
+//
+//go:embed taxonomy/default.yaml
+var defaultTaxonomy []byte
+
+// DefaultTaxonomyYAML returns the embedded taxonomy file.
+func DefaultTaxonomyYAML() []byte { return bytes.Clone(defaultTaxonomy) }
+
+// ErrBadTaxonomy marks a taxonomy file that cannot be used; the message names the offending entry.
+var ErrBadTaxonomy = errors.New("classify: bad taxonomy")
+
+// TaxonomyFile is the YAML document curators edit.
+type TaxonomyFile struct {
+	Version    int           `yaml:"version"`
+	Categories []TaxCategory `yaml:"categories"`
+}
+
+// TaxCategory is a category with its keyword rules, default theme and agency, and optional sub-items.
+// A category without rules only documents one of the portal's own categories.
+type TaxCategory struct {
+	Name     string       `yaml:"name"`
+	Executor string       `yaml:"executor"`
+	Theme    string       `yaml:"theme"` // theme when no sub-item matches; default: the category name
+	Rules    []TaxRule    `yaml:"rules"`
+	Themes   []TaxSubItem `yaml:"themes"`
+}
+
+// TaxSubItem is a theme inside a category, chosen when one of its rules matches.
+type TaxSubItem struct {
+	Name     string    `yaml:"name"`
+	Executor string    `yaml:"executor"` // default: the category's
+	Rules    []TaxRule `yaml:"rules"`
+}
+
+// TaxRule matches a text. Any: at least one of these stems/phrases occurs (a stem matches words starting
+// with it; a phrase of several stems matches consecutive words). Regex: a Go regular expression
+// matches the normalized text (lowercase, ё→е, words separated by single spaces). All conditions
+// given must hold; Not: none of these stems occurs.
+type TaxRule struct {
+	Any   []string `yaml:"any"`
+	All   []string `yaml:"all"`
+	Regex string   `yaml:"regex"`
+	Not   []string `yaml:"not"`
+}
+
+// Taxonomy is a compiled taxonomy, safe for concurrent use.
+type Taxonomy struct {
+	cats []taxCat
+}
+
+type taxCat struct {
+	name, theme, executor string
+	rules                 []rule
+	subs                  []taxSub
+}
+
+type taxSub struct {
+	name, executor string
+	rules          []rule
+}
+
+type rule struct {
+	any, all, not [][]string // phrases of stems
+	re            *regexp.Regexp
+	text          string // for Prediction.Rule
+}
+
+// ParseTaxonomy compiles a taxonomy YAML document.
+func ParseTaxonomy(data []byte) (*Taxonomy, error) {
+	var f TaxonomyFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadTaxonomy, err)
+	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("%w: version %d: want 1", ErrBadTaxonomy, f.Version)
+	}
+	t := &Taxonomy{}
+	seen := map[string]bool{}
+	for i, c := range f.Categories {
+		where := fmt.Sprintf("categories[%d] %q", i, c.Name)
+		if strings.TrimSpace(c.Name) == "" {
+			return nil, fmt.Errorf("%w: %s: empty name", ErrBadTaxonomy, where)
+		}
+		if seen[c.Name] {
+			return nil, fmt.Errorf("%w: %s: duplicate category", ErrBadTaxonomy, where)
+		}
+		seen[c.Name] = true
+		tc := taxCat{name: c.Name, theme: c.Theme, executor: c.Executor}
+		if tc.theme == "" {
+			tc.theme = c.Name
+		}
+		var err error
+		if tc.rules, err = compileRules(c.Rules, where); err != nil {
+			return nil, err
+		}
+		if len(c.Themes) > 0 && len(c.Rules) == 0 {
+			return nil, fmt.Errorf("%w: %s: sub-items need category rules to be reached", ErrBadTaxonomy, where)
+		}
+		for j, s := range c.Themes {
+			sw := fmt.Sprintf("%s themes[%d] %q", where, j, s.Name)
+			if strings.TrimSpace(s.Name) == "" {
+				return nil, fmt.Errorf("%w: %s: empty name", ErrBadTaxonomy, sw)
+			}
+			ts := taxSub{name: s.Name, executor: s.Executor}
+			if ts.executor == "" {
+				ts.executor = c.Executor
+			}
+			if ts.rules, err = compileRules(s.Rules, sw); err != nil {
+				return nil, err
+			}
+			if len(ts.rules) == 0 {
+				return nil, fmt.Errorf("%w: %s: a sub-item needs rules", ErrBadTaxonomy, sw)
+			}
+			tc.subs = append(tc.subs, ts)
+		}
+		if len(tc.rules) > 0 && tc.executor == "" {
+			return nil, fmt.Errorf("%w: %s: a category with rules needs an executor", ErrBadTaxonomy, where)
+		}
+		t.cats = append(t.cats, tc)
+	}
+	return t, nil
+}
+
+// LoadTaxonomy reads a taxonomy file; an empty path gives the embedded default.
+func LoadTaxonomy(path string) (*Taxonomy, error) {
+	if path == "" {
+		return ParseTaxonomy(defaultTaxonomy)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("classify: taxonomy: %w", err)
+	}
+	t, err := ParseTaxonomy(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, nil
+}
+
+func compileRules(rs []TaxRule, where string) ([]rule, error) {
+	var out []rule
+	for k, r := range rs {
+		rw := fmt.Sprintf("%s rules[%d]", where, k)
+		cr := rule{any: phrases(r.Any), all: phrases(r.All), not: phrases(r.Not)}
+		if r.Regex != "" {
+			re, err := regexp.Compile(r.Regex)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %w", ErrBadTaxonomy, rw, err)
+			}
+			cr.re = re
+		}
+		if len(cr.any) == 0 && len(cr.all) == 0 && cr.re == nil {
+			return nil, fmt.Errorf("%w: %s: needs any, all or regex", ErrBadTaxonomy, rw)
+		}
+		var desc []string
+		if len(r.Any) > 0 {
+			desc = append(desc, "any "+strings.Join(r.Any, "|"))
+		}
+		if len(r.All) > 0 {
+			desc = append(desc, "all "+strings.Join(r.All, "&"))
+		}
+		if r.Regex != "" {
+			desc = append(desc, "regex "+r.Regex)
+		}
+		cr.text = strings.Join(desc, ", ")
+		out = append(out, cr)
+	}
+	return out, nil
+}
+
+func phrases(ss []string) [][]string {
+	var out [][]string
+	for _, s := range ss {
+		if p := strings.Fields(normalizeText(s)); len(p) > 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// normalizeText lowercases, folds ё and keeps words separated by single spaces: the text rules see.
+func normalizeText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := true
+	for _, r := range s {
+		if n := normRune(r); n >= 0 {
+			b.WriteRune(n)
+			space = false
+		} else if !space {
+			b.WriteByte(' ')
+			space = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), " ")
+}
+
+func (r *rule) match(words []string, norm string) bool {
+	if len(r.any) > 0 && !anyPhrase(words, r.any) {
+		return false
+	}
+	for _, p := range r.all {
+		if !hasPhrase(words, p) {
+			return false
+		}
+	}
+	if r.re != nil && !r.re.MatchString(norm) {
+		return false
+	}
+	return !anyPhrase(words, r.not)
+}
+
+func anyPhrase(words []string, ps [][]string) bool {
+	for _, p := range ps {
+		if hasPhrase(words, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPhrase(words []string, p []string) bool {
+	for i := 0; i+len(p) <= len(words); i++ {
+		ok := true
+		for j, stem := range p {
+			if !strings.HasPrefix(words[i+j], stem) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Match is a taxonomy decision.
+type Match struct {
+	Category, Theme, Executor, Rule string
+}
+
+// Match returns the first category (in file order) whose rule matches text, with the first matching
+// sub-item's theme and agency. File order is the precedence curators control.
+func (t *Taxonomy) Match(text string) (Match, bool) {
+	if t == nil || len(t.cats) == 0 {
+		return Match{}, false
+	}
+	norm := normalizeText(text)
+	words := strings.Fields(norm)
+	for _, c := range t.cats {
+		for _, r := range c.rules {
+			if !r.match(words, norm) {
+				continue
+			}
+			m := Match{Category: c.name, Theme: c.theme, Executor: c.executor, Rule: c.name + ": " + r.text}
+			for _, s := range c.subs {
+				for _, sr := range s.rules {
+					if sr.match(words, norm) {
+						m.Theme, m.Executor, m.Rule = s.name, s.executor, s.name+": "+sr.text
+						return m, true
+					}
+				}
+			}
+			return m, true
+		}
+	}
+	return Match{}, false
+}
+
+// Categories lists the taxonomy's category names in file order.
+func (t *Taxonomy) Categories() []string {
+	var out []string
+	for _, c := range t.cats {
+		out = append(out, c.name)
+	}
+	return out
+}
