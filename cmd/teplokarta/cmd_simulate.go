@@ -2,12 +2,107 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
 
+	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 )
 
-// runSimulate is being written (see the open issue); it fails loudly until then.
-func runSimulate(_ context.Context, _ *cli.Env, _ []string) error {
-	return errors.New("simulate: not implemented yet")
+type simFlags struct {
+	seed                                         *int64
+	rate, exactDup, crossDup, late, bursts, vkGeo *float64
+	rhythm                                       *bool
+}
+
+func addSimFlags(fs *cli.FlagSet, rate float64) *simFlags {
+	d := simulator.DefaultConfig()
+	return &simFlags{
+		seed:     fs.Int64("seed", int64(d.Seed), "random seed: the same seed sends the same messages"),
+		rate:     fs.Float64("rate", rate, "mean appeals per second (before the daily/weekly rhythm)"),
+		exactDup: fs.Float64("exact-dup", d.ExactDupRate, "share re-sent byte for byte (client retries)"),
+		crossDup: fs.Float64("cross-dup", d.CrossDupRate, "share also filed through another source with the same text"),
+		late:     fs.Float64("late", d.LateRate, "share arriving 5–90 minutes after it was written"),
+		bursts:   fs.Float64("bursts-per-day", d.BurstsPerDay, "\"district without water\" bursts per simulated day"),
+		vkGeo:    fs.Float64("vk-geo", d.VKGeoShare, "share of VK posts with coordinates"),
+		rhythm:   fs.Bool("rhythm", true, "modulate the rate by hour of day and day of week"),
+	}
+}
+
+func (f *simFlags) config(start time.Time) simulator.Config {
+	c := simulator.DefaultConfig()
+	c.Seed, c.Start, c.Rate, c.Rhythm = uint64(*f.seed), start, *f.rate, *f.rhythm
+	c.ExactDupRate, c.CrossDupRate, c.LateRate, c.BurstsPerDay, c.VKGeoShare = *f.exactDup, *f.crossDup, *f.late, *f.bursts, *f.vkGeo
+	return c
+}
+
+func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
+	fs := cli.NewFlagSet(env, "simulate", "Send realistic simulated appeals of the four sources (VK, «Наш дом», 112, ПОС) in their own raw\nformats: to ingest's HTTP batch endpoint (--target http://host:port) or straight onto the raw Kafka\ntopics as ingest would (--target kafka). Live mode paces by the clock; otherwise it sends as fast as it\ncan with simulated arrival times ending now. --truth writes the simulator's ground truth as JSON.")
+	sf := addSimFlags(fs, 20)
+	kb := addBrokersFlag(fs)
+	target := fs.String("target", "kafka", "kafka, or the base URL of ingest (http://127.0.0.1:8080)")
+	live := fs.Bool("live", true, "pace by the wall clock; false sends as fast as possible")
+	count := fs.Int("count", 0, "stop after this many messages (0: no limit)")
+	duration := fs.Duration("duration", 0, "live: stop after this long; fast: simulate this span ending now (default 24h)")
+	truthPath := fs.String("truth", "", "write the ground truth (totals and per-minute cells) to this JSON file")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	start, until := now, time.Time{}
+	if *live && *duration > 0 {
+		until = now.Add(*duration)
+	}
+	if !*live {
+		span := *duration
+		if span == 0 {
+			span = 24 * time.Hour
+		}
+		start, until = now.Add(-span), now
+	}
+	g, err := simulator.New(sf.config(start))
+	if err != nil {
+		return err
+	}
+	sink, closeSink, err := openSimSink(*target, brokers(kb))
+	if err != nil {
+		return err
+	}
+	defer closeSink()
+	truth := simulator.NewTruth()
+	began := time.Now()
+	err = simulator.Run(ctx, g, sink, simulator.RunConfig{Count: *count, Until: until, Live: *live}, truth)
+	fmt.Fprintf(env.Stderr, "sent %d messages in %s: %d unique appeals, %d retries, %d same-text copies, %d burst neighbours, %d late\n",
+		truth.Messages, time.Since(began).Round(time.Millisecond), truth.Appeals, truth.Retries, truth.Voices, truth.NearVoices, truth.Late)
+	if *truthPath != "" {
+		b, jerr := json.MarshalIndent(truth.Report(), "", "  ")
+		if jerr == nil {
+			jerr = os.WriteFile(*truthPath, b, 0o644)
+		}
+		if jerr != nil {
+			return fmt.Errorf("write truth: %w", jerr)
+		}
+	}
+	return err
+}
+
+func openSimSink(target string, brokers []string) (simulator.Sink, func(), error) {
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		return simulator.HTTPSink{BaseURL: strings.TrimRight(target, "/"), Client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
+	}
+	if target != "kafka" {
+		return nil, nil, fmt.Errorf("--target %q: want kafka or an http(s) URL", target)
+	}
+	pc := kafkax.DefaultProducerConfig()
+	pc.Brokers = brokers
+	w, err := kafkax.NewWriter(pc)
+	if err != nil {
+		return nil, nil, err
+	}
+	return simulator.KafkaSink{W: w}, func() { w.Close() }, nil
 }

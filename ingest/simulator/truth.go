@@ -33,7 +33,7 @@ type Truth struct {
 	Late       int `json:"late"`        // written ≥ 5 minutes before they arrived
 	// Copies pairs each same-text copy with its original (appeal ids): the two must share one incident.
 	Copies [][2]string `json:"-"`
-	cells    map[WindowKey]*Cell
+	cells  map[WindowKey]*Cell
 }
 
 // NewTruth starts an empty account.

@@ -6,9 +6,9 @@ const (
 	HeaderReceivedAt    = "received_at" // RFC 3339 with nanoseconds, UTC
 	HeaderContentType   = "content_type"
 	HeaderSchemaVersion = "schema_version"
-	HeaderReason        = "reason"      // dead letters: why it was rejected
-	HeaderStage         = "stage"       // dead letters: ingest | processor
-	HeaderOrigin        = "origin"      // dead letters from the processor: topic/partition/offset
+	HeaderReason        = "reason" // dead letters: why it was rejected
+	HeaderStage         = "stage"  // dead letters: ingest | processor
+	HeaderOrigin        = "origin" // dead letters from the processor: topic/partition/offset
 	SchemaVersion       = "1"
 )
 
