@@ -77,8 +77,8 @@ func (s countSource) from(f Filters, region string) (string, []any) {
 	if !s.joinStatus {
 		return s.table, nil
 	}
-	return "appeals ANY LEFT JOIN (SELECT appeal_id, status AS sla_status FROM appeal_sla FINAL WHERE region IN (?)) USING appeal_id",
-		[]any{f.regions(region)}
+	return "appeals ANY LEFT JOIN (SELECT appeal_id, status AS sla_status FROM appeal_sla FINAL WHERE region IN ?) USING appeal_id",
+		[]any{set(f.regions(region))}
 }
 
 // measureCol is the per-row amount to sum for a measure.

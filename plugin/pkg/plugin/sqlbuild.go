@@ -3,6 +3,8 @@ package plugin
 import (
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // where collects conditions and their bound arguments. Columns come from code, never from a request;
@@ -19,8 +21,18 @@ func (w *where) add(cond string, args ...any) {
 
 func (w *where) in(col string, vals []string) {
 	if len(vals) > 0 {
-		w.add(col+" IN (?)", vals)
+		w.add(col+" IN ?", set(vals))
 	}
+}
+
+// set binds a list as a parenthesised tuple, ('a', 'b'): clickhouse-go renders a plain slice as an array
+// literal, which 18.16 rejects on the right of IN. Every element is still quoted and escaped by the driver.
+func set(vals []string) clickhouse.GroupSet {
+	g := clickhouse.GroupSet{Value: make([]any, len(vals))}
+	for i, v := range vals {
+		g.Value[i] = v
+	}
+	return g
 }
 
 // timeRange adds from <= col < to; times go as Unix seconds so no timezone is guessed in the SQL text.
