@@ -33,7 +33,7 @@ type Reply struct {
 func (r Reply) Err() error {
 	for _, s := range []error{ErrForbidden, ErrNotFound, ErrInvalidTransition, ErrInvalidCommand, ErrDuplicate, ErrStale} {
 		if Code(s) == r.Code {
-			return fmt.Errorf("%w: %s", s, r.Error)
+			return &replyError{msg: r.Error, base: s}
 		}
 	}
 	if r.Code != "ok" {
@@ -121,3 +121,12 @@ func (e *Engine) Get(ctx context.Context, appealID string) (*State, error) {
 func (e *Engine) Publish(ctx context.Context, evs ...model.StatusEvent) error {
 	return e.publish(ctx, e.cfg.StatusTopic, evs)
 }
+
+// replyError carries the applier's message (already naming the sentinel) and still matches it.
+type replyError struct {
+	msg  string
+	base error
+}
+
+func (e *replyError) Error() string { return e.msg }
+func (e *replyError) Unwrap() error { return e.base }
