@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -187,9 +189,7 @@ func DeadLetter(source string, payload []byte, receivedAt time.Time, contentType
 func (in *Ingestor) Ingest(ctx context.Context, msgs ...Message) ([]Result, error) {
 	results := make([]Result, len(msgs))
 	records := make([]kafka.Message, len(msgs))
-	for i, m := range msgs {
-		results[i], records[i] = in.Prepare(m)
-	}
+	in.prepareAll(msgs, results, records)
 	if err := in.Produce(ctx, sourceOf(msgs), records...); err != nil {
 		return nil, err
 	}
@@ -197,6 +197,31 @@ func (in *Ingestor) Ingest(ctx context.Context, msgs ...Message) ([]Result, erro
 		in.Count(msgs[i].Source, r)
 	}
 	return results, nil
+}
+
+// prepareAll spreads parsing and schema validation of a large batch over the cores: it is most of the CPU
+// an appeal costs at ingest.
+func (in *Ingestor) prepareAll(msgs []Message, results []Result, records []kafka.Message) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(msgs) < 64 || workers < 2 {
+		for i, m := range msgs {
+			results[i], records[i] = in.Prepare(m)
+		}
+		return
+	}
+	chunk := (len(msgs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(msgs); lo += chunk {
+		hi := min(lo+chunk, len(msgs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				results[i], records[i] = in.Prepare(msgs[i])
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func sourceOf(msgs []Message) string {
