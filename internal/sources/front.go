@@ -106,8 +106,9 @@ func isHTMLSoup(text string) bool {
 		if text[i] != '<' {
 			continue
 		}
-		j := strings.IndexByte(text[i:], '>')
-		if j < 2 || j > 200 {
+		// Tags are short: looking only 200 bytes ahead keeps a text full of '<' linear.
+		j := strings.IndexByte(text[i:min(len(text), i+201)], '>')
+		if j < 2 {
 			continue
 		}
 		tag := text[i+1 : i+j]
