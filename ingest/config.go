@@ -228,7 +228,8 @@ func (c Config) Validate() error {
 		sc := c.Source(name)
 		switch sc.Auth.Mode {
 		case AuthNone:
-			if !loopback && !c.AllowUnauthenticated && !(name == model.SourceVK && c.VK.Secret != "") {
+			// vk.secret protects /vk/callback only; /v1/ingest/vk needs header auth like any other source.
+			if !loopback && !c.AllowUnauthenticated {
 				errs = append(errs, fmt.Errorf("source %s has no auth while listening on %s: configure auth or set allow_unauthenticated", name, c.Listen))
 			}
 		case AuthToken, AuthHMAC:

@@ -136,13 +136,15 @@ func (s *Server) door(w http.ResponseWriter, r *http.Request, source string, max
 }
 
 // doorCap is the largest single body read at all; bodies between the parser's limit and this cap are
-// dead-lettered as oversize with their bytes, larger ones are refused at the door.
+// dead-lettered as oversize with their bytes, larger ones are refused at the door. 3 × 256 KiB stays under
+// Kafka's default 1 MiB message.max.bytes, so a dead letter can never be refused by the broker and block
+// its whole produce call.
 func (s *Server) doorCap(source string) int64 {
 	sc := s.cfg.Source(source)
 	if sc.MaxBodyBytes > 0 && sc.MaxBodyBytes != s.cfg.Limits.MaxMessageBytes {
 		return int64(sc.MaxBodyBytes)
 	}
-	return 4 * int64(s.cfg.Limits.MaxMessageBytes)
+	return 3 * int64(s.cfg.Limits.MaxMessageBytes)
 }
 
 // rejectedStatus maps a reason to the answer of the single-message endpoints.
