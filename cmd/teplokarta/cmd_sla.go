@@ -157,4 +157,3 @@ func runSLAReport(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	return nil
 }
-

@@ -34,7 +34,7 @@ type Row struct {
 	Received       uint64
 	Resolved       uint64
 	ResolvedOnTime uint64
-	OverdueOpen    uint64 // open and past the deadline now
+	OverdueOpen    uint64        // open and past the deadline now
 	Median, P90    time.Duration // time to resolve, of resolved appeals
 }
 

@@ -26,9 +26,9 @@ func TestRollupsAndCuratorReport(t *testing.T) {
 		{"a2", "ЖКХ", "resolved", "г. Рязань", -11 * time.Hour, -3 * time.Hour, -1 * time.Hour, 3}, // late, 10h
 		{"a3", "ЖКХ", "in_work", "г. Сасово", -9 * time.Hour, -1 * time.Hour, 0, 2},                // overdue open
 		{"a4", "ЖКХ", "assigned", "г. Сасово", -7 * time.Hour, time.Hour, 0, 1},                    // at risk
-		{"a5", "Дороги", "assigned", "", -time.Hour, 7 * time.Hour, 0, 1},                           // fine
-		{"a6", "", "returned", "г. Рязань", -9 * time.Hour, -time.Hour, 0, 2},                       // overdue, with curators
-		{"old", "ЖКХ", "assigned", "г. Рязань", -72 * time.Hour, -64 * time.Hour, 0, 1},             // before --since
+		{"a5", "Дороги", "assigned", "", -time.Hour, 7 * time.Hour, 0, 1},                          // fine
+		{"a6", "", "returned", "г. Рязань", -9 * time.Hour, -time.Hour, 0, 2},                      // overdue, with curators
+		{"old", "ЖКХ", "assigned", "г. Рязань", -72 * time.Hour, -64 * time.Hour, 0, 1},            // before --since
 	}
 	b, err := ch.PrepareBatch(ctx, "INSERT INTO appeal_sla (appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, resolved_time, breached, updated_time, version)")
 	if err != nil {
