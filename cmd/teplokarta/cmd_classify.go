@@ -281,19 +281,28 @@ func (c *classifier) line(buf *bytes.Buffer, n int64, line []byte, tooLong bool)
 	buf.WriteByte('\n')
 }
 
+// routed resolves the text's municipality and routes the prediction there. The predicted executor is
+// offered to the resolver as a last resort for the OKTMO, but a municipality found only that way does
+// not re-route (it would just echo the prediction).
+func routed(res *resolve.Resolver, rt *route.Router, text string, p classify.Prediction) (top3 []classify.Label, mun geo.Municipality, ok bool) {
+	a := model.Appeal{Text: text, Agency: p.Executor.Name}
+	mun, method, ok := res.Resolve(&a)
+	agency, conf := rt.Route(p, mun, ok && method != resolve.MethodAgency)
+	top3 = p.Top3.Executor
+	if agency != p.Executor.Name {
+		top3 = prependLabel(classify.Label{Name: agency, Conf: conf}, top3)
+	}
+	return top3, mun, ok
+}
+
 func (c *classifier) one(id json.RawMessage, text string) classifyOut {
 	p := c.engine.Classify(text)
-	a := model.Appeal{Text: text, Agency: p.Executor.Name}
-	mun, method, ok := c.resolver.Resolve(&a)
-	agency, aconf := c.router.Route(p, mun, ok && method != resolve.MethodAgency)
+	execTop, mun, ok := routed(c.resolver, c.router, text, p)
 	o := classifyOut{
-		ID: id, Category: p.Category.Name, Theme: p.Theme.Name, Executor: agency,
-		Confidence: p.Category.Conf, ThemeConfidence: p.Theme.Conf, ExecutorConfidence: aconf,
-		Top3: classifyTop3{Category: p.Top3.Category, Theme: p.Top3.Theme, Executor: p.Top3.Executor},
+		ID: id, Category: p.Category.Name, Theme: p.Theme.Name, Executor: execTop[0].Name,
+		Confidence: p.Category.Conf, ThemeConfidence: p.Theme.Conf, ExecutorConfidence: execTop[0].Conf,
+		Top3: classifyTop3{Category: p.Top3.Category, Theme: p.Top3.Theme, Executor: execTop},
 		Rule: p.Rule, Municipality: model.Unresolved,
-	}
-	if agency != p.Executor.Name {
-		o.Top3.Executor = prependLabel(classify.Label{Name: agency, Conf: aconf}, p.Top3.Executor)
 	}
 	if ok {
 		o.OKTMO, o.Municipality = mun.OKTMO, mun.DisplayName()

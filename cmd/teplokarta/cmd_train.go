@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/processor/classify"
+	"github.com/teplokarta/teplokarta/processor/resolve"
+	"github.com/teplokarta/teplokarta/processor/route"
 )
 
 // runTrain builds the classifier model from a labeled CSV, or with --cv reports k-fold accuracy.
@@ -19,6 +22,7 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 	cv := fs.Int("cv", 0, "k for k-fold cross-validation; 0 trains and writes the model")
 	seed := fs.Int64("seed", 1, "random seed (folds, SGD order); same data + seed = same model bytes")
 	taxonomy := fs.String("taxonomy", "", "taxonomy YAML to check rule hits against the data (default: embedded)")
+	routing := fs.String("routing", "", "routing YAML for the routed-executor score of --cv (default: embedded)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,7 +51,16 @@ func runTrain(ctx context.Context, env *cli.Env, args []string) error {
 	cfg.Seed = uint64(*seed)
 	start := time.Now()
 	if *cv > 0 {
-		rep, err := classify.CrossValidate(ctx, examples, *cv, cfg)
+		rt, err := route.Load(*routing)
+		if err != nil {
+			return err
+		}
+		res := resolve.New(geo.Default())
+		routeFn := func(text string, p classify.Prediction) []classify.Label {
+			top3, _, _ := routed(res, rt, text, p)
+			return top3
+		}
+		rep, err := classify.CrossValidate(ctx, examples, *cv, cfg, routeFn)
 		if err != nil {
 			return err
 		}

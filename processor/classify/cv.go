@@ -25,8 +25,13 @@ type CVReport struct {
 	K, N       int
 	Seed       uint64
 	Heads      [numHeads]HeadScore
+	Routed     *HeadScore      // executor after routing, when CrossValidate was given a RouteFunc
 	Categories []CategoryScore // by count, descending
 }
+
+// RouteFunc turns a model prediction about text into the final agency with its top-3 (the pipeline's
+// resolver + router); cross-validation scores it as "executor (routed)".
+type RouteFunc func(text string, p Prediction) []Label
 
 // Acc returns top-1 and top-3 accuracy of a head as fractions.
 func (r CVReport) Acc(h Head) (top1, top3 float64) {
@@ -45,6 +50,10 @@ func (r CVReport) Write(w io.Writer) error {
 		t1, t3 := r.Acc(h)
 		fmt.Fprintf(&b, "%-9s %6.1f%% %6.1f%%\n", h, 100*t1, 100*t3)
 	}
+	if r.Routed != nil && r.N > 0 {
+		fmt.Fprintf(&b, "%-9s %6.1f%% %6.1f%%   (executor after municipality routing)\n", "routed",
+			100*float64(r.Routed.Top1)/float64(r.N), 100*float64(r.Routed.Top3)/float64(r.N))
+	}
 	fmt.Fprintf(&b, "\n%-60s %5s %7s %6s\n", "category", "texts", "correct", "top-1")
 	for _, c := range r.Categories {
 		fmt.Fprintf(&b, "%-60s %5d %7d %5.1f%%\n", c.Name, c.Count, c.Correct, 100*float64(c.Correct)/float64(c.Count))
@@ -56,8 +65,14 @@ func (r CVReport) Write(w io.Writer) error {
 // CrossValidate trains k models, each on all folds but one, and scores the held-out fold. Folds are
 // stratified by category (each category's texts dealt round-robin after a seeded shuffle) so rare
 // categories appear in every fold they can. Labels unseen in a fold's training part count as misses.
-func CrossValidate(ctx context.Context, examples []Example, k int, cfg TrainConfig) (CVReport, error) {
+//
+// The model alone is scored (no taxonomy rules: they cover topics the data lacks). With route non-nil
+// the routed executor is scored as well.
+func CrossValidate(ctx context.Context, examples []Example, k int, cfg TrainConfig, route RouteFunc) (CVReport, error) {
 	rep := CVReport{K: k, N: len(examples), Seed: cfg.Seed}
+	if route != nil {
+		rep.Routed = &HeadScore{}
+	}
 	if k < 2 || k > len(examples) {
 		return rep, fmt.Errorf("classify: %d folds for %d examples: want 2 <= k <= examples", k, len(examples))
 	}
@@ -83,6 +98,19 @@ func CrossValidate(ctx context.Context, examples []Example, k int, cfg TrainConf
 				perCat[e.Category] = cs
 			}
 			cs.Count++
+			if route != nil {
+				for r, l := range route(e.Text, m.Classify(e.Text)) {
+					if l.Name == e.Executor {
+						if r == 0 {
+							rep.Routed.Top1++
+						}
+						if r < 3 {
+							rep.Routed.Top3++
+						}
+						break
+					}
+				}
+			}
 			for h := range numHeads {
 				c := slices.Index(m.names[h], e.Label(h))
 				if c < 0 {

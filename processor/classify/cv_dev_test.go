@@ -44,7 +44,7 @@ func TestDevCV(t *testing.T) {
 	t0 := time.Now()
 	m, _ := Train(context.Background(), ex, cfg)
 	t.Logf("features %d, train %v", m.NumFeatures(), time.Since(t0))
-	rep, err := CrossValidate(context.Background(), ex, 5, cfg)
+	rep, err := CrossValidate(context.Background(), ex, 5, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestClassifyStream(t *testing.T) {
+	c, err := loadClassifier("", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{
+		"Не работает уличное освещение на улице Каширина",
+		"В Шилово на улице Спасской огромная яма на дороге, разбит асфальт",
+		"Надписи на фасаде дома, просьба закрасить",
+		"В аптеках нет масок из-за коронавируса",
+	}
+	var in bytes.Buffer
+	type want struct{ id, err string }
+	var wants []want
+	for i := range 700 { // several batches, so workers finish out of order
+		switch i % 7 {
+		case 3:
+			in.WriteString("{not json\n")
+			wants = append(wants, want{"", "bad JSON"})
+		case 5:
+			fmt.Fprintf(&in, "{\"id\": %d}\n", i)
+			wants = append(wants, want{fmt.Sprint(i), "no \"text\""})
+		case 6:
+			in.WriteString("   \r\n")
+			wants = append(wants, want{"", "empty line"})
+		default:
+			b, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("a-%d", i), "text": texts[i%len(texts)]})
+			in.Write(b)
+			in.WriteString("\n")
+			wants = append(wants, want{fmt.Sprintf("%q", fmt.Sprintf("a-%d", i)), ""})
+		}
+	}
+	in.WriteString(`{"id":"long","text":"` + strings.Repeat("я", maxClassifyLine) + `"}` + "\n")
+	wants = append(wants, want{"", "longer than"})
+	in.WriteString(`{"id":"last","text":"яма на дороге"}`) // no final newline
+	wants = append(wants, want{`"last"`, ""})
+
+	var out bytes.Buffer
+	if err := c.stream(context.Background(), &in, &out, 3); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(nil, 1<<20)
+	n := 0
+	for sc.Scan() {
+		if n >= len(wants) {
+			t.Fatalf("extra output line %q", sc.Text())
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(sc.Bytes(), &got); err != nil {
+			t.Fatalf("line %d is not JSON: %v", n+1, err)
+		}
+		w := wants[n]
+		if w.err != "" {
+			var msg string
+			json.Unmarshal(got["error"], &msg)
+			if !strings.Contains(msg, w.err) || string(got["line"]) != fmt.Sprint(n+1) {
+				t.Fatalf("line %d: %s, want error %q", n+1, sc.Text(), w.err)
+			}
+		} else {
+			for _, k := range []string{"category", "theme", "executor", "oktmo", "confidence", "top3"} {
+				if _, ok := got[k]; !ok {
+					t.Fatalf("line %d lacks %q: %s", n+1, k, sc.Text())
+				}
+			}
+		}
+		if w.id != "" && string(got["id"]) != w.id {
+			t.Fatalf("line %d: id %s, want %s (order lost?)", n+1, got["id"], w.id)
+		}
+		n++
+	}
+	if n != len(wants) {
+		t.Fatalf("%d output lines for %d input lines", n, len(wants))
+	}
+}
+
+func TestClassifyOneRoutesAndResolves(t *testing.T) {
+	c, err := loadClassifier("", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.one(json.RawMessage(`7`), "В Шилово на улице Спасской огромная яма на дороге, разбит асфальт")
+	if o.OKTMO != "61658000" || o.Executor != "Администрация Шиловского муниципального района Рязанской области" || o.Top3.Executor[0].Name != o.Executor {
+		t.Fatalf("got %+v", o)
+	}
+	o = c.one(json.RawMessage(`8`), "В аптеках нет масок и антисептиков, коронавирус")
+	if o.Category != "Коронавирус" || o.Theme != "Аптеки и лекарства" || o.Rule == "" {
+		t.Fatalf("got %+v", o)
+	}
+}
