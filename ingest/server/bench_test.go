@@ -85,11 +85,16 @@ func BenchmarkBatchEndpoint(b *testing.B) {
 	b.ReportMetric(float64(requests*lines)/cpu.Seconds(), "appeals/cpu_s")
 }
 
-// BenchmarkWebhook: single-message POST /v1/ingest/{source} from 64 concurrent clients; reports
+// BenchmarkWebhook: single-message POST /v1/ingest/{source} from 8 and 64 concurrent clients; reports
 // requests/s and the latency percentiles of a call (each one waits for Kafka's ack).
 func BenchmarkWebhook(b *testing.B) {
 	url := benchServer(b) + "/v1/ingest/nashdom"
-	const clients = 64
+	for _, clients := range []int{8, 64} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) { benchWebhook(b, url, clients) })
+	}
+}
+
+func benchWebhook(b *testing.B, url string, clients int) {
 	tr := &http.Transport{MaxIdleConnsPerHost: clients}
 	cl := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	defer tr.CloseIdleConnections()
