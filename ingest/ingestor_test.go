@@ -18,7 +18,9 @@ import (
 
 var recv = time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
 
-func fixture(t *testing.T, name string) []byte {
+func fixture(t *testing.T, name string) []byte { return fixtureB(t, name) }
+
+func fixtureB(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "internal", "sources", "testdata", "payloads", name))
 	if err != nil {
