@@ -17,9 +17,9 @@ import (
 type item struct {
 	a      *model.Appeal
 	origin string
-	lsh    bool      // long enough to be matched by content
-	keys   []string  // bucket hashes covering [t-H, t+H]
-	own    int       // index in keys of the bucket the appeal itself belongs to
+	lsh    bool     // long enough to be matched by content
+	keys   []string // bucket hashes covering [t-H, t+H]
+	own    int      // index in keys of the bucket the appeal itself belongs to
 	fields [numBands]string
 	rec    member
 	seen   [][numBands]string // band values found in Redis, per key ("" = free)
@@ -27,6 +27,7 @@ type item struct {
 	dec    Decision
 	final  bool // decided by its id claim (replay or exact duplicate)
 	copyOf int  // ≥ 0: the same message twice in one batch; take that item's decision
+	echo   bool // a voice that repeats its match almost verbatim: it adds nothing to remember
 }
 
 func (d *Redis) prepare(batch []*model.Appeal) []*item {
@@ -301,6 +302,7 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 			}
 		}
 		it.dec = Decision{Kind: Incident, IncidentID: it.a.ID}
+		it.echo = false
 		best := d.cfg.Threshold
 		for _, c := range rank(hits, d.cfg.MaxCandidates) {
 			m := records[c.id]
@@ -314,6 +316,9 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 			if s := overlap(it.rec.feat, it.rec.size, m.feat, m.size); s >= best {
 				if s > best || it.dec.Kind == Incident {
 					best, it.dec = s, Decision{Kind: Voice, IncidentID: inc}
+					// A repost or retyped copy: storing its bands and record would cost Redis
+					// memory and time and match nothing its original does not.
+					it.echo = s >= echoOverlap && len(it.rec.feat) == len(m.feat)
 				}
 			}
 		}
@@ -322,6 +327,9 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 			it.rec.incident = it.dec.IncidentID
 		}
 		records[it.a.ID] = &it.rec
+		if it.echo {
+			continue
+		}
 		ownKey := it.keys[it.own]
 		for b, f := range it.fields {
 			if it.expect[it.own][b] == "" {
@@ -331,6 +339,9 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 	}
 	return nil
 }
+
+// echoOverlap: a voice whose stems are (nearly) those of its match is an echo, not stored as a member.
+const echoOverlap = 0.95
 
 func abs(x int64) int64 {
 	if x < 0 {
@@ -477,7 +488,7 @@ func resolveChains(open []*item) {
 func (d *Redis) commitVoicesAndClaims(ctx context.Context, open []*item) error {
 	var voices []*item
 	for _, it := range open {
-		if it.lsh && it.dec.Kind == Voice {
+		if it.lsh && it.dec.Kind == Voice && !it.echo {
 			voices = append(voices, it)
 		}
 	}

@@ -112,10 +112,10 @@ func TestDifferentProblemsSameStreet(t *testing.T) {
 func TestScopeAndHorizon(t *testing.T) {
 	text := "На остановке «Площадь Победы» третий день не работает электронное табло, люди не знают когда автобус."
 	tests := []struct {
-		name          string
+		name           string
 		oktmo1, oktmo2 string
-		delay         time.Duration // event time of the second minus the first
-		wantVoice     bool
+		delay          time.Duration // event time of the second minus the first
+		wantVoice      bool
 	}{
 		{"same municipality, same day", oktmoRyazan, oktmoRyazan, 5 * time.Hour, true},
 		{"other municipality", oktmoRyazan, oktmoSasovo, time.Hour, false},

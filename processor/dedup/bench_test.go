@@ -1,0 +1,164 @@
+package dedup
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+)
+
+var (
+	benchStreets = []string{"Есенина", "Ленина", "Гагарина", "Циолковского", "Бирюзова", "Новосёлов", "Крупской",
+		"Белякова", "Советской", "Октябрьской", "Спасской", "Каширина", "Пушкина", "Чкалова", "Дачной", "Зубковой",
+		"Интернациональной", "Братиславской", "Шереметьевской", "Высоковольтной", "Молодцова", "Тимакова"}
+	// Problem clauses and details; a text is an address plus one clause and two details, so distinct
+	// problems share little beyond the address, as real ones do.
+	benchClauses = append(append(append([]string{}, background...), sameStreet...), burstPipe...)
+	benchDetails = []string{"Обращаемся уже третий раз.", "Управляющая компания трубку не берёт.",
+		"В доме много пожилых людей и детей.", "Фото прикладываю.", "Ответ из администрации так и не пришёл.",
+		"Ситуация повторяется каждую зиму.", "Соседи подтвердят.", "Диспетчер сказал ждать до понедельника.",
+		"Просим взять на контроль.", "Мастер приходил, посмотрел и ушёл.", "Это уже опасно для жизни.",
+		"Деньги за содержание платим исправно.", "Пишем коллективно от всего подъезда.", "Вчера было то же самое."}
+	benchOKTMO = []string{oktmoRyazan, oktmoRyazan, oktmoRyazan, oktmoRyazan, oktmoSasovo, "61705000", "61715000",
+		"61658000", "61634000", ""}
+)
+
+// streamGen produces a realistic stream: mostly distinct problems, a fifth of them repeated by other
+// people or channels (reformatted, with a comment), each within a few hours of the first report.
+type streamGen struct {
+	rnd    *rand.Rand
+	n      int64
+	recent []*model.Appeal
+}
+
+func newStreamGen(seed uint64) *streamGen {
+	return &streamGen{rnd: rand.New(rand.NewPCG(seed, 42))}
+}
+
+func (g *streamGen) next() *model.Appeal {
+	g.n++
+	at := t0.Add(time.Duration(g.n) * 1700 * time.Millisecond) // ≈ 50k appeals a day
+	src := model.KnownSources[g.rnd.IntN(len(model.KnownSources))]
+	id := strconv.FormatInt(g.n, 10)
+	if len(g.recent) > 0 && g.rnd.IntN(5) == 0 {
+		orig := g.recent[g.rnd.IntN(len(g.recent))]
+		text := orig.Text
+		switch g.rnd.IntN(3) {
+		case 0:
+			text = strings.ToUpper(text)
+		case 1:
+			text = "Повторно пишу! " + text + " Сколько можно?"
+		default:
+			text = strings.ReplaceAll(text, "улице ", "ул. ")
+		}
+		return appealAt(src, id, text, orig.OKTMO, at, 0, g.n)
+	}
+	text := fmt.Sprintf("%s, дом %d. %s %s %s", benchStreets[g.rnd.IntN(len(benchStreets))], 1+g.rnd.IntN(150),
+		benchClauses[g.rnd.IntN(len(benchClauses))], benchDetails[g.rnd.IntN(len(benchDetails))],
+		benchDetails[g.rnd.IntN(len(benchDetails))])
+	a := appealAt(src, id, text, benchOKTMO[g.rnd.IntN(len(benchOKTMO))], at, 0, g.n)
+	if len(g.recent) < 2000 {
+		g.recent = append(g.recent, a)
+	} else {
+		g.recent[g.rnd.IntN(len(g.recent))] = a
+	}
+	return a
+}
+
+func (g *streamGen) batch(n int) []*model.Appeal {
+	b := make([]*model.Appeal, n)
+	for i := range b {
+		b[i] = g.next()
+	}
+	return b
+}
+
+// BenchmarkDecide measures whole-batch throughput against the real Redis, batches of 1000.
+func BenchmarkDecide(b *testing.B) {
+	d, _, _ := newTestDeduper(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	gen := newStreamGen(1)
+	batches := make([][]*model.Appeal, b.N)
+	for i := range batches {
+		batches[i] = gen.batch(1000)
+	}
+	kinds := map[Kind]int{}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for _, batch := range batches {
+		got, err := d.Decide(ctx, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, g := range got {
+			kinds[g.Kind]++
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "appeals/s")
+	b.ReportMetric(float64(kinds[Voice])/float64(b.N*1000), "voice-share")
+}
+
+// BenchmarkPrepare measures the Go-side cost alone (tokenise, stem, hash, bands): the processor CPU the
+// stage takes besides waiting for Redis.
+func BenchmarkPrepare(b *testing.B) {
+	d, err := New(redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}), Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := newStreamGen(2).batch(1000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		d.prepare(batch)
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "appeals/s")
+}
+
+// BenchmarkRedisMemoryPerAppeal decides 100k appeals and reports Redis used_memory growth per appeal,
+// and the Go heap in use afterwards (the stage keeps no per-appeal state in the process).
+func BenchmarkRedisMemoryPerAppeal(b *testing.B) {
+	const total = 100_000
+	for range b.N {
+		d, rdb, _ := newTestDeduper(b)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		before := usedMemory(b, ctx, rdb)
+		gen := newStreamGen(3)
+		for i := 0; i < total; i += 1000 {
+			if _, err := d.Decide(ctx, gen.batch(1000)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		after := usedMemory(b, ctx, rdb)
+		cancel()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(after-before)/total, "redis-bytes/appeal")
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "go-heap-MB")
+	}
+}
+
+func usedMemory(b *testing.B, ctx context.Context, rdb *redis.Client) int64 {
+	info, err := rdb.Info(ctx, "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	b.Fatal("no used_memory in INFO memory")
+	return 0
+}
