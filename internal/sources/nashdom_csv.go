@@ -64,9 +64,12 @@ func (c *NashDomCSV) get(row []string, field string) string {
 // InvalidError, so the importer dead-letters it like any other invalid message.
 func (c *NashDomCSV) Record(row []string) ([]byte, error) {
 	id := c.get(row, "id")
-	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
 		return nil, invalid("nashdom", "missing_field", "id %q is not a portal id", id)
 	}
+	id = strconv.FormatUint(n, 10) // "007" is portal id 7, and a JSON number may not start with 0
+
 	r := NashDomAppeal{
 		ID: json.Number(id), Text: c.get(row, "text"), Category: c.get(row, "category"), Theme: c.get(row, "theme"),
 		Executor: c.get(row, "executor"), Municipality: c.get(row, "municipality"), Address: c.get(row, "address"),
