@@ -7,8 +7,19 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 func miniExamples(t testing.TB) []Example {
 	t.Helper()
@@ -181,9 +192,14 @@ func BenchmarkClassify(b *testing.B) {
 		"В подъезде дома не работает лифт уже третью неделю, управляющая компания на звонки не отвечает, пожилые жители не могут выйти из квартир.",
 	}
 	b.ReportAllocs()
-	b.ResetTimer()
+	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {
 		e.Classify(texts[i%len(texts)])
 	}
+	// The build machine is shared: wall-clock ns/op overstates the cost, so report texts per CPU-second
+	// too (run with -cpu 1), which is what one dedicated core sustains.
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "texts/s")
+	if d := cpuTime() - cpu; d > 0 {
+		b.ReportMetric(float64(b.N)/d.Seconds(), "texts/cpu-s")
+	}
 }

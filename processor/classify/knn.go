@@ -79,13 +79,30 @@ func (ix *knnIndex) vote(ids []int32, vals []float32, k int, power float32, sims
 	}
 	var sum float32
 	for _, d := range top {
-		sum += float32(math.Pow(float64(sims[d]), float64(power)))
+		sims[d] = pow(sims[d], power)
+		sum += sims[d]
 	}
 	for h := range numHeads {
 		o := m.offset[h]
 		for _, d := range top {
-			out[o+int(ix.label[h][d])] += float32(math.Pow(float64(sims[d]), float64(power))) / sum
+			out[o+int(ix.label[h][d])] += sims[d] / sum
 		}
 	}
 	return sims, top
+}
+
+// pow is math.Pow with a fast path for the small integer exponents the model uses.
+func pow(x, y float32) float32 {
+	switch y {
+	case 1:
+		return x
+	case 2:
+		return x * x
+	case 3:
+		return x * x * x
+	case 4:
+		x *= x
+		return x * x
+	}
+	return float32(math.Pow(float64(x), float64(y)))
 }

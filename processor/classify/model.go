@@ -162,7 +162,7 @@ func (m *Model) probs(text string, sc *scratch) {
 		th := m.headSlice(sc.scores, HeadTheme)
 		var sum float32
 		for t := range th {
-			th[t] *= float32(math.Pow(float64(cat[m.themeCat[t]]), float64(m.themeAlpha)))
+			th[t] *= pow(cat[m.themeCat[t]], m.themeAlpha)
 			sum += th[t]
 		}
 		if sum > 0 {

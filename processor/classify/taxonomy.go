@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -48,7 +50,8 @@ type TaxSubItem struct {
 }
 
 // TaxRule matches a text. Any: at least one of these stems/phrases occurs (a stem matches words starting
-// with it; a phrase of several stems matches consecutive words). Regex: a Go regular expression
+// with it, a stem ending in "!" only the word itself; a phrase of several stems matches consecutive
+// words). Regex: a Go regular expression
 // matches the normalized text (lowercase, ё→е, words separated by single spaces). All conditions
 // given must hold; Not: none of these stems occurs.
 type TaxRule struct {
@@ -60,7 +63,23 @@ type TaxRule struct {
 
 // Taxonomy is a compiled taxonomy, safe for concurrent use.
 type Taxonomy struct {
-	cats []taxCat
+	cats    []taxCat
+	phrases []phrase         // every distinct stem phrase of every rule
+	byFirst map[rune][]int32 // first rune of a phrase → phrases starting with it
+	regex   bool             // some rule has a regex, so Match must build the normalized string
+	pool    sync.Pool        // *taxScratch
+}
+
+// phrase is a sequence of stems matched against consecutive words; an exact stem must equal the word.
+type phrase struct {
+	stems [][]rune
+	exact []bool
+}
+
+type taxScratch struct {
+	runes []rune
+	words [][2]int // [start, end) into runes
+	found []bool   // per phrase
 }
 
 type taxCat struct {
@@ -75,7 +94,7 @@ type taxSub struct {
 }
 
 type rule struct {
-	any, all, not [][]string // phrases of stems
+	any, all, not []int32 // phrase indices
 	re            *regexp.Regexp
 	text          string // for Prediction.Rule
 }
@@ -91,7 +110,7 @@ func ParseTaxonomy(data []byte) (*Taxonomy, error) {
 	if f.Version != 1 {
 		return nil, fmt.Errorf("%w: version %d: want 1", ErrBadTaxonomy, f.Version)
 	}
-	t := &Taxonomy{}
+	t := &Taxonomy{byFirst: map[rune][]int32{}}
 	seen := map[string]bool{}
 	for i, c := range f.Categories {
 		where := fmt.Sprintf("categories[%d] %q", i, c.Name)
@@ -107,7 +126,7 @@ func ParseTaxonomy(data []byte) (*Taxonomy, error) {
 			tc.theme = c.Name
 		}
 		var err error
-		if tc.rules, err = compileRules(c.Rules, where); err != nil {
+		if tc.rules, err = t.compileRules(c.Rules, where); err != nil {
 			return nil, err
 		}
 		if len(c.Themes) > 0 && len(c.Rules) == 0 {
@@ -122,7 +141,7 @@ func ParseTaxonomy(data []byte) (*Taxonomy, error) {
 			if ts.executor == "" {
 				ts.executor = c.Executor
 			}
-			if ts.rules, err = compileRules(s.Rules, sw); err != nil {
+			if ts.rules, err = t.compileRules(s.Rules, sw); err != nil {
 				return nil, err
 			}
 			if len(ts.rules) == 0 {
@@ -154,17 +173,18 @@ func LoadTaxonomy(path string) (*Taxonomy, error) {
 	return t, nil
 }
 
-func compileRules(rs []TaxRule, where string) ([]rule, error) {
+func (t *Taxonomy) compileRules(rs []TaxRule, where string) ([]rule, error) {
 	var out []rule
 	for k, r := range rs {
 		rw := fmt.Sprintf("%s rules[%d]", where, k)
-		cr := rule{any: phrases(r.Any), all: phrases(r.All), not: phrases(r.Not)}
+		cr := rule{any: t.addPhrases(r.Any), all: t.addPhrases(r.All), not: t.addPhrases(r.Not)}
 		if r.Regex != "" {
 			re, err := regexp.Compile(r.Regex)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %w", ErrBadTaxonomy, rw, err)
 			}
 			cr.re = re
+			t.regex = true
 		}
 		if len(cr.any) == 0 && len(cr.all) == 0 && cr.re == nil {
 			return nil, fmt.Errorf("%w: %s: needs any, all or regex", ErrBadTaxonomy, rw)
@@ -185,12 +205,29 @@ func compileRules(rs []TaxRule, where string) ([]rule, error) {
 	return out, nil
 }
 
-func phrases(ss []string) [][]string {
-	var out [][]string
+// addPhrases registers patterns and returns their indices. A stem ending in "!" must equal the word.
+func (t *Taxonomy) addPhrases(ss []string) []int32 {
+	var out []int32
 	for _, s := range ss {
-		if p := strings.Fields(normalizeText(s)); len(p) > 0 {
-			out = append(out, p)
+		var p phrase
+		for _, f := range strings.Fields(s) {
+			exact := strings.HasSuffix(f, "!")
+			for _, w := range strings.Fields(normalizeText(strings.TrimSuffix(f, "!"))) {
+				p.stems = append(p.stems, []rune(w))
+				p.exact = append(p.exact, false)
+			}
+			if exact && len(p.exact) > 0 {
+				p.exact[len(p.exact)-1] = true
+			}
 		}
+		if len(p.stems) == 0 {
+			continue
+		}
+		id := int32(len(t.phrases))
+		t.phrases = append(t.phrases, p)
+		first := p.stems[0][0]
+		t.byFirst[first] = append(t.byFirst[first], id)
+		out = append(out, id)
 	}
 	return out
 }
@@ -212,44 +249,73 @@ func normalizeText(s string) string {
 	return strings.TrimSuffix(b.String(), " ")
 }
 
-func (r *rule) match(words []string, norm string) bool {
-	if len(r.any) > 0 && !anyPhrase(words, r.any) {
+func (r *rule) match(found []bool, norm string) bool {
+	if len(r.any) > 0 && !anyFound(found, r.any) {
 		return false
 	}
 	for _, p := range r.all {
-		if !hasPhrase(words, p) {
+		if !found[p] {
 			return false
 		}
 	}
 	if r.re != nil && !r.re.MatchString(norm) {
 		return false
 	}
-	return !anyPhrase(words, r.not)
+	return !anyFound(found, r.not)
 }
 
-func anyPhrase(words []string, ps [][]string) bool {
+func anyFound(found []bool, ps []int32) bool {
 	for _, p := range ps {
-		if hasPhrase(words, p) {
+		if found[p] {
 			return true
 		}
 	}
 	return false
 }
 
-func hasPhrase(words []string, p []string) bool {
-	for i := 0; i+len(p) <= len(words); i++ {
-		ok := true
-		for j, stem := range p {
-			if !strings.HasPrefix(words[i+j], stem) {
-				ok = false
-				break
+// scan marks in sc.found every phrase that occurs in text, in one pass over its words.
+func (t *Taxonomy) scan(text string, sc *taxScratch) {
+	sc.runes, sc.words = sc.runes[:0], sc.words[:0]
+	start := 0
+	for _, r := range text {
+		if n := normRune(r); n >= 0 {
+			sc.runes = append(sc.runes, n)
+			continue
+		}
+		if len(sc.runes) > start {
+			sc.words = append(sc.words, [2]int{start, len(sc.runes)})
+		}
+		start = len(sc.runes)
+	}
+	if len(sc.runes) > start {
+		sc.words = append(sc.words, [2]int{start, len(sc.runes)})
+	}
+	if cap(sc.found) < len(t.phrases) {
+		sc.found = make([]bool, len(t.phrases))
+	}
+	sc.found = sc.found[:len(t.phrases)]
+	clear(sc.found)
+	for i, w := range sc.words {
+		for _, p := range t.byFirst[sc.runes[w[0]]] {
+			if !sc.found[p] && t.phraseAt(&t.phrases[p], sc, i) {
+				sc.found[p] = true
 			}
 		}
-		if ok {
-			return true
+	}
+}
+
+func (t *Taxonomy) phraseAt(p *phrase, sc *taxScratch, i int) bool {
+	if i+len(p.stems) > len(sc.words) {
+		return false
+	}
+	for j, stem := range p.stems {
+		w := sc.words[i+j]
+		word := sc.runes[w[0]:w[1]]
+		if len(word) < len(stem) || (p.exact[j] && len(word) != len(stem)) || !slices.Equal(word[:len(stem)], stem) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 // Match is a taxonomy decision.
@@ -263,17 +329,25 @@ func (t *Taxonomy) Match(text string) (Match, bool) {
 	if t == nil || len(t.cats) == 0 {
 		return Match{}, false
 	}
-	norm := normalizeText(text)
-	words := strings.Fields(norm)
+	sc, _ := t.pool.Get().(*taxScratch)
+	if sc == nil {
+		sc = &taxScratch{}
+	}
+	defer t.pool.Put(sc)
+	t.scan(text, sc)
+	var norm string
+	if t.regex {
+		norm = normalizeText(text)
+	}
 	for _, c := range t.cats {
 		for _, r := range c.rules {
-			if !r.match(words, norm) {
+			if !r.match(sc.found, norm) {
 				continue
 			}
 			m := Match{Category: c.name, Theme: c.theme, Executor: c.executor, Rule: c.name + ": " + r.text}
 			for _, s := range c.subs {
 				for _, sr := range s.rules {
-					if sr.match(words, norm) {
+					if sr.match(sc.found, norm) {
 						m.Theme, m.Executor, m.Rule = s.name, s.executor, s.name+": "+sr.text
 						return m, true
 					}
