@@ -96,6 +96,8 @@ func TestEncodingsAndSoup(t *testing.T) {
 		{"pos latin1 bytes", model.SourcePOS, "", []byte("{\"id\":1,\"createdAt\":\"2026-11-26T10:00:00+03:00\",\"text\":\"\xe0\xe1\"}"), "bad_encoding"},
 		{"vk oversize", model.SourceVK, "", []byte(`{"type":"wall_post_new","object":{"id":1,"text":"` + strings.Repeat("я", 200<<10) + `"}}`), "oversize"},
 		{"vk id as string", model.SourceVK, "", []byte(`{"type":"wall_post_new","object":{"id":"1","date":1795693200,"text":"x"}}`), "bad_json"},
+		{"vk geo as object", model.SourceVK, "", []byte(`{"type":"wall_post_new","object":{"id":3,"owner_id":-1,"date":1795693200,"text":"Яма","geo":{"type":"point","coordinates":{"latitude":54.62,"longitude":39.74}}}}`), ""},
+		{"vk geo coordinates wrong type", model.SourceVK, "", []byte(`{"type":"wall_post_new","object":{"id":3,"owner_id":-1,"date":1795693200,"text":"Яма","geo":{"coordinates":[1,2]}}}`), "bad_json"},
 		{"vk no object", model.SourceVK, "", []byte(`{"type":"wall_post_new"}`), "missing_field"},
 	}
 	for _, tc := range tests {
@@ -288,6 +290,16 @@ func TestGenericMapping(t *testing.T) {
 	}{{"vk", m}, {"Bad-Name", m}, {"ok_name", GenericMapping{ID: "id"}}} {
 		if _, err := NewGeneric(bad.name, bad.m, "s", DefaultLimits()); err == nil {
 			t.Errorf("NewGeneric(%q) accepted", bad.name)
+		}
+	}
+}
+
+func TestVKGeoShapes(t *testing.T) {
+	reg := Default("salt", DefaultLimits())
+	for _, geo := range []string{`{"type":"point","coordinates":"54.62 39.74"}`, `{"type":"point","coordinates":{"latitude":54.62,"longitude":39.74}}`} {
+		a, err := reg.Parse(model.SourceVK, []byte(`{"type":"wall_post_new","object":{"id":3,"owner_id":-1,"date":1795693200,"text":"Яма","geo":`+geo+`}}`), Meta{ReceivedAt: recvAt})
+		if err != nil || a.Lat != 54.62 || a.Lon != 39.74 {
+			t.Fatalf("%s: %v %v,%v", geo, err, a.Lat, a.Lon)
 		}
 	}
 }

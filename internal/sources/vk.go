@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -65,13 +66,45 @@ type VKAttachment struct {
 	} `json:"doc,omitempty"`
 }
 
-// VKGeo is a post's place: "coordinates" is "lat lon".
+// VKGeo is a post's place. Wall posts send "coordinates" as "lat lon"; VK's general geo object sends
+// {"latitude","longitude"}: both are read, and Coordinates always holds "lat lon".
 type VKGeo struct {
 	Type        string `json:"type"`
 	Coordinates string `json:"coordinates"`
 	Place       *struct {
 		Title string `json:"title"`
 	} `json:"place,omitempty"`
+}
+
+// UnmarshalJSON accepts both coordinate shapes.
+func (g *VKGeo) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Type        string          `json:"type"`
+		Coordinates json.RawMessage `json:"coordinates"`
+		Place       *struct {
+			Title string `json:"title"`
+		} `json:"place,omitempty"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	g.Type, g.Place, g.Coordinates = raw.Type, raw.Place, ""
+	c := bytes.TrimSpace(raw.Coordinates)
+	switch {
+	case len(c) == 0 || string(c) == "null":
+	case c[0] == '"':
+		return json.Unmarshal(c, &g.Coordinates)
+	default:
+		var ll struct {
+			Latitude  float64 `json:"latitude"`
+			Longitude float64 `json:"longitude"`
+		}
+		if err := json.Unmarshal(c, &ll); err != nil {
+			return err
+		}
+		g.Coordinates = strconv.FormatFloat(ll.Latitude, 'f', -1, 64) + " " + strconv.FormatFloat(ll.Longitude, 'f', -1, 64)
+	}
+	return nil
 }
 
 // Parse implements Parser.
