@@ -21,7 +21,9 @@ import (
 	"github.com/teplokarta/teplokarta/ingest/ingesttest"
 	"github.com/teplokarta/teplokarta/ingest/server"
 	"github.com/teplokarta/teplokarta/ingest/vk"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 )
 
 func fixture(t testing.TB, name string) []byte {
@@ -273,6 +275,25 @@ func (failingWriter) WriteMessages(context.Context, ...kafka.Message) error {
 
 // TestKafkaDownIs503: without an acknowledgement the client must not get a 2xx.
 func TestKafkaDownIs503(t *testing.T) {
+	t.Run("real broker stopped", func(t *testing.T) {
+		b := testenv.Broker(t)
+		pc := kafkax.DefaultProducerConfig()
+		pc.Brokers = []string{b.Addr()}
+		w, err := kafkax.NewWriter(pc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		w.MaxAttempts, w.WriteBackoffMax = 2, 50*time.Millisecond
+		s, _ := start(t, ingest.DefaultConfig(), w)
+		if code, body := post(t, s.URL+"/v1/ingest/nashdom", "", fixture(t, "nashdom_appeal.json")); code != 202 {
+			t.Fatalf("broker up: %d %s", code, body)
+		}
+		b.Close()
+		if code, body := post(t, s.URL+"/v1/ingest/nashdom", "", fixture(t, "nashdom_appeal.json")); code != 503 {
+			t.Fatalf("broker down: %d %s", code, body)
+		}
+	})
 	s, _ := start(t, ingest.DefaultConfig(), failingWriter{})
 	for _, path := range []string{"/v1/ingest/nashdom", "/v1/ingest/nashdom/batch"} {
 		code, body := post(t, s.URL+path, "", fixture(t, "nashdom_appeal.json"))
