@@ -25,7 +25,7 @@ func BenchmarkPrepare(b *testing.B) {
 			}
 		})
 		b.Run(tc.source+"/with_schema", func(b *testing.B) {
-			in := newIngestor(&testing.T{}, nil)
+			in := newIngestor(b, nil)
 			msg := ingest.Message{Source: tc.source, Payload: fixtureB(b, tc.file), ContentType: tc.ct, ReceivedAt: recv}
 			for b.Loop() {
 				if r, _ := in.Prepare(msg); r.Outcome != ingest.Appeal {

@@ -29,7 +29,7 @@ func fixtureB(t testing.TB, name string) []byte {
 	return b
 }
 
-func newIngestor(t *testing.T, w ingest.Writer) *ingest.Ingestor {
+func newIngestor(t testing.TB, w ingest.Writer) *ingest.Ingestor {
 	t.Helper()
 	v, err := ingest.NewSchemaValidator()
 	if err != nil {
