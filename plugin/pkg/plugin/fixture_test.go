@@ -43,8 +43,8 @@ type appeal struct {
 
 type slaRow struct {
 	id, oktmo, category, source, agency, status string
-	received, deadline, resolved                 time.Time
-	version                                      uint64
+	received, deadline, resolved                time.Time
+	version                                     uint64
 }
 
 func rya(id, oktmo, cat, theme, agency, source string, at time.Time) appeal {

@@ -1,0 +1,124 @@
+package plugin
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+func TestPickSource(t *testing.T) {
+	d := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	cases := []struct {
+		name       string
+		f          Filters
+		themeAg    bool
+		from, to   string
+		step       time.Duration
+		table      string
+		wFrom, wTo string
+	}{
+		{"aligned days → 1d", Filters{}, false, "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z", 0, "appeal_counts_1d", "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z"},
+		{"long unaligned range widens to days", Filters{}, false, "2025-06-01T10:30:00Z", "2025-06-30T08:00:00Z", 0, "appeal_counts_1d", "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z"},
+		{"a few unaligned hours → 1m", Filters{}, false, "2025-06-01T10:30:00Z", "2025-06-01T13:00:00Z", 0, "appeal_counts_1m", "2025-06-01T10:30:00Z", "2025-06-01T13:00:00Z"},
+		{"a few unaligned hours with a theme → raw", Filters{Themes: []string{"x"}}, false, "2025-06-01T10:30:00Z", "2025-06-01T13:00:00Z", 0, "appeals", "2025-06-01T10:30:00Z", "2025-06-01T13:00:00Z"},
+		{"two unaligned days with agency dimension → 1h", Filters{}, true, "2025-06-01T10:30:00Z", "2025-06-03T13:10:00Z", 0, "appeal_counts_1h", "2025-06-01T10:00:00Z", "2025-06-03T14:00:00Z"},
+		{"status always raw", Filters{Statuses: []string{"new"}}, false, "2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z", 0, "appeals", "2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"},
+		{"hourly step on a month → 1h", Filters{}, false, "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z", time.Hour, "appeal_counts_1h", "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z"},
+		{"90-minute step is not whole hours → 1m", Filters{}, false, "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z", 90 * time.Minute, "appeal_counts_1m", "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src, f, to := pickSource(c.f, c.themeAg, d(c.from), d(c.to), c.step)
+			if src.table != c.table || !f.Equal(d(c.wFrom)) || !to.Equal(d(c.wTo)) {
+				t.Fatalf("got %s %s…%s, want %s %s…%s", src.table, f, to, c.table, c.wFrom, c.wTo)
+			}
+		})
+	}
+}
+
+func TestSeriesStep(t *testing.T) {
+	cases := []struct{ interval, span, want time.Duration }{
+		{0, time.Hour, time.Minute},
+		{15 * time.Second, time.Hour, time.Minute},
+		{90 * time.Second, time.Hour, 2 * time.Minute},
+		{24 * time.Hour, 30 * 24 * time.Hour, 24 * time.Hour},
+		{time.Minute, 365 * 24 * time.Hour, 106 * time.Minute}, // capped at maxPoints
+	}
+	for _, c := range cases {
+		if got := seriesStep(c.interval, c.span); got != c.want {
+			t.Errorf("seriesStep(%s, %s) = %s, want %s", c.interval, c.span, got, c.want)
+		}
+	}
+}
+
+func TestHeatIndex(t *testing.T) {
+	cases := []struct {
+		obs, base    uint64
+		pDays, bDays float64
+		want         float64
+	}{
+		{0, 0, 30, 90, 1},
+		{9, 60, 30, 90, 10.0 / 21},
+		{2, 0, 30, 90, 3},
+		{3, 9, 30, 90, 1},
+		{365, 90, 365, 90, 366.0 / 366},
+	}
+	for _, c := range cases {
+		if got := heatIndex(c.obs, c.base, c.pDays, c.bDays); got != c.want {
+			t.Errorf("heatIndex(%d, %d, %v, %v) = %v, want %v", c.obs, c.base, c.pDays, c.bDays, got, c.want)
+		}
+	}
+}
+
+func TestMaskText(t *testing.T) {
+	cases := map[string]string{
+		"звоните +7 (912) 345-67-89":   "звоните [телефон]",
+		"или 8 912 345 67 89, спасибо": "или [телефон], спасибо",
+		"почта a.b-c@mail.ru.":         "почта [e-mail].",
+		"дом 12, кв 34, 2025 год":      "дом 12, кв 34, 2025 год",
+		"номер заявки 1234567":         "номер заявки 1234567",
+	}
+	for in, want := range cases {
+		if got := maskText(in); got != want {
+			t.Errorf("maskText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSettings(t *testing.T) {
+	cases := []struct {
+		name, json string
+		secure     map[string]string
+		wantErr    string
+		check      func(Settings) bool
+	}{
+		{"defaults", `{"host":"ch"}`, map[string]string{"password": "p"}, "", func(s Settings) bool {
+			return s.Port == 9000 && s.Database == "teplokarta" && s.Username == "default" && s.Region == "RU-RYA" &&
+				s.StreamInterval() == 10*time.Second && s.CacheTTL() == time.Minute && s.Password == "p" && s.Addr() == "ch:9000"
+		}},
+		{"cache off", `{"host":"ch","cacheTTLSeconds":-1}`, nil, "", func(s Settings) bool { return s.CacheTTL() == 0 }},
+		{"no host", `{}`, nil, "ClickHouse host is empty", nil},
+		{"bad database", `{"host":"h","database":"x; DROP"}`, nil, `database name "x; DROP" must be an identifier`, nil},
+		{"bad region", `{"host":"h","region":"Рязань"}`, nil, `region "Рязань" is not an ISO 3166-2 code like RU-RYA`, nil},
+		{"bad port", `{"host":"h","port":70000}`, nil, "ClickHouse port 70000 is out of range", nil},
+		{"not JSON", `{`, nil, "settings: jsonData", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := LoadSettings(backend.DataSourceInstanceSettings{JSONData: json.RawMessage(c.json), DecryptedSecureJSONData: c.secure})
+			if c.wantErr != "" {
+				if err == nil || !hasPrefix(err.Error(), c.wantErr) {
+					t.Fatalf("err %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || !c.check(s) {
+				t.Fatalf("%+v %v", s, err)
+			}
+		})
+	}
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
