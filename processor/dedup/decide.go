@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,19 +16,22 @@ import (
 
 // item is one appeal on its way through Decide.
 type item struct {
-	a      *model.Appeal
-	origin string
-	lsh    bool     // long enough to be matched by content
-	keys   []string // bucket hashes covering [t-H, t+H]
-	own    int      // index in keys of the bucket the appeal itself belongs to
-	fields [numBands]string
-	rec    member
-	seen   [][numBands]string // band values found in Redis, per key ("" = free)
-	expect [][numBands]string // band values the decision relied on (Redis or in-batch), per key
-	dec    Decision
-	final  bool // decided by its id claim (replay or exact duplicate)
-	copyOf int  // ≥ 0: the same message twice in one batch; take that item's decision
-	echo   bool // a voice that repeats its match almost verbatim: it adds nothing to remember
+	a       *model.Appeal
+	origin  string
+	lsh     bool     // long enough to be matched by content
+	keys    []string // bucket hashes covering [t-H, t+H]
+	own     int      // index in keys of the bucket the appeal itself belongs to
+	fields  [numBands]string
+	rec     member
+	seen    [][numBands]string // band values found in Redis, per key ("" = free)
+	expect  [][numBands]string // band values the decision relied on (Redis or in-batch), per key
+	dec     Decision
+	final   bool   // decided by its id claim (replay or exact duplicate)
+	copyOf  int    // ≥ 0: the same message twice in one batch; take that item's decision
+	echo    bool   // a voice that repeats its match almost verbatim: it adds nothing to remember
+	fpKey   string // exact-text index: the same stems in the same place belong to one incident
+	fpSeen  string // "<incident>|<event time>" found under fpKey, "" if none
+	fpClaim *redis.BoolCmd
 }
 
 func (d *Redis) prepare(batch []*model.Appeal) []*item {
@@ -54,6 +58,7 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 					it.own = len(it.keys) - 1
 				}
 			}
+			it.fpKey = d.cfg.KeyPrefix + "dedup:fp:" + a.Region + ":" + a.OKTMO + ":" + strconv.FormatUint(a.Fingerprint, 16)
 			it.seen = make([][numBands]string, len(it.keys))
 			it.expect = make([][numBands]string, len(it.keys))
 		}
@@ -72,12 +77,16 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	items := d.prepare(batch)
 
 	// Round trip 1: id claims and band fields.
-	var idCmds []*redis.StringCmd
+	var idCmds, fpCmds []*redis.StringCmd
 	var readBands func()
 	err := d.pipe(ctx, "read", func(p redis.Pipeliner) {
 		idCmds = make([]*redis.StringCmd, len(items))
+		fpCmds = make([]*redis.StringCmd, len(items))
 		for i, it := range items {
 			idCmds[i] = p.Get(ctx, d.idKey(it.a.ID))
+			if it.fpKey != "" {
+				fpCmds[i] = p.Get(ctx, it.fpKey)
+			}
 		}
 		readBands = d.queueBandReads(ctx, p, items)
 	})
@@ -85,6 +94,11 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 		return nil, err
 	}
 	readBands()
+	for i, it := range items {
+		if fpCmds[i] != nil {
+			it.fpSeen, _ = fpCmds[i].Result()
+		}
+	}
 
 	firstByID := make(map[string]int, len(items))
 	for i, it := range items {
@@ -282,10 +296,19 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		records[f.id] = &m
 	}
 
-	local := map[string]string{} // bucket key + band field → first in-batch claimant
+	local := map[string]string{}   // bucket key + band field → first in-batch claimant
+	localFP := map[string]string{} // exact-text key → "<incident>|<event time>" decided in this batch
 	for _, it := range open {
 		if !it.lsh {
 			it.dec = Decision{Kind: Incident, IncidentID: it.a.ID}
+			continue
+		}
+		// The same text in the same place is the same problem, whatever the similarity index would pick
+		// among several near matches (it is not transitive): follow the first holder of the text.
+		if inc, ok := d.sameText(it, localFP); ok {
+			it.dec, it.echo = Decision{Kind: Voice, IncidentID: inc}, true
+			it.rec.incident = inc
+			records[it.a.ID] = &it.rec
 			continue
 		}
 		hits := map[string]int{}
@@ -326,6 +349,9 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		if it.dec.Kind == Voice {
 			it.rec.incident = it.dec.IncidentID
 		}
+		if _, ok := localFP[it.fpKey]; !ok {
+			localFP[it.fpKey] = it.dec.IncidentID + "|" + strconv.FormatInt(it.rec.eventTime, 10)
+		}
 		records[it.a.ID] = &it.rec
 		if it.echo {
 			continue
@@ -338,6 +364,92 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		}
 	}
 	return nil
+}
+
+// sameText returns the incident of an earlier appeal with the same stems in the same place within the
+// horizon (from Redis or from this batch). Its own claim (a crash re-run) does not count.
+func (d *Redis) sameText(it *item, localFP map[string]string) (string, bool) {
+	v := it.fpSeen
+	if v == "" {
+		v = localFP[it.fpKey]
+	}
+	return d.withinHorizon(it, v)
+}
+
+// withinHorizon decodes a text claim "<incident>|<event time>" and accepts it if it is another appeal's
+// and within the horizon of this one.
+func (d *Redis) withinHorizon(it *item, v string) (string, bool) {
+	inc, ts, ok := strings.Cut(v, "|")
+	if !ok || inc == "" || inc == it.a.ID {
+		return "", false
+	}
+	t, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || abs(t-it.rec.eventTime) > int64(d.cfg.Horizon.Seconds()) {
+		return "", false
+	}
+	return inc, true
+}
+
+// queueTextClaims claims the exact-text keys of the decided items for their incidents.
+func (d *Redis) queueTextClaims(ctx context.Context, p redis.Pipeliner, open []*item) {
+	for _, it := range open {
+		it.fpClaim = nil
+		if it.fpKey != "" && it.dec.Kind != ExactDuplicate {
+			it.fpClaim = p.SetNX(ctx, it.fpKey, it.dec.IncidentID+"|"+strconv.FormatInt(it.rec.eventTime, 10), 2*d.cfg.Horizon)
+		}
+	}
+}
+
+// settleTextClaims handles the race of two partitions deciding the same text at the same moment, each
+// before the other's claim existed: the appeal that lost the text claim follows the winner's incident,
+// and its stored record (if any) is re-pointed so that later matches follow the winner too.
+func (d *Redis) settleTextClaims(ctx context.Context, open []*item) error {
+	var lost []*item
+	for _, it := range open {
+		if it.fpClaim == nil {
+			continue
+		}
+		ok, err := it.fpClaim.Result()
+		if err != nil {
+			return fmt.Errorf("dedup: text claim %s: %w", it.a.ID, err)
+		}
+		if !ok {
+			lost = append(lost, it)
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	gets := make([]*redis.StringCmd, len(lost))
+	if err := d.pipe(ctx, "text_claims", func(p redis.Pipeliner) {
+		for i, it := range lost {
+			gets[i] = p.Get(ctx, it.fpKey)
+		}
+	}); err != nil {
+		return err
+	}
+	var moved []*item
+	for i, it := range lost {
+		v, err := gets[i].Result()
+		if err != nil {
+			continue // expired in between: keep the decision
+		}
+		if inc, ok := d.withinHorizon(it, v); ok && inc != it.dec.IncidentID {
+			it.dec = Decision{Kind: Voice, IncidentID: inc}
+			it.rec.incident = inc
+			if !it.echo {
+				moved = append(moved, it)
+			}
+		}
+	}
+	if len(moved) == 0 {
+		return nil
+	}
+	return d.pipe(ctx, "text_repoint", func(p redis.Pipeliner) {
+		for _, it := range moved {
+			p.HSet(ctx, it.keys[it.own], recordField(it.a.ID), it.rec.encode())
+		}
+	})
 }
 
 // echoOverlap: a voice whose stems are (nearly) those of its match is an echo, not stored as a member.
@@ -494,11 +606,19 @@ func (d *Redis) commitVoicesAndClaims(ctx context.Context, open []*item) error {
 	}
 	claims := make([]*redis.BoolCmd, len(open))
 	_, err := d.runCommits(ctx, "commit_voices", voices, false, func(p redis.Pipeliner) {
+		d.queueTextClaims(ctx, p, open)
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.settleTextClaims(ctx, open); err != nil {
+		return err
+	}
+	if err := d.pipe(ctx, "claims", func(p redis.Pipeliner) {
 		for i, it := range open {
 			claims[i] = p.SetNX(ctx, d.idKey(it.a.ID), encodeClaim(it.origin, it.dec), d.cfg.IDHorizon)
 		}
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	var lost []int
