@@ -3,10 +3,16 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/teplokarta/teplokarta/ingest"
+	"github.com/teplokarta/teplokarta/ingest/server"
 	"github.com/teplokarta/teplokarta/ingest/simulator"
+	"github.com/teplokarta/teplokarta/ingest/vk"
 	"github.com/teplokarta/teplokarta/internal/broker"
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
@@ -27,6 +33,7 @@ func runAll(ctx context.Context, env *cli.Env, args []string) error {
 	pf := addProcessorFlags(fs)
 	sf := addSimFlags(fs, 5)
 	noSim := fs.Bool("no-simulator", false, "do not send simulated traffic")
+	ingestAddr := fs.String("ingest-listen", "127.0.0.1:8080", "address of the ingest HTTP API (the simulator posts to it)")
 	every := fs.Duration("table-every", 10*time.Second, "how often to print the heat table (0: never)")
 	metrics := fs.String("metrics-addr", "127.0.0.1:9460", "address of /metrics and /healthz (empty: off)")
 	if err := parse(fs, args); err != nil {
@@ -66,6 +73,26 @@ func runAll(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 
+	icfg := ingest.DefaultConfig()
+	icfg.Kafka.Brokers, icfg.Listen, icfg.PIISalt = []string{b.Addr()}, *ingestAddr, *pf.salt
+	rt, err := newIngestRuntime(ctx, env, icfg)
+	if err != nil {
+		return err
+	}
+	defer rt.w.Close()
+	srv := &http.Server{Addr: icfg.Listen, Handler: server.New(icfg, rt.in, vk.NewCallback(icfg.VK, rt.in, env.Log), rt.reg, env.Log),
+		ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", icfg.Listen)
+	if err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	wg.Add(1)
@@ -75,7 +102,7 @@ func runAll(ctx context.Context, env *cli.Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		sink, closeSink, err := openSimSink("kafka", []string{b.Addr()})
+		sink, closeSink, err := openSimSink("http://"+ln.Addr().String(), nil)
 		if err != nil {
 			return err
 		}
@@ -86,7 +113,8 @@ func runAll(ctx context.Context, env *cli.Env, args []string) error {
 			errs <- simulator.Run(ctx, g, sink, simulator.RunConfig{Live: true}, simulator.NewTruth())
 		}()
 	}
-	env.Log.Info("teplokarta is running: broker, processor and simulator", "broker", b.Addr(), "clickhouse", *ch.addr, "redis", *rf.addr)
+	env.Log.Info("teplokarta is running: broker, ingest, processor and simulator", "broker", b.Addr(),
+		"ingest", "http://"+ln.Addr().String(), "clickhouse", *ch.addr, "redis", *rf.addr)
 
 	gz := geo.Default()
 	var tick <-chan time.Time

@@ -15,9 +15,9 @@ import (
 )
 
 type simFlags struct {
-	seed                                         *int64
+	seed                                          *int64
 	rate, exactDup, crossDup, late, bursts, vkGeo *float64
-	rhythm                                       *bool
+	rhythm                                        *bool
 }
 
 func addSimFlags(fs *cli.FlagSet, rate float64) *simFlags {

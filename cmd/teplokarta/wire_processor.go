@@ -8,7 +8,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/teplokarta/teplokarta/ingest"
 	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/app"
 	"github.com/teplokarta/teplokarta/processor/enrich"
 )
@@ -21,20 +23,22 @@ type processorFlags struct {
 	salt                      *string
 	dedupHorizon, dedupIDTerm *time.Duration
 	classify                  *classifierFlags
+	sourcesConfig             *string
 }
 
 func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 	d := app.DefaultOptions()
 	return &processorFlags{
-		group:        fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
-		windowsTopic: fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
-		batch:        fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
-		flush:        fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
-		lateness:     fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
-		salt:         fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
-		dedupHorizon: fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
-		dedupIDTerm:  fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
-		classify:     addClassifierFlags(fs),
+		group:         fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
+		windowsTopic:  fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
+		batch:         fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
+		flush:         fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
+		lateness:      fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
+		salt:          fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
+		dedupHorizon:  fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
+		dedupIDTerm:   fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
+		classify:      addClassifierFlags(fs),
+		sourcesConfig: fs.String("sources-config", "", "ingest YAML whose generic sources the processor must parse too (their raw topics are consumed)"),
 	}
 }
 
@@ -46,6 +50,20 @@ func (f *processorFlags) options(brokers []string, prefix string) (app.Options, 
 	o.Window.AllowedLateness = *f.lateness
 	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = prefix, *f.dedupHorizon, *f.dedupIDTerm
 	o.PIISalt = *f.salt
+	if *f.sourcesConfig != "" {
+		icfg, err := ingest.LoadConfig(*f.sourcesConfig)
+		if err != nil {
+			return o, err
+		}
+		icfg.PIISalt = *f.salt
+		if o.Sources, err = icfg.Registry(); err != nil {
+			return o, err
+		}
+		o.Pipeline.Topics = nil
+		for _, s := range icfg.SourceNames() {
+			o.Pipeline.Topics = append(o.Pipeline.Topics, model.RawTopic(s))
+		}
+	}
 	st, err := f.classify.stage()
 	if err != nil {
 		return o, err

@@ -26,8 +26,9 @@ import (
 type Options struct {
 	Pipeline  pipeline.Config
 	Window    window.Config
-	Dedup     dedup.Config // KeyPrefix scopes the Redis keys
-	PIISalt   string       // salt of identity hashes
+	Dedup     dedup.Config      // KeyPrefix scopes the Redis keys
+	PIISalt   string            // salt of identity hashes
+	Sources   *sources.Registry // parsers by source; nil: the four built-in sources
 	Enrich    *enrich.Stage
 	Gazetteer *geo.Gazetteer // nil: the default region
 }
@@ -67,6 +68,10 @@ func Build(o Options, c Clients) (*pipeline.Engine, error) {
 	if g == nil {
 		g = geo.Default()
 	}
+	reg := o.Sources
+	if reg == nil {
+		reg = sources.Default(o.PIISalt, sources.DefaultLimits())
+	}
 	st := o.Enrich
 	if st == nil {
 		st = &enrich.Stage{}
@@ -75,7 +80,7 @@ func Build(o Options, c Clients) (*pipeline.Engine, error) {
 		st.Resolver = resolve.New(g)
 	}
 	return pipeline.New(o.Pipeline, pipeline.Deps{
-		Normalizer: normalize.New(sources.Default(o.PIISalt, sources.DefaultLimits()), pii.New(), c.Now),
+		Normalizer: normalize.New(reg, pii.New(), c.Now),
 		Enricher:   st,
 		Deduper:    pipeline.DedupStage{D: dd},
 		Windower:   win,
