@@ -7,7 +7,7 @@ TEST_ENV := TEPLOKARTA_STATE_DIR=$(CURDIR)/.state/test TEPLOKARTA_CH_PORT=19100 
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run stop test test-go test-plugin stack-up stack-down bench plugin model lint
+.PHONY: build run stop test test-go test-plugin stack-up stack-down bench plugin model cv
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/teplokarta ./cmd/teplokarta
@@ -39,6 +39,19 @@ test-go:
 
 test-plugin:
 	@if [ -f plugin/package.json ]; then $(MAKE) -C plugin test; fi
+
+# plugin: the Grafana datasource, frontend (webpack) and backend (linux amd64 + arm64) in plugin/dist.
+plugin:
+	$(MAKE) -C plugin build
+
+# model: the classifier the project ships, rebuilt bit for bit from the shared «Наш дом» data.
+SHARED_DATA ?= ../shared/data
+model:
+	$(GO) run ./cmd/teplokarta train --data $(SHARED_DATA)/nashdom-ryazan/train.csv --out processor/classify/model/nashdom-ryazan.model.gz
+
+# cv: 5-fold cross-validation report of the classifier on the training data.
+cv:
+	$(GO) run ./cmd/teplokarta train --data $(SHARED_DATA)/nashdom-ryazan/train.csv --cv 5
 
 bench:
 	TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \

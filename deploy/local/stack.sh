@@ -26,6 +26,7 @@ need_packages() {
   command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v redis-cli >/dev/null || missing+=(redis-tools)
+  command -v kcat >/dev/null || missing+=(kcat) # a real Kafka client: tests and operators produce with it
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     log "missing packages: ${missing[*]}"

@@ -134,7 +134,8 @@ func (e *Engine) publishWindows(ctx context.Context, force bool) {
 		b, _ := json.Marshal(map[string]any{"size_seconds": int(c.Size.Seconds()), "window_start": c.Start,
 			"region": c.Region, "oktmo": c.OKTMO, "category": c.Cat, "source": c.Source,
 			"incidents": c.Incidents, "voices": c.Voices, "late": c.Late})
-		msgs = append(msgs, kafka.Message{Topic: e.cfg.WindowsTopic, Key: []byte(c.OKTMO), Value: b})
+		key := c.Region + "/" + c.OKTMO + "/" + c.Cat + "/" + c.Source + "/" + c.Start.UTC().Format(time.RFC3339)
+		msgs = append(msgs, kafka.Message{Topic: e.cfg.WindowsTopic, Key: []byte(key), Value: b})
 	}
 	if err := e.Producer.WriteMessages(ctx, msgs...); err != nil {
 		e.Log.Warn("live windows not published", "err", err)
