@@ -92,8 +92,11 @@ func addClassifierFlags(fs *cli.FlagSet) *classifierFlags {
 	}
 }
 
-// stage builds the enrich stage. Until the classifier and router are wired, appeals carry the sources'
-// own categories and agencies and the resolved municipality.
+// stage builds the enrich stage: the classifier (model + taxonomy rules) and the agency router.
 func (f *classifierFlags) stage() (*enrich.Stage, error) {
-	return &enrich.Stage{}, nil
+	c, err := loadClassifier(*f.model, *f.taxonomy, *f.routing)
+	if err != nil {
+		return nil, err
+	}
+	return &enrich.Stage{Classifier: c.engine, Resolver: c.resolver, Router: c.router}, nil
 }
