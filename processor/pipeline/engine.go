@@ -110,9 +110,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		StartOffset:       kafka.FirstOffset,
 		SessionTimeout:    e.cfg.SessionTimeout,
 		HeartbeatInterval: e.cfg.SessionTimeout / 4,
-		RebalanceTimeout:  e.cfg.SessionTimeout,
-		JoinGroupBackoff:  500 * time.Millisecond,
-		Timeout:           5 * time.Second,
+		// A member finishes its in-flight batch before it rejoins: the group must wait for it rather than
+		// hand its partitions to another member while it still writes.
+		RebalanceTimeout: e.cfg.StopTimeout + e.cfg.SessionTimeout,
+		JoinGroupBackoff: 500 * time.Millisecond,
+		Timeout:          5 * time.Second,
 	})
 	if err != nil {
 		return fmt.Errorf("processor: consumer group: %w", err)

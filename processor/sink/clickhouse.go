@@ -58,7 +58,7 @@ func (s *ClickHouse) Progress(ctx context.Context, topic string, partition int) 
 	var n uint64
 	var off int64
 	var maxT time.Time
-	err := s.conn.QueryRow(ctx, `SELECT count(), max(kafka_offset), max(event_time) FROM appeals
+	err := s.conn.QueryRow(ctx, `SELECT count(), max(max_offset), max(max_event_time) FROM appeal_progress
 		WHERE kafka_topic = ? AND kafka_partition = ?`, topic, int32(partition)).Scan(&n, &off, &maxT)
 	if err != nil {
 		return Progress{}, fmt.Errorf("sink: progress of %s/%d: %w", topic, partition, err)
@@ -74,8 +74,29 @@ const insertAppeals = `INSERT INTO appeals (appeal_id, source, source_id, region
 	author_hash, fingerprint, event_time, received_time, processed_time, status, incident_id, is_incident,
 	is_late, kafka_topic, kafka_partition, kafka_offset, version)`
 
-// Write implements Sink.
+// Write implements Sink. It first drops the rows ClickHouse already holds: a writer that lost its
+// partition in a rebalance while finishing a batch (the group moved on without it) must not store what the
+// new owner already stored.
 func (s *ClickHouse) Write(ctx context.Context, batch []*model.Appeal) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	first := batch[0].Origin
+	p, err := s.Progress(ctx, first.Topic, first.Partition)
+	if err != nil {
+		return err
+	}
+	if p.Offset >= first.Offset {
+		kept := batch[:0:0]
+		for _, a := range batch {
+			if a.Origin.Offset > p.Offset {
+				kept = append(kept, a)
+			}
+		}
+		s.log.Warn("rows already stored by another writer skipped", "topic", first.Topic, "partition", first.Partition,
+			"skipped", len(batch)-len(kept), "stored_up_to", p.Offset)
+		batch = kept
+	}
 	for _, run := range monthRuns(batch) {
 		if err := s.writeRun(ctx, run); err != nil {
 			return err
