@@ -68,6 +68,30 @@ type cellKey struct {
 func compareWithTruth(t *testing.T, conn driver.Conn, truth *simulator.Truth) {
 	t.Helper()
 	ctx := context.Background()
+	var dupIDs int64
+	if err := conn.QueryRow(ctx, "SELECT count() - uniqExact(appeal_id) FROM appeals").Scan(&dupIDs); err != nil {
+		t.Fatal(err)
+	}
+	if dupIDs > 0 {
+		r, err := conn.Query(ctx, `SELECT appeal_id, groupArray(kafka_topic), groupArray(kafka_partition), groupArray(kafka_offset), groupArray(processed_time)
+			FROM appeals GROUP BY appeal_id HAVING count() > 1 LIMIT 5`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for r.Next() {
+			var id string
+			var topics []string
+			var parts []int32
+			var offs []int64
+			var times []time.Time
+			if err := r.Scan(&id, &topics, &parts, &offs, &times); err != nil {
+				t.Fatal(err)
+			}
+			t.Errorf("stored twice: %s from %v %v %v at %v", id, topics, parts, offs, times)
+		}
+		r.Close()
+		t.Fatalf("%d appeal rows are repeats", dupIDs)
+	}
 	rows, err := conn.Query(ctx, `SELECT window_start, oktmo, source, sum(voices), sum(incidents) FROM appeal_counts_1m
 		GROUP BY window_start, oktmo, source`)
 	if err != nil {
