@@ -35,7 +35,7 @@ test:
 
 test-go:
 	TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
-	  $(GO) test -race -count=1 -timeout 20m ./...
+	  $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /node_modules/)
 
 test-plugin:
 	@if [ -f plugin/package.json ]; then $(MAKE) -C plugin test; fi
@@ -55,4 +55,4 @@ cv:
 
 bench:
 	TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
-	  $(GO) test -run '^$$' -bench . -benchmem ./...
+	  $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x $$($(GO) list ./... | grep -v /node_modules/)

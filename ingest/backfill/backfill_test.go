@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func newIngestor(t *testing.T, w ingest.Writer) *ingest.Ingestor {
 func TestBackfillTrainCSV(t *testing.T) {
 	addr, w := ingesttest.Broker(t)
 	in := newIngestor(t, w)
-	path := filepath.Join("..", "..", "..", "shared", "data", "nashdom-ryazan", "train.csv")
+	path := filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv")
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)

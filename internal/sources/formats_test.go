@@ -3,6 +3,7 @@ package sources
 import (
 	"encoding/csv"
 	"errors"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 	"io"
 	"os"
 	"path/filepath"
@@ -175,7 +176,7 @@ func TestStatusMessages(t *testing.T) {
 // TestNashDomTrainCSV converts every row of the shared export and parses the result: the importer and the
 // processor must agree on all of it.
 func TestNashDomTrainCSV(t *testing.T) {
-	f, err := os.Open("../../../shared/data/nashdom-ryazan/train.csv")
+	f, err := os.Open(filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}

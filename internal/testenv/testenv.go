@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -116,4 +117,32 @@ func Broker(t testing.TB) *broker.Broker {
 	}
 	t.Cleanup(b.Close)
 	return b
+}
+
+// EnvSharedData names the folder of the shared reference data (train.csv, geo); CI lays it beside the
+// checkout as ../shared/data.
+const EnvSharedData = "TEPLOKARTA_SHARED_DATA"
+
+// SharedData returns the shared data folder: $TEPLOKARTA_SHARED_DATA, else shared/data beside the
+// checkout (found by walking up to go.mod). A test that needs it fails when it is missing.
+func SharedData(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv(EnvSharedData); d != "" {
+		return d
+	}
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			d := filepath.Join(dir, "..", "shared", "data")
+			if _, err := os.Stat(d); err != nil {
+				t.Fatalf("shared data not found at %s: set %s", d, EnvSharedData)
+			}
+			return d
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatalf("go.mod not found above the test; set %s", EnvSharedData)
+		}
+		dir = parent
+	}
 }

@@ -17,24 +17,10 @@ import (
 	"github.com/teplokarta/teplokarta/processor/app"
 )
 
-// sharedData finds the shared data folder beside the checkout (CI lays it there) or in
-// TEPLOKARTA_SHARED_DATA.
-func sharedData(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("TEPLOKARTA_SHARED_DATA"); d != "" {
-		return d
-	}
-	d, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "data"))
-	if _, err := os.Stat(d); err != nil {
-		t.Fatalf("shared data not found at %s (set TEPLOKARTA_SHARED_DATA)", d)
-	}
-	return d
-}
-
 // TestBackfillTrainCSVReachesClickHouse imports the real «Наш дом» export through ingest's backfill and
 // checks that every valid appeal lands in ClickHouse with the portal's own category and executor.
 func TestBackfillTrainCSVReachesClickHouse(t *testing.T) {
-	path := filepath.Join(sharedData(t), "nashdom-ryazan", "train.csv")
+	path := filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv")
 	b := testenv.Broker(t)
 	conn, _ := testenv.ClickHouse(t)
 	rdb, prefix := testenv.Redis(t)

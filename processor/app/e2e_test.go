@@ -14,7 +14,7 @@ import (
 )
 
 // simulate sends n simulated messages to the broker and returns the simulator's ground truth.
-func simulate(t *testing.T, brokerAddr string, seed uint64, n int, start time.Time) *simulator.Truth {
+func simulate(t testing.TB, brokerAddr string, seed uint64, n int, start time.Time) *simulator.Truth {
 	t.Helper()
 	cfg := simulator.DefaultConfig()
 	cfg.Seed, cfg.Start, cfg.Rate, cfg.VKGeoShare = seed, start, 0.05, 1 // ~4,300 a day, a big region's volume; every VK post carries its place
@@ -39,7 +39,7 @@ func simulate(t *testing.T, brokerAddr string, seed uint64, n int, start time.Ti
 }
 
 // waitRows waits until ClickHouse holds want appeal rows.
-func waitRows(t *testing.T, conn driver.Conn, want int, timeout time.Duration) {
+func waitRows(t testing.TB, conn driver.Conn, want int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var got uint64
