@@ -3,6 +3,7 @@
 package app
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -48,8 +49,28 @@ type Clients struct {
 	Now        func() time.Time // nil: time.Now
 }
 
-// Build assembles the engine. When o.Enrich is nil, appeals are enriched by the resolver alone.
-func Build(o Options, c Clients) (*pipeline.Engine, error) {
+// Processor is an assembled processor instance.
+type Processor struct {
+	*pipeline.Engine
+	dedup *dedup.Redis
+	ch    driver.Conn
+	log   *slog.Logger
+}
+
+// Run restores the dedup state from ClickHouse if Redis lost it, then consumes until ctx ends.
+func (p *Processor) Run(ctx context.Context) error {
+	rebuilt, n, err := p.dedup.EnsureState(ctx, p.ch, time.Now())
+	if err != nil {
+		return err
+	}
+	if rebuilt && p.log != nil {
+		p.log.Info("dedup state rebuilt from ClickHouse", "rows", n)
+	}
+	return p.Engine.Run(ctx)
+}
+
+// Build assembles the processor. When o.Enrich is nil, appeals are enriched by the resolver alone.
+func Build(o Options, c Clients) (*Processor, error) {
 	win, err := window.New(o.Window)
 	if err != nil {
 		return nil, err
@@ -79,7 +100,7 @@ func Build(o Options, c Clients) (*pipeline.Engine, error) {
 	if st.Resolver == nil {
 		st.Resolver = resolve.New(g)
 	}
-	return pipeline.New(o.Pipeline, pipeline.Deps{
+	eng, err := pipeline.New(o.Pipeline, pipeline.Deps{
 		Normalizer: normalize.New(reg, pii.New(), c.Now),
 		Enricher:   st,
 		Deduper:    pipeline.DedupStage{D: dd},
@@ -89,4 +110,8 @@ func Build(o Options, c Clients) (*pipeline.Engine, error) {
 		Metrics:    pipeline.NewMetrics(c.Registerer),
 		Log:        c.Log,
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &Processor{Engine: eng, dedup: dd, ch: c.ClickHouse, log: c.Log}, nil
 }
