@@ -59,7 +59,7 @@ func seedBench(b *testing.B, rows int) chstore.Config {
 	if have == uint64(rows) {
 		return cfg
 	}
-	for _, t := range []string{"appeals", "appeal_counts_1m", "appeal_counts_1h", "appeal_counts_1d"} {
+	for _, t := range []string{"appeals", "appeal_counts_1m", "appeal_counts_1h", "appeal_counts_1d", "appeal_counts_1mo", "appeal_counts_oktmo_1d"} {
 		if err := conn.Exec(ctx, "TRUNCATE TABLE "+t); err != nil {
 			b.Fatal(err)
 		}
@@ -90,7 +90,7 @@ FROM numbers(%d, %d)`, ryazan, strings.Join(codes, ","), len(codes), start.Unix(
 		}
 	}
 	seeded := time.Since(began)
-	for _, t := range []string{"appeal_counts_1d", "appeal_counts_1h", "appeal_counts_1m"} {
+	for _, t := range []string{"appeal_counts_1d", "appeal_counts_1h", "appeal_counts_1m", "appeal_counts_1mo", "appeal_counts_oktmo_1d"} {
 		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
 			b.Fatal(err)
 		}

@@ -22,6 +22,8 @@ func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, err
 	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0)
 	baseline := time.Duration(r.BaselineDays) * 24 * time.Hour
 	baseFrom := from.Add(-baseline)
+	// cur/base split at from: a month straddling it is read by day.
+	src = src.narrowed(r.Filters, false, [2]time.Time{baseFrom, from}, [2]time.Time{from, to})
 
 	var w where
 	r.Filters.countFilters(&w, src, d.cfg.Region)

@@ -24,6 +24,13 @@ type planVal struct{ cur, prev uint64 }
 func (d *Datasource) planning(ctx context.Context, r request) ([]*data.Frame, error) {
 	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0)
 	prevFrom, prevTo := from.AddDate(-1, 0, 0), to.AddDate(-1, 0, 0)
+	// Segments cut at every boundary the sums use (cur from `from`, prev until prevTo), so that no
+	// monthly row straddles one; a range longer than a year overlaps itself and is cut in three.
+	if prevTo.After(from) {
+		src = src.narrowed(r.Filters, false, [2]time.Time{prevFrom, from}, [2]time.Time{from, prevTo}, [2]time.Time{prevTo, to})
+	} else {
+		src = src.narrowed(r.Filters, false, [2]time.Time{prevFrom, prevTo}, [2]time.Time{from, to})
+	}
 	var w where
 	r.Filters.countFilters(&w, src, d.cfg.Region)
 	w.timeRange(src.timeCol, prevFrom, to)

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,10 @@ type countSource struct {
 	hasThemeAgency bool
 	raw            bool
 	joinStatus     bool // raw only: statuses are filtered, so the SLA join is needed
+	// narrow: instead of table, read the narrow rollups (0005): whole calendar months inside a segment
+	// from appeal_counts_1mo, the partial months at its edges from appeal_counts_oktmo_1d.
+	narrow   bool
+	segments [][2]time.Time
 }
 
 // statusExpr is an appeal's current status: appeal_sla's latest row (FINAL), "new" when it has none yet.
@@ -72,8 +77,102 @@ func ceilTime(t time.Time, d time.Duration) time.Time {
 	return t.UTC()
 }
 
+// Narrow rollups (0005): no theme/agency, so they answer only queries that neither filter nor group by
+// them, and only for whole days (they replace appeal_counts_1d).
+const (
+	monthTable     = "appeal_counts_1mo"
+	narrowDayTable = "appeal_counts_oktmo_1d"
+)
+
+// narrowed swaps appeal_counts_1d for the narrow rollups when the query needs no theme or agency. segs
+// are disjoint day-aligned [from, to) segments covering exactly the rows the query reads; every cut the
+// query makes (sumIf at a boundary, a month it groups by) must be a segment boundary, because a monthly
+// row is only read when its whole month lies inside one segment. The result is the same rows, summed,
+// as appeal_counts_1d gives for the same days: exact, and far fewer rows for long ranges.
+func (s countSource) narrowed(f Filters, needThemeAgency bool, segs ...[2]time.Time) countSource {
+	if s.table != "appeal_counts_1d" || needThemeAgency || len(f.Themes) > 0 || len(f.Agencies) > 0 || len(f.Statuses) > 0 {
+		return s
+	}
+	for _, g := range segs {
+		if !g[0].Equal(floorTime(g[0], 24*time.Hour)) || !g[1].Equal(floorTime(g[1], 24*time.Hour)) {
+			return s
+		}
+	}
+	s.table = monthTable + "+" + narrowDayTable
+	s.narrow, s.hasThemeAgency, s.segments = true, false, segs
+	return s
+}
+
+func floorMonth(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+}
+
+func ceilMonth(t time.Time) time.Time {
+	if f := floorMonth(t); !f.Equal(t) {
+		return f.AddDate(0, 1, 0)
+	}
+	return t.UTC()
+}
+
+// splitMonths splits day-aligned segments into whole calendar months and the days left at their edges.
+func splitMonths(segs [][2]time.Time) (months, days [][2]time.Time) {
+	for _, g := range segs {
+		a, b := g[0].UTC(), g[1].UTC()
+		if !a.Before(b) {
+			continue
+		}
+		ma, mb := ceilMonth(a), floorMonth(b)
+		if !ma.Before(mb) {
+			days = append(days, [2]time.Time{a, b})
+			continue
+		}
+		months = append(months, [2]time.Time{ma, mb})
+		if a.Before(ma) {
+			days = append(days, [2]time.Time{a, ma})
+		}
+		if mb.Before(b) {
+			days = append(days, [2]time.Time{mb, b})
+		}
+	}
+	return months, days
+}
+
+// narrowFrom is the UNION ALL of both narrow rollups, each filtered inside (an older server does not push
+// the outer WHERE into a UNION) and restricted to its own windows.
+func (s countSource) narrowFrom(f Filters, region string) (string, []any) {
+	months, days := splitMonths(s.segments)
+	var parts []string
+	var args []any
+	branch := func(table string, ranges [][2]time.Time) {
+		var w where
+		f.countFilters(&w, countSource{}, region)
+		conds := make([]string, len(ranges))
+		for i, r := range ranges {
+			conds[i] = "(window_start >= toDateTime(?) AND window_start < toDateTime(?))"
+			w.args = append(w.args, r[0].Unix(), r[1].Unix())
+		}
+		w.conds = append(w.conds, "("+strings.Join(conds, " OR ")+")")
+		parts = append(parts, "SELECT window_start, region, oktmo, category, source, incidents, voices FROM "+table+w.sql())
+		args = append(args, w.args...)
+	}
+	if len(months) > 0 {
+		branch(monthTable, months)
+	}
+	if len(days) > 0 || len(months) == 0 {
+		if len(days) == 0 { // empty range: a branch that reads nothing keeps the SQL valid
+			days = [][2]time.Time{{time.Unix(0, 0), time.Unix(0, 0)}}
+		}
+		branch(narrowDayTable, days)
+	}
+	return "(" + strings.Join(parts, " UNION ALL ") + ")", args
+}
+
 // from is the FROM clause with its own bound arguments (the SLA subquery is scoped to the regions).
 func (s countSource) from(f Filters, region string) (string, []any) {
+	if s.narrow {
+		return s.narrowFrom(f, region)
+	}
 	if !s.joinStatus {
 		return s.table, nil
 	}

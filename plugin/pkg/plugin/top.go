@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 )
@@ -12,7 +13,9 @@ var topKeyCol = map[string]string{ByCategory: "category", ByTheme: "theme", ByAg
 // top ranks one dimension over the range. All groups are read (there are at most a few hundred) so the
 // share is of the whole range, not of the shown rows.
 func (d *Datasource) top(ctx context.Context, r request) ([]*data.Frame, error) {
-	src, from, to := pickSource(r.Filters, r.Dimension == ByTheme || r.Dimension == ByAgency, r.from, r.to, 0)
+	needThemeAgency := r.Dimension == ByTheme || r.Dimension == ByAgency
+	src, from, to := pickSource(r.Filters, needThemeAgency, r.from, r.to, 0)
+	src = src.narrowed(r.Filters, needThemeAgency, [2]time.Time{from, to})
 	var w where
 	r.Filters.countFilters(&w, src, d.cfg.Region)
 	w.timeRange(src.timeCol, from, to)

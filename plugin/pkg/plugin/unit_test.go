@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,3 +124,59 @@ func TestSettings(t *testing.T) {
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func TestSplitMonths(t *testing.T) {
+	d := func(s string) time.Time { v, _ := time.Parse(time.DateOnly, s); return v }
+	seg := func(a, b string) [2]time.Time { return [2]time.Time{d(a), d(b)} }
+	cases := []struct {
+		name         string
+		segs         [][2]time.Time
+		months, days [][2]time.Time
+	}{
+		{"partial months at both ends", [][2]time.Time{seg("2025-03-10", "2025-06-20")},
+			[][2]time.Time{seg("2025-04-01", "2025-06-01")}, [][2]time.Time{seg("2025-03-10", "2025-04-01"), seg("2025-06-01", "2025-06-20")}},
+		{"whole months only", [][2]time.Time{seg("2025-01-01", "2026-01-01")},
+			[][2]time.Time{seg("2025-01-01", "2026-01-01")}, nil},
+		{"inside one month: days only", [][2]time.Time{seg("2025-06-03", "2025-06-28")},
+			nil, [][2]time.Time{seg("2025-06-03", "2025-06-28")}},
+		{"across one month boundary without a whole month", [][2]time.Time{seg("2025-05-20", "2025-06-10")},
+			nil, [][2]time.Time{seg("2025-05-20", "2025-06-10")}},
+		{"heat map: baseline and range cut at from", [][2]time.Time{seg("2024-10-03", "2025-01-01"), seg("2025-01-01", "2026-01-01")},
+			[][2]time.Time{seg("2024-11-01", "2025-01-01"), seg("2025-01-01", "2026-01-01")}, [][2]time.Time{seg("2024-10-03", "2024-11-01")}},
+		{"empty segment is skipped", [][2]time.Time{seg("2025-06-01", "2025-06-01")}, nil, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, dd := splitMonths(c.segs)
+			if fmt.Sprint(m) != fmt.Sprint(c.months) || fmt.Sprint(dd) != fmt.Sprint(c.days) {
+				t.Fatalf("months %v days %v, want %v %v", m, dd, c.months, c.days)
+			}
+		})
+	}
+}
+
+func TestNarrowed(t *testing.T) {
+	day := func(s string) time.Time { v, _ := time.Parse(time.DateOnly, s); return v }
+	seg := [2]time.Time{day("2025-01-01"), day("2026-01-01")}
+	d1 := rollups[0]
+	if s := d1.narrowed(Filters{Categories: []string{"ЖКХ"}, Sources: []string{"vk"}}, false, seg); !s.narrow || s.hasThemeAgency {
+		t.Fatalf("category/source filters should use the narrow rollups: %+v", s)
+	}
+	for name, s := range map[string]countSource{
+		"theme filter":     d1.narrowed(Filters{Themes: []string{"x"}}, false, seg),
+		"agency filter":    d1.narrowed(Filters{Agencies: []string{"x"}}, false, seg),
+		"theme dimension":  d1.narrowed(Filters{}, true, seg),
+		"1h rollup":        rollups[1].narrowed(Filters{}, false, seg),
+		"raw table":        rawSource.narrowed(Filters{}, false, seg),
+		"unaligned bounds": d1.narrowed(Filters{}, false, [2]time.Time{seg[0].Add(time.Hour), seg[1]}),
+	} {
+		if s.narrow {
+			t.Errorf("%s: narrow rollups chosen", name)
+		}
+	}
+	sql, args := d1.narrowed(Filters{Sources: []string{"vk"}}, false, [2]time.Time{day("2025-03-10"), day("2025-06-20")}).from(Filters{Sources: []string{"vk"}}, "RU-RYA")
+	if strings.Count(sql, "?") != len(args) || !strings.Contains(sql, "FROM appeal_counts_1mo WHERE region IN ? AND source IN ?") ||
+		!strings.Contains(sql, " UNION ALL ") || !strings.Contains(sql, "FROM appeal_counts_oktmo_1d WHERE region IN ? AND source IN ?") {
+		t.Fatalf("%s %v", sql, args)
+	}
+}
