@@ -56,7 +56,12 @@ func seedBench(b *testing.B, rows int) chstore.Config {
 	if err := conn.QueryRow(ctx, "SELECT count() FROM appeals").Scan(&have); err != nil {
 		b.Fatal(err)
 	}
-	if have == uint64(rows) {
+	// A database kept from before migration 0005 has the rows but empty narrow rollups: seed it again.
+	var inMonthly uint64
+	if err := conn.QueryRow(ctx, "SELECT toUInt64(sum(voices)) FROM appeal_counts_1mo").Scan(&inMonthly); err != nil {
+		b.Fatal(err)
+	}
+	if have == uint64(rows) && inMonthly == have {
 		return cfg
 	}
 	for _, t := range []string{"appeals", "appeal_counts_1m", "appeal_counts_1h", "appeal_counts_1d", "appeal_counts_1mo", "appeal_counts_oktmo_1d"} {
@@ -127,6 +132,7 @@ func BenchmarkQueries(b *testing.B) {
 		model    q
 	}{
 		{"heatmap_year", year, oneDay, q{"queryType": "heatmap"}},
+		{"heatmap_year_partial_months", [2]time.Time{time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 20, 0, 0, 0, 0, time.UTC)}, oneDay, q{"queryType": "heatmap"}},
 		{"timeseries_month_by_day", month, oneDay, q{"queryType": "timeseries", "groupBy": "category"}},
 		{"timeseries_month_by_day_municipality", month, oneDay, q{"queryType": "timeseries", "groupBy": "municipality"}},
 		{"top_themes_year", year, oneDay, q{"queryType": "top", "dimension": "theme"}},
