@@ -24,21 +24,23 @@ type processorFlags struct {
 	dedupHorizon, dedupIDTerm *time.Duration
 	classify                  *classifierFlags
 	sourcesConfig             *string
+	sessionTimeout            *time.Duration
 }
 
 func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 	d := app.DefaultOptions()
 	return &processorFlags{
-		group:         fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
-		windowsTopic:  fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
-		batch:         fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
-		flush:         fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
-		lateness:      fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
-		salt:          fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
-		dedupHorizon:  fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
-		dedupIDTerm:   fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
-		classify:      addClassifierFlags(fs),
-		sourcesConfig: fs.String("sources-config", "", "ingest YAML whose generic sources the processor must parse too (their raw topics are consumed)"),
+		group:          fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
+		windowsTopic:   fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
+		batch:          fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
+		flush:          fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
+		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
+		salt:           fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
+		dedupHorizon:   fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
+		dedupIDTerm:    fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
+		classify:       addClassifierFlags(fs),
+		sessionTimeout: fs.Duration("session-timeout", d.Pipeline.SessionTimeout, "consumer group session timeout: how soon the partitions of a dead instance move"),
+		sourcesConfig:  fs.String("sources-config", "", "ingest YAML whose generic sources the processor must parse too (their raw topics are consumed)"),
 	}
 }
 
@@ -46,7 +48,7 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 func (f *processorFlags) options(brokers []string, prefix string) (app.Options, error) {
 	o := app.DefaultOptions()
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Pipeline.BatchSize, o.Pipeline.FlushInterval = brokers, *f.group, *f.batch, *f.flush
-	o.Pipeline.WindowsTopic = *f.windowsTopic
+	o.Pipeline.WindowsTopic, o.Pipeline.SessionTimeout = *f.windowsTopic, *f.sessionTimeout
 	o.Window.AllowedLateness = *f.lateness
 	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = prefix, *f.dedupHorizon, *f.dedupIDTerm
 	o.PIISalt = *f.salt

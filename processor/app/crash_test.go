@@ -2,56 +2,79 @@ package app_test
 
 import (
 	"context"
-	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/teplokarta/teplokarta/internal/chstore"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/testenv"
-	"github.com/teplokarta/teplokarta/processor/app"
 )
 
-// The crash tests run the processor as a child process (this test binary re-executed) so that it can be
-// killed with SIGKILL mid-stream, as an OOM killer or a power cut would.
-const helperEnv = "TEPLOKARTA_TEST_PROCESSOR_CHILD"
+// The crash tests run the real processor binary (`teplokarta process`, built once per test run without
+// the race detector) as a child process, so that it can be killed with SIGKILL mid-stream as an OOM killer
+// or a power cut would.
+var processorBin string
 
 func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "1" {
-		os.Exit(runChildProcessor())
+	code := m.Run()
+	if processorBin != "" {
+		os.RemoveAll(filepath.Dir(processorBin))
 	}
-	os.Exit(m.Run())
+	os.Exit(code)
 }
 
-func runChildProcessor() int {
-	ctx := context.Background()
-	cfg := chstore.DefaultConfig()
-	cfg.Addr, cfg.Database = os.Getenv(testenv.EnvClickHouse), os.Getenv("CHILD_DB")
-	conn, err := chstore.Open(ctx, cfg)
+func buildProcessor(t *testing.T) string {
+	t.Helper()
+	if processorBin != "" {
+		return processorBin
+	}
+	dir, err := os.MkdirTemp("", "teplokarta-bin")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		t.Fatal(err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: os.Getenv(testenv.EnvRedis)})
-	o := app.DefaultOptions()
-	o.Pipeline.Brokers, o.Pipeline.GroupID = []string{os.Getenv("CHILD_BROKER")}, "crash"
-	o.Pipeline.BatchSize, o.Pipeline.SessionTimeout = 2000, 6*time.Second
-	o.Dedup.KeyPrefix = os.Getenv("CHILD_PREFIX")
-	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb})
+	bin := filepath.Join(dir, "teplokarta")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/teplokarta/teplokarta/cmd/teplokarta")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the processor: %v\n%s", err, out)
+	}
+	processorBin = bin
+	return bin
+}
+
+// startBroker runs the embedded broker as its own process (not inside the race-instrumented test binary,
+// which slows kfake down by an order of magnitude) on a free loopback port.
+func startBroker(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		t.Fatal(err)
 	}
-	if err := eng.Run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.Command(buildProcessor(t), "broker", "--port", strconv.Itoa(port), "--data-dir", t.TempDir(), "--metrics-addr", "")
+	var out strings.Builder
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	return 0
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(c.done) }()
+	t.Cleanup(c.kill)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := kafkax.WaitReady(ctx, []string{addr}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	return addr
 }
 
 type child struct {
@@ -61,8 +84,11 @@ type child struct {
 
 func startChild(t *testing.T, broker, db, prefix string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"=1", "CHILD_BROKER="+broker, "CHILD_DB="+db, "CHILD_PREFIX="+prefix)
+	cmd := exec.Command(buildProcessor(t), "process", "--brokers", broker, "--group", "crash",
+		"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", db,
+		"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix,
+		"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", "")
+	cmd.Env = os.Environ()
 	var out strings.Builder
 	cmd.Stderr = &out
 	if err := cmd.Start(); err != nil {
@@ -113,32 +139,32 @@ func waitProgress(t *testing.T, conn driver.Conn, n int, timeout time.Duration) 
 }
 
 func TestSIGKILLThreeTimesLosesAndDoublesNothing(t *testing.T) {
-	b := testenv.Broker(t)
+	broker := startBroker(t)
 	conn, cfg := testenv.ClickHouse(t)
 	_, prefix := testenv.Redis(t)
-	truth := simulate(t, b.Addr(), 7, 100000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
+	truth := simulate(t, broker, 7, 100000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
 	if d := float64(truth.Retries+truth.Voices) / float64(truth.Messages); d < 0.10 {
 		t.Fatalf("only %.1f%% exact and cross-source duplicates; the test needs ≥ 10%%", 100*d)
 	}
 	for i, frac := range []float64{0.2, 0.45, 0.7} {
-		c := startChild(t, b.Addr(), cfg.Database, prefix)
+		c := startChild(t, broker, cfg.Database, prefix)
 		waitProgress(t, conn, int(frac*float64(truth.Appeals)), 4*time.Minute)
 		c.kill()
 		t.Logf("kill %d at %d stored rows", i+1, rowCount(t, conn))
 	}
-	startChild(t, b.Addr(), cfg.Database, prefix)
+	startChild(t, broker, cfg.Database, prefix)
 	waitRows(t, conn, truth.Appeals, 4*time.Minute)
 	compareWithTruth(t, conn, truth)
 }
 
 func TestTwoInstancesWithRebalance(t *testing.T) {
-	b := testenv.Broker(t)
+	broker := startBroker(t)
 	conn, cfg := testenv.ClickHouse(t)
 	_, prefix := testenv.Redis(t)
-	truth := simulate(t, b.Addr(), 11, 60000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
-	first := startChild(t, b.Addr(), cfg.Database, prefix)
+	truth := simulate(t, broker, 11, 60000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
+	first := startChild(t, broker, cfg.Database, prefix)
 	waitProgress(t, conn, truth.Appeals/4, 4*time.Minute)
-	startChild(t, b.Addr(), cfg.Database, prefix) // joins: the partitions are split between the two
+	startChild(t, broker, cfg.Database, prefix) // joins: the partitions are split between the two
 	waitProgress(t, conn, truth.Appeals/2, 4*time.Minute)
 	first.kill() // the survivor takes its partitions after the session times out
 	t.Logf("first instance killed at %d stored rows", rowCount(t, conn))
