@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/sla"
@@ -153,29 +154,40 @@ type notices struct {
 func (e *env) watchSLA() *notices {
 	e.t.Helper()
 	n := &notices{}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{e.broker}, GroupID: e.group + "-watch",
-		Topic: model.TopicSLA, StartOffset: kafka.FirstOffset, MaxWait: 50 * time.Millisecond,
-		HeartbeatInterval: 500 * time.Millisecond, JoinGroupBackoff: 200 * time.Millisecond})
+	// Partition readers without a consumer group: a group reader may deliver a record twice across its own
+	// rebalance, which would look like a notice sent twice.
+	pctx, pcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	parts, err := kafkax.Partitions(pctx, []string{e.broker}, model.TopicSLA)
+	pcancel()
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			m, err := r.ReadMessage(ctx)
-			if err != nil {
-				return
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{e.broker}, Topic: model.TopicSLA, Partition: p,
+			MaxWait: 50 * time.Millisecond})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer r.Close()
+			for {
+				m, err := r.ReadMessage(ctx)
+				if err != nil {
+					return
+				}
+				var ev model.StatusEvent
+				if err := json.Unmarshal(m.Value, &ev); err != nil {
+					e.t.Errorf("bad notice: %v", err)
+					continue
+				}
+				n.mu.Lock()
+				n.evs = append(n.evs, ev)
+				n.mu.Unlock()
 			}
-			var ev model.StatusEvent
-			if err := json.Unmarshal(m.Value, &ev); err != nil {
-				e.t.Errorf("bad notice: %v", err)
-				continue
-			}
-			n.mu.Lock()
-			n.evs = append(n.evs, ev)
-			n.mu.Unlock()
-		}
-	}()
-	e.t.Cleanup(func() { cancel(); <-done; r.Close() })
+		}()
+	}
+	e.t.Cleanup(func() { cancel(); wg.Wait() })
 	return n
 }
 

@@ -30,10 +30,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		ReadBackoffMin: 10 * time.Millisecond, ReadBackoffMax: 100 * time.Millisecond,
 	})
 	defer r.Close()
+	locks := newPartitionLocks(e.rdb, e.cfg.KeyPrefix, e.cfg.Instance)
 	var wg sync.WaitGroup
 	wg.Go(func() { e.timers.Poll(ctx, e.clk, e.cfg.PollInterval, e.log, e.fire) })
 	wg.Go(func() { e.watchReady(ctx) })
-	err := e.consume(ctx, r)
+	err := e.consume(ctx, r, locks)
 	wg.Wait()
 	if ctx.Err() != nil {
 		return nil
@@ -41,7 +42,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	return err
 }
 
-func (e *Engine) consume(ctx context.Context, r *kafka.Reader) error {
+func (e *Engine) consume(ctx context.Context, r *kafka.Reader, locks *partitionLocks) error {
 	for ctx.Err() == nil {
 		msgs, err := e.fetch(ctx, r)
 		if err != nil {
@@ -60,6 +61,13 @@ func (e *Engine) consume(ctx context.Context, r *kafka.Reader) error {
 			}
 			evs = append(evs, ev)
 		}
+		held, err := locks.acquire(ctx, msgs)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 		var results []Result
 		for backoff := 100 * time.Millisecond; ; backoff = min(2*backoff, 5*time.Second) {
 			if results, err = e.ApplyBatch(ctx, evs); err == nil {
@@ -68,6 +76,7 @@ func (e *Engine) consume(ctx context.Context, r *kafka.Reader) error {
 			e.log.Error("sla: batch not applied; retrying", "events", len(evs), "err", err)
 			select {
 			case <-ctx.Done():
+				locks.release(context.WithoutCancel(ctx), held)
 				return nil
 			case <-time.After(backoff):
 			}
@@ -76,6 +85,7 @@ func (e *Engine) consume(ctx context.Context, r *kafka.Reader) error {
 			// Not fatal: the batch is replayed after a rebalance and ignored as duplicates.
 			e.log.Warn("sla: commit failed", "err", err)
 		}
+		locks.release(context.WithoutCancel(ctx), held)
 		e.reply(ctx, results)
 	}
 	return nil
