@@ -50,6 +50,9 @@ alive() { # pidfile -> 0 if the process runs (a zombie counts as dead)
 start_clickhouse() {
   local dir=$state/clickhouse pidfile=$state/clickhouse/server.pid
   if alive "$pidfile"; then log "clickhouse already running on 127.0.0.1:$ch_port"; return 0; fi
+  if clickhouse-client --port "$ch_port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
+    log "port $ch_port already answers ClickHouse, but not from $dir: stop it or pick TEPLOKARTA_CH_PORT"; exit 1
+  fi
   mkdir -p "$dir/data" "$dir/tmp" "$dir/log" "$dir/user_files" "$dir/format_schemas" "$dir/config.d"
   cp /etc/clickhouse-server/users.xml "$dir/users.xml"
   # Point every path at the state dir, listen on loopback only, drop includes that need missing files.
@@ -69,7 +72,9 @@ start_clickhouse() {
   # listen_host must be inside <yandex>: insert it right after the opening tag.
   sed -i "0,/<yandex>/s##<yandex>\n    <listen_host>127.0.0.1</listen_host>#" "$dir/config.xml"
   # Runs in the foreground of a background job (no --daemon), so $! is the server itself.
-  (cd "$dir" && nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
+  # "cd && server &" would background a subshell whose pid is not the server's: cd first.
+  (cd "$dir" || exit 1
+   nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
    echo $! >"$pidfile")
   for _ in $(seq 1 100); do
     if clickhouse-client --port "$ch_port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
@@ -84,6 +89,9 @@ start_clickhouse() {
 start_redis() {
   local dir=$state/redis pidfile=$state/redis/redis.pid
   if alive "$pidfile"; then log "redis already running on 127.0.0.1:$redis_port"; return 0; fi
+  if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    log "port $redis_port already answers Redis, but not from $dir: stop it or pick TEPLOKARTA_REDIS_PORT"; exit 1
+  fi
   mkdir -p "$dir"
   redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir" --daemonize yes \
     --pidfile "$pidfile" --logfile "$dir/redis.log" --save 60 1000 --appendonly no >/dev/null
