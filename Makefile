@@ -53,6 +53,10 @@ model:
 cv:
 	$(GO) run ./cmd/teplokarta train --data $(SHARED_DATA)/nashdom-ryazan/train.csv --cv 5
 
+# bench: every benchmark once, on the test stack (started and stopped here). Sizes come from the
+# TEPLOKARTA_BENCH_* variables documented next to each benchmark; the README lists the measured numbers.
 bench:
-	TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
-	  $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x $$($(GO) list ./... | grep -v /node_modules/)
+	@$(TEST_ENV) $(STACK) start
+	@status=0; TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
+	  $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m $$($(GO) list ./... | grep -v /node_modules/) || status=$$?; \
+	$(TEST_ENV) $(STACK) stop; exit $$status
