@@ -5,8 +5,6 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
-	"github.com/teplokarta/teplokarta/internal/obs"
-	"github.com/teplokarta/teplokarta/processor/app"
 )
 
 func runProcess(ctx context.Context, env *cli.Env, args []string) error {
@@ -29,16 +27,8 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer rdb.Close()
-	reg := obs.NewRegistry()
-	opts, err := pf.options(brokers(kb), *rf.prefix)
+	eng, err := startProcessor(ctx, env, pf, brokers(kb), *rf.prefix, conn, rdb, *metrics)
 	if err != nil {
-		return err
-	}
-	eng, err := app.Build(opts, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg, Log: env.Log})
-	if err != nil {
-		return err
-	}
-	if err := obs.Serve(ctx, *metrics, obs.Handler(reg, healthOf(conn, rdb)), env.Log); err != nil {
 		return err
 	}
 	env.Log.Info("processor starting", "brokers", *kb, "group", *pf.group)

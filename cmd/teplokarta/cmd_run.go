@@ -19,8 +19,6 @@ import (
 	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/internal/heattable"
 	"github.com/teplokarta/teplokarta/internal/model"
-	"github.com/teplokarta/teplokarta/internal/obs"
-	"github.com/teplokarta/teplokarta/processor/app"
 )
 
 func runAll(ctx context.Context, env *cli.Env, args []string) error {
@@ -60,16 +58,8 @@ func runAll(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	defer rdb.Close()
 
-	reg := obs.NewRegistry()
-	opts, err := pf.options([]string{b.Addr()}, *rf.prefix)
+	eng, err := startProcessor(ctx, env, pf, []string{b.Addr()}, *rf.prefix, conn, rdb, *metrics)
 	if err != nil {
-		return err
-	}
-	eng, err := app.Build(opts, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg, Log: env.Log})
-	if err != nil {
-		return err
-	}
-	if err := obs.Serve(ctx, *metrics, obs.Handler(reg, healthOf(conn, rdb)), env.Log); err != nil {
 		return err
 	}
 

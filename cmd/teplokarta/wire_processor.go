@@ -11,6 +11,7 @@ import (
 	"github.com/teplokarta/teplokarta/ingest"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/obs"
 	"github.com/teplokarta/teplokarta/processor/app"
 	"github.com/teplokarta/teplokarta/processor/enrich"
 )
@@ -72,6 +73,24 @@ func (f *processorFlags) options(brokers []string, prefix string) (app.Options, 
 	}
 	o.Enrich = st
 	return o, nil
+}
+
+// startProcessor assembles a processor over opened clients and serves its /metrics and /healthz.
+func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, brokers []string, prefix string,
+	conn driver.Conn, rdb *redis.Client, metricsAddr string) (*app.Processor, error) {
+	reg := obs.NewRegistry()
+	opts, err := pf.options(brokers, prefix)
+	if err != nil {
+		return nil, err
+	}
+	p, err := app.Build(opts, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg, Log: env.Log})
+	if err != nil {
+		return nil, err
+	}
+	if err := obs.Serve(ctx, metricsAddr, obs.Handler(reg, healthOf(conn, rdb)), env.Log); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // healthOf reports whether the processor's dependencies answer.

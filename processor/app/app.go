@@ -4,6 +4,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/internal/sources"
 	"github.com/teplokarta/teplokarta/processor/dedup"
@@ -57,8 +60,21 @@ type Processor struct {
 	log   *slog.Logger
 }
 
-// Run restores the dedup state from ClickHouse if Redis lost it, then consumes until ctx ends.
+// ErrSchemaBehind is returned by Run when ClickHouse lacks migrations this binary expects.
+var ErrSchemaBehind = errors.New("clickhouse schema is behind this binary: run `teplokarta migrate`")
+
+// Run checks the schema, restores the dedup state from ClickHouse if Redis lost it, then consumes until
+// ctx ends.
 func (p *Processor) Run(ctx context.Context) error {
+	done, err := chstore.Applied(ctx, p.ch)
+	if err != nil {
+		return err
+	}
+	for _, m := range chstore.ProjectMigrations() {
+		if !done[m.ID] {
+			return fmt.Errorf("%w (missing %s)", ErrSchemaBehind, m.ID)
+		}
+	}
 	rebuilt, n, err := p.dedup.EnsureState(ctx, p.ch, time.Now())
 	if err != nil {
 		return err
