@@ -15,6 +15,7 @@ import (
 	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/classify"
+	"github.com/teplokarta/teplokarta/processor/enrich"
 	"github.com/teplokarta/teplokarta/processor/resolve"
 	"github.com/teplokarta/teplokarta/processor/route"
 )
@@ -87,25 +88,11 @@ func runClassify(ctx context.Context, env *cli.Env, args []string) error {
 }
 
 func loadClassifier(modelPath, taxPath, routePath string) (*classifier, error) {
-	var m *classify.Model
-	var err error
-	if modelPath == "" {
-		m, err = classify.DefaultModel()
-	} else {
-		m, err = classify.ReadFile(modelPath)
-	}
+	engine, router, err := enrich.LoadParts(modelPath, taxPath, routePath)
 	if err != nil {
 		return nil, err
 	}
-	tax, err := classify.LoadTaxonomy(taxPath)
-	if err != nil {
-		return nil, err
-	}
-	r, err := route.Load(routePath)
-	if err != nil {
-		return nil, err
-	}
-	return &classifier{engine: classify.NewEngine(m, tax), router: r, resolver: resolve.New(geo.Default())}, nil
+	return &classifier{engine: engine, router: router, resolver: resolve.New(geo.Default())}, nil
 }
 
 type lineBatch struct {

@@ -115,9 +115,5 @@ func addClassifierFlags(fs *cli.FlagSet) *classifierFlags {
 
 // stage builds the enrich stage: the classifier (model + taxonomy rules) and the agency router.
 func (f *classifierFlags) stage() (*enrich.Stage, error) {
-	c, err := loadClassifier(*f.model, *f.taxonomy, *f.routing)
-	if err != nil {
-		return nil, err
-	}
-	return &enrich.Stage{Classifier: c.engine, Resolver: c.resolver, Router: c.router}, nil
+	return enrich.Load(*f.model, *f.taxonomy, *f.routing)
 }

@@ -7,20 +7,36 @@ import (
 	"github.com/teplokarta/teplokarta/processor/route"
 )
 
-// Default is the stage with what the binary ships: the classifier model trained on the «Наш дом» data,
-// the taxonomy rules, the routing table and the default region's resolver.
-func Default() (*Stage, error) {
-	m, err := classify.DefaultModel()
+// LoadParts loads the classifier (model + taxonomy rules) and the agency router; an empty path takes the
+// copy embedded in the binary (the model trained on the «Наш дом» data, deploy/taxonomy.yaml,
+// deploy/routing.yaml).
+func LoadParts(modelPath, taxonomyPath, routingPath string) (*classify.Engine, *route.Router, error) {
+	var m *classify.Model
+	var err error
+	if modelPath == "" {
+		m, err = classify.DefaultModel()
+	} else {
+		m, err = classify.ReadFile(modelPath)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	tax, err := classify.LoadTaxonomy(taxonomyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := route.Load(routingPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	return classify.NewEngine(m, tax), r, nil
+}
+
+// Load builds the stage from those files and the default region's resolver.
+func Load(modelPath, taxonomyPath, routingPath string) (*Stage, error) {
+	c, r, err := LoadParts(modelPath, taxonomyPath, routingPath)
 	if err != nil {
 		return nil, err
 	}
-	tax, err := classify.LoadTaxonomy("")
-	if err != nil {
-		return nil, err
-	}
-	r, err := route.Load("")
-	if err != nil {
-		return nil, err
-	}
-	return &Stage{Classifier: classify.NewEngine(m, tax), Resolver: resolve.New(geo.Default()), Router: r}, nil
+	return &Stage{Classifier: c, Resolver: resolve.New(geo.Default()), Router: r}, nil
 }

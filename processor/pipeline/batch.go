@@ -47,7 +47,9 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 		// Not fatal: ClickHouse holds the progress; the offset only drives lag metrics and empty partitions.
 		e.Log.Warn("commit offsets", "topic", topic, "partition", partition, "err", err)
 	}
-	e.Windower.Commit(rows)
+	if e.cfg.WindowsTopic != "" { // live windows are kept only for their subscribers
+		e.Windower.Commit(rows)
+	}
 	now := time.Now()
 	for _, a := range rows {
 		e.Metrics.Messages.WithLabelValues(a.Source, "stored").Inc()
@@ -125,8 +127,11 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 
 // publishWindows sends closed live windows to the windows topic, if configured.
 func (e *Engine) publishWindows(ctx context.Context, force bool) {
+	if e.cfg.WindowsTopic == "" {
+		return
+	}
 	closed := e.Windower.Flush(force)
-	if e.cfg.WindowsTopic == "" || len(closed) == 0 {
+	if len(closed) == 0 {
 		return
 	}
 	msgs := make([]kafka.Message, 0, len(closed))

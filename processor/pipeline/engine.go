@@ -135,7 +135,6 @@ func (e *Engine) Run(ctx context.Context) error {
 		n := 0
 		for topic, parts := range gen.Assignments {
 			for _, p := range parts {
-				topic, p := topic, p
 				n++
 				gen.Start(func(gctx context.Context) { e.consumePartition(ctx, gctx, gen, topic, p) })
 			}
