@@ -16,8 +16,14 @@ import (
 // simulate sends n simulated messages to the broker and returns the simulator's ground truth.
 func simulate(t testing.TB, brokerAddr string, seed uint64, n int, start time.Time) *simulator.Truth {
 	t.Helper()
+	return simulateRate(t, brokerAddr, seed, n, start, 0.05) // ~4,300 a day, a big region's volume
+}
+
+// simulateRate sends n simulated appeals written from start on at rate appeals per second of event time.
+func simulateRate(t testing.TB, brokerAddr string, seed uint64, n int, start time.Time, rate float64) *simulator.Truth {
+	t.Helper()
 	cfg := simulator.DefaultConfig()
-	cfg.Seed, cfg.Start, cfg.Rate, cfg.VKGeoShare = seed, start, 0.05, 1 // ~4,300 a day, a big region's volume; every VK post carries its place
+	cfg.Seed, cfg.Start, cfg.Rate, cfg.VKGeoShare = seed, start, rate, 1 // every VK post carries its place
 	g, err := simulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +36,7 @@ func simulate(t testing.TB, brokerAddr string, seed uint64, n int, start time.Ti
 	}
 	defer w.Close()
 	truth := simulator.NewTruth()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+time.Duration(n/2000)*time.Second)
 	defer cancel()
 	if err := simulator.Run(ctx, g, simulator.KafkaSink{W: w}, simulator.RunConfig{Count: n, BatchSize: 1000}, truth); err != nil {
 		t.Fatal(err)

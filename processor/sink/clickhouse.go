@@ -1,6 +1,6 @@
 // Package sink writes appeals to ClickHouse and reads back the progress record that makes the pipeline's
-// effect exact: every row carries the Kafka topic/partition/offset it came from, each INSERT holds
-// consecutive records of one partition and one month (one part, so it lands whole or not at all), and a
+// effect exact: every row carries the Kafka topic/partition/offset it came from, each INSERT holds one
+// month of consecutive records of each partition in it (one part, so it lands whole or not at all), and a
 // partition resumes after the highest offset already stored.
 package sink
 
@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -40,6 +41,10 @@ type ClickHouse struct {
 	conn driver.Conn
 	cfg  Config
 	log  *slog.Logger
+
+	mu    sync.Mutex
+	queue []*request // waiting for a round
+	busy  bool       // a round is being written
 }
 
 // New builds the sink.
@@ -74,35 +79,181 @@ const insertAppeals = `INSERT INTO appeals (appeal_id, source, source_id, region
 	author_hash, fingerprint, event_time, received_time, processed_time, status, incident_id, is_incident,
 	is_late, kafka_topic, kafka_partition, kafka_offset, version)`
 
-// Write implements Sink. It first drops the rows ClickHouse already holds: a writer that lost its
-// partition in a rebalance while finishing a batch (the group moved on without it) must not store what the
-// new owner already stored.
+// Write implements Sink. Concurrent Writes (one per partition) are merged: the caller that finds no
+// insert running leads one round for everything queued so far, and the next round is led by a caller
+// still waiting. ClickHouse pays per INSERT (a part in appeals and in every rollup, then merges), so
+// sixteen partitions' batches in one INSERT cost a fraction of sixteen INSERTs.
+//
+// Write returns only after the round holding its rows has finished, whatever ctx says: a caller that
+// gave up early could see the next owner of its partition store the same rows again.
 func (s *ClickHouse) Write(ctx context.Context, batch []*model.Appeal) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	first := batch[0].Origin
-	p, err := s.Progress(ctx, first.Topic, first.Partition)
-	if err != nil {
-		return err
+	r := &request{ctx: ctx, batch: batch, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	s.mu.Lock()
+	s.queue = append(s.queue, r)
+	leader := !s.busy
+	s.busy = true
+	s.mu.Unlock()
+	if leader {
+		s.leadRound()
 	}
-	if p.Offset >= first.Offset {
-		kept := batch[:0:0]
-		for _, a := range batch {
-			if a.Origin.Offset > p.Offset {
-				kept = append(kept, a)
+	for {
+		select {
+		case err := <-r.done:
+			return err
+		case <-r.lead:
+			s.leadRound()
+		}
+	}
+}
+
+type request struct {
+	ctx   context.Context
+	batch []*model.Appeal
+	done  chan error    // the outcome for this request's rows
+	lead  chan struct{} // this caller leads the next round
+}
+
+// leadRound writes what is queued (at most one batch per partition, in queue order), answers those
+// callers, and hands the next round to a caller still waiting, if any.
+func (s *ClickHouse) leadRound() {
+	s.mu.Lock()
+	var round, rest []*request
+	seen := map[model.Offset]bool{}
+	for _, r := range s.queue {
+		k := model.Offset{Topic: r.batch[0].Origin.Topic, Partition: r.batch[0].Origin.Partition}
+		if seen[k] {
+			rest = append(rest, r) // a partition's batches stay in order, one per round
+			continue
+		}
+		seen[k] = true
+		round = append(round, r)
+	}
+	s.queue = rest
+	s.mu.Unlock()
+
+	errs := s.writeRound(round)
+	for i, r := range round {
+		r.done <- errs[i]
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		s.busy = false
+		return
+	}
+	s.queue[0].lead <- struct{}{}
+}
+
+// roundContext ends when every caller's context has ended: one caller's deadline must not fail rows
+// the others are still waiting for.
+func roundContext(round []*request) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(round[0].ctx))
+	var left sync.WaitGroup
+	left.Add(len(round))
+	stops := make([]func() bool, len(round))
+	for i, r := range round {
+		stops[i] = context.AfterFunc(r.ctx, left.Done)
+	}
+	go func() { left.Wait(); cancel() }()
+	return ctx, func() {
+		for _, stop := range stops {
+			if stop() {
+				left.Done() // so the goroutine above ends with the round
 			}
 		}
-		s.log.Warn("rows already stored by another writer skipped", "topic", first.Topic, "partition", first.Partition,
-			"skipped", len(batch)-len(kept), "stored_up_to", p.Offset)
-		batch = kept
+		cancel()
 	}
-	for _, run := range monthRuns(batch) {
-		if err := s.writeRun(ctx, run); err != nil {
-			return err
+}
+
+// writeRound stores the batches of one round and returns one outcome per request. It first drops the
+// rows ClickHouse already holds (a writer that lost its partition in a rebalance while finishing a
+// batch must not store what the new owner already stored), then inserts month by month: each INSERT
+// holds one month, so it is one part and lands whole or not at all, and every partition's rows go in in
+// Kafka order.
+func (s *ClickHouse) writeRound(round []*request) []error {
+	errs := make([]error, len(round))
+	ctx, cancel := roundContext(round)
+	defer cancel()
+	stored, err := s.allProgress(ctx)
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	runs := make([][][]*model.Appeal, len(round))
+	for i, r := range round {
+		first := r.batch[0].Origin
+		batch := r.batch
+		if done, ok := stored[model.Offset{Topic: first.Topic, Partition: first.Partition}]; ok && done >= first.Offset {
+			kept := batch[:0:0]
+			for _, a := range batch {
+				if a.Origin.Offset > done {
+					kept = append(kept, a)
+				}
+			}
+			s.log.Warn("rows already stored by another writer skipped", "topic", first.Topic, "partition", first.Partition,
+				"skipped", len(batch)-len(kept), "stored_up_to", done)
+			batch = kept
+		}
+		runs[i] = monthRuns(batch)
+	}
+	for {
+		// The month of the oldest request's next run; every request whose next run is in it joins.
+		m := -1
+		for i := range runs {
+			if len(runs[i]) > 0 {
+				m = month(runs[i][0][0])
+				break
+			}
+		}
+		if m < 0 {
+			return errs
+		}
+		var rows []*model.Appeal
+		var members []int
+		for i := range runs {
+			if errs[i] == nil && len(runs[i]) > 0 && month(runs[i][0][0]) == m {
+				rows = append(rows, runs[i][0]...)
+				members = append(members, i)
+				runs[i] = runs[i][1:]
+			}
+		}
+		if err := s.writeRun(ctx, rows); err != nil {
+			for _, i := range members {
+				errs[i], runs[i] = err, nil // its later runs must not land without this one
+			}
 		}
 	}
-	return nil
+}
+
+// allProgress reads the highest stored offset of every partition (the table holds a few rows per
+// partition).
+func (s *ClickHouse) allProgress(ctx context.Context) (map[model.Offset]int64, error) {
+	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max(max_offset) FROM appeal_progress
+		GROUP BY kafka_topic, kafka_partition`)
+	if err != nil {
+		return nil, fmt.Errorf("sink: progress: %w", err)
+	}
+	defer rows.Close()
+	out := map[model.Offset]int64{}
+	for rows.Next() {
+		var topic string
+		var part int32
+		var off int64
+		if err := rows.Scan(&topic, &part, &off); err != nil {
+			return nil, fmt.Errorf("sink: progress: %w", err)
+		}
+		out[model.Offset{Topic: topic, Partition: int(part)}] = off
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sink: progress: %w", err)
+	}
+	return out, nil
 }
 
 // monthRuns cuts a batch where the month of the event time changes, keeping Kafka order.
@@ -120,8 +271,9 @@ func monthRuns(batch []*model.Appeal) [][]*model.Appeal {
 
 func month(a *model.Appeal) int { y, m, _ := a.EventTime.UTC().Date(); return y*12 + int(m) }
 
-// writeRun inserts one run, retrying until it is stored. After a failure it first asks ClickHouse whether
-// the run landed anyway (the acknowledgement may be what was lost), so a retry never doubles a row.
+// writeRun inserts one month's rows (of one or more partitions), retrying until they are stored. After a
+// failure it first asks ClickHouse whether the insert landed anyway (the acknowledgement may be what was
+// lost), so a retry never doubles a row: the insert is one part, so one partition's progress tells.
 func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) error {
 	if len(run) == 0 {
 		return nil
