@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"runtime/debug"
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
@@ -13,9 +15,15 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 	ch := addClickHouseFlags(fs)
 	rf := addRedisFlags(fs)
 	pf := addProcessorFlags(fs)
-	metrics := fs.String("metrics-addr", "127.0.0.1:9463", "address of /metrics and /healthz (empty: off)")
+	metrics := fs.String("metrics-addr", "127.0.0.1:9463", "address of /metrics, /healthz and /debug/pprof/ (empty: off)")
+	memLimit := fs.Int("memory-limit-mib", 256, "soft memory limit of the Go runtime in MiB (0: none; the GOMEMLIMIT variable wins)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	// With the in-flight bound the live heap stays near 100 MB; the soft limit keeps the garbage
+	// collector from letting the heap double past it (GOGC alone would).
+	if os.Getenv("GOMEMLIMIT") == "" && *memLimit > 0 {
+		debug.SetMemoryLimit(int64(*memLimit) << 20)
 	}
 	conn, err := chstore.Open(ctx, ch.config())
 	if err != nil {

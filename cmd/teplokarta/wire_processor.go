@@ -19,7 +19,8 @@ import (
 // processorFlags are the processor's own settings (stack addresses come from the shared flags).
 type processorFlags struct {
 	group, windowsTopic       *string
-	batch                     *int
+	batch, maxInFlight        *int
+	prefetch                  *int
 	flush, lateness           *time.Duration
 	salt                      *string
 	dedupHorizon, dedupIDTerm *time.Duration
@@ -35,6 +36,8 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		windowsTopic:   fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
 		batch:          fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
 		flush:          fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
+		maxInFlight:    fs.Int("max-in-flight", d.Pipeline.MaxInFlight, "records batched or processed at once across all partitions (bounds memory)"),
+		prefetch:       fs.Int("prefetch", d.Pipeline.Prefetch, "records each partition's reader buffers ahead of the batch"),
 		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
 		salt:           fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
 		dedupHorizon:   fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
@@ -50,6 +53,7 @@ func (f *processorFlags) options(brokers []string, prefix string) (app.Options, 
 	o := app.DefaultOptions()
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Pipeline.BatchSize, o.Pipeline.FlushInterval = brokers, *f.group, *f.batch, *f.flush
 	o.Pipeline.WindowsTopic, o.Pipeline.SessionTimeout = *f.windowsTopic, *f.sessionTimeout
+	o.Pipeline.MaxInFlight, o.Pipeline.Prefetch = *f.maxInFlight, *f.prefetch
 	o.Window.AllowedLateness = *f.lateness
 	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = prefix, *f.dedupHorizon, *f.dedupIDTerm
 	o.PIISalt = *f.salt

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,9 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
-// Handler serves /metrics from reg and /healthz from health (nil: always healthy).
+// Handler serves /metrics from reg, /healthz from health (nil: always healthy) and Go's profiles under
+// /debug/pprof/ (the address is loopback by default: memory and CPU questions in production are answered
+// by `go tool pprof http://…/debug/pprof/heap`, not by a rebuild).
 func Handler(reg *prometheus.Registry, health func(context.Context) error) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
@@ -38,6 +41,10 @@ func Handler(reg *prometheus.Registry, health func(context.Context) error) *http
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

@@ -2,10 +2,16 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/app"
@@ -49,4 +55,86 @@ func BenchmarkReplayThroughput(b *testing.B) {
 		<-done
 		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
 	}
+}
+
+// BenchmarkProcessBinaryHorizon runs the real `teplokarta process` binary (and the broker, each in its own
+// process) over a backlog whose event times all fall inside one dedup horizon (48 h), and reports the
+// processor's throughput, its peak resident memory (VmHWM), its CPU per appeal and the Redis memory the
+// dedup state took per appeal. TEPLOKARTA_BENCH_HORIZON_APPEALS sets the backlog (default 1,000,000:
+// ≈ 40 h of a region writing 7 appeals a second). TEPLOKARTA_BENCH_METRICS_ADDR serves the processor's
+// /metrics and /debug/pprof/ while it runs.
+func BenchmarkProcessBinaryHorizon(b *testing.B) {
+	n := 1000000
+	if v, err := strconv.Atoi(os.Getenv("TEPLOKARTA_BENCH_HORIZON_APPEALS")); err == nil && v > 0 {
+		n = v
+	}
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		broker := startBroker(b)
+		conn, cfg := testenv.ClickHouse(b)
+		rdb, prefix := testenv.Redis(b)
+		truth := simulateRate(b, broker, uint64(i+1), n, time.Now().Add(-60*time.Hour).Truncate(time.Hour), 7)
+		before := redisUsedMemory(b, rdb)
+		cmd := exec.Command(buildProcessor(b), "process", "--brokers", broker, "--group", "bench",
+			"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", cfg.Database,
+			"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix, "--metrics-addr", os.Getenv("TEPLOKARTA_BENCH_METRICS_ADDR"))
+		var out strings.Builder
+		cmd.Stderr = &out
+		b.StartTimer()
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		waitRows(b, conn, truth.Appeals, 30*time.Minute)
+		el := time.Since(start)
+		b.StopTimer()
+		hwm, cpu := procStatus(b, cmd.Process.Pid)
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("processor: %v\n%s", err, tail(out.String(), 2000))
+		}
+		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
+		b.ReportMetric(float64(hwm)/1024, "peak-rss-MB")
+		b.ReportMetric(cpu.Seconds()*1e6/float64(truth.Messages), "cpu-µs/appeal")
+		b.ReportMetric(float64(redisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
+	}
+}
+
+// procStatus reads a running process's peak resident set (KiB) and the CPU time it used so far.
+func procStatus(t testing.TB, pid int) (hwmKiB int64, cpu time.Duration) {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			hwmKiB, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return hwmKiB, time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+}
+
+func redisUsedMemory(t testing.TB, rdb *redis.Client) int64 {
+	t.Helper()
+	info, err := rdb.Info(context.Background(), "memory").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatal("redis INFO memory has no used_memory")
+	return 0
 }

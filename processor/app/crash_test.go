@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func buildProcessor(t *testing.T) string {
+func buildProcessor(t testing.TB) string {
 	t.Helper()
 	if processorBin != "" {
 		return processorBin
@@ -51,7 +51,7 @@ func buildProcessor(t *testing.T) string {
 
 // startBroker runs the embedded broker as its own process (not inside the race-instrumented test binary,
 // which slows kfake down by an order of magnitude) on a free loopback port.
-func startBroker(t *testing.T) string {
+func startBroker(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -117,7 +117,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func rowCount(t *testing.T, conn driver.Conn) int {
+func rowCount(t testing.TB, conn driver.Conn) int {
 	t.Helper()
 	var n uint64
 	if err := conn.QueryRow(context.Background(), "SELECT count() FROM appeals").Scan(&n); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -32,13 +33,17 @@ type Config struct {
 	WindowsTopic   string        // closed live windows; default "" (off)
 	SessionTimeout time.Duration // consumer group session; default 10s
 	StopTimeout    time.Duration // how long an in-flight batch may take to finish at shutdown; default 30s
+	// MaxInFlight bounds the records being batched or processed at once across all partitions; with
+	// Prefetch it bounds the processor's memory whatever the backlog and partition count. Default 10000.
+	MaxInFlight int
+	Prefetch    int // records each partition's reader buffers ahead of the batch; default 500
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
 	c := Config{Brokers: []string{"127.0.0.1:19092"}, GroupID: "teplokarta-processor", BatchSize: 5000,
 		FlushInterval: 250 * time.Millisecond, DLQTopic: model.TopicDLQ, StatusTopic: model.TopicStatus,
-		SessionTimeout: 10 * time.Second, StopTimeout: 30 * time.Second}
+		SessionTimeout: 10 * time.Second, StopTimeout: 30 * time.Second, MaxInFlight: 10000, Prefetch: 500}
 	for _, s := range model.KnownSources {
 		c.Topics = append(c.Topics, model.RawTopic(s))
 	}
@@ -60,6 +65,10 @@ func (c Config) Validate() error {
 	if c.BatchSize < 1 || c.FlushInterval <= 0 {
 		errs = append(errs, errors.New("processor: batch size and flush interval must be positive"))
 	}
+	if c.MaxInFlight < c.BatchSize || c.Prefetch < 1 {
+		errs = append(errs, fmt.Errorf("processor: max in-flight (%d) must hold a batch (%d) and prefetch (%d) be positive",
+			c.MaxInFlight, c.BatchSize, c.Prefetch))
+	}
 	if c.DLQTopic == "" {
 		errs = append(errs, errors.New("processor: a dead-letter topic is required (bad input is never dropped)"))
 	}
@@ -80,7 +89,8 @@ type Deps struct {
 
 // Engine is the running processor.
 type Engine struct {
-	cfg Config
+	cfg      Config
+	inFlight *semaphore.Weighted // records taken from the readers and not yet committed
 	Deps
 }
 
@@ -98,7 +108,7 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, Deps: d}, nil
+	return &Engine{cfg: cfg, inFlight: semaphore.NewWeighted(int64(cfg.MaxInFlight)), Deps: d}, nil
 }
 
 // Run consumes until ctx ends. On shutdown it stops fetching, lets in-flight batches finish and commit,
@@ -172,7 +182,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: e.cfg.Brokers, Topic: topic, Partition: p.ID,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: 2 * e.cfg.BatchSize,
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: e.cfg.Prefetch,
 		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-processor"},
 	})
 	defer r.Close()
@@ -183,6 +193,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 	for {
 		msgs := e.fetchBatch(gctx, r)
 		if gctx.Err() != nil {
+			e.inFlight.Release(int64(len(msgs)))
 			return // not processed, not committed: the next owner reads them again
 		}
 		if len(msgs) == 0 {
@@ -193,6 +204,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), e.cfg.StopTimeout)
 		err := e.processBatch(bctx, gen, topic, p.ID, msgs)
 		cancel()
+		e.inFlight.Release(int64(len(msgs)))
 		if err != nil {
 			log.Error("batch failed; the partition will be re-read from the last stored offset", "err", err)
 			return // ends the generation; the group rejoins and resumes from ClickHouse
@@ -201,13 +213,21 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 	}
 }
 
-// fetchBatch waits for the first record as long as it takes, then collects more for up to FlushInterval.
+// fetchBatch waits for the first record as long as it takes, then takes a batch's share of the in-flight
+// budget and collects more for up to FlushInterval. It returns holding len(msgs) of the budget; the
+// caller releases it. The first record waits outside the budget: an idle partition must not hold a
+// share that a busy one needs.
 func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Message {
 	m, err := r.FetchMessage(ctx)
 	if err != nil {
 		return nil
 	}
-	msgs := []kafka.Message{m}
+	if err := e.inFlight.Acquire(ctx, int64(e.cfg.BatchSize)); err != nil {
+		return nil
+	}
+	msgs := make([]kafka.Message, 1, e.cfg.BatchSize)
+	msgs[0] = m
+	defer func() { e.inFlight.Release(int64(e.cfg.BatchSize - len(msgs))) }()
 	fctx, cancel := context.WithTimeout(ctx, e.cfg.FlushInterval)
 	defer cancel()
 	for len(msgs) < e.cfg.BatchSize {

@@ -7,7 +7,9 @@ import (
 	"github.com/teplokarta/teplokarta/internal/model"
 )
 
-func at(min int) time.Time { return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(time.Duration(min) * time.Minute) }
+func at(min int) time.Time {
+	return time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC).Add(time.Duration(min) * time.Minute)
+}
 
 func TestLatenessAndWatermark(t *testing.T) {
 	w, err := New(Config{Sizes: []time.Duration{time.Minute, time.Hour}, AllowedLateness: 2 * time.Minute})
