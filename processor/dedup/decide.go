@@ -51,6 +51,7 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 			it.fields = bandFields(feat)
 			t := a.EventTime.Unix()
 			it.rec = member{eventTime: t, size: len(feat), feat: slices.Clone(sketch(feat))}
+			it.rec.names, it.rec.nums, buf = d.stem.places(a.Text, buf)
 			lo, hi, own := floorDiv(t-h, width), floorDiv(t+h, width), floorDiv(t, width)
 			for b := lo; b <= hi; b++ {
 				it.keys = append(it.keys, d.bucketKey(a.Region, a.OKTMO, b))
@@ -335,6 +336,9 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 			inc := m.incidentOf(c.id)
 			if inc == it.a.ID || abs(m.eventTime-it.rec.eventTime) > int64(d.cfg.Horizon.Seconds()) {
 				continue // a crash re-run meeting its own earlier claims, or out of the horizon
+			}
+			if placesConflict(&it.rec, m) {
+				continue // the same kind of problem somewhere else
 			}
 			if s := overlap(it.rec.feat, it.rec.size, m.feat, m.size); s >= best {
 				if s > best || it.dec.Kind == Incident {

@@ -14,20 +14,32 @@ type member struct {
 	eventTime int64 // unix seconds
 	size      int   // distinct stems of the whole text
 	feat      []uint32
-	incident  string // "" = the member is itself the incident
+	names     []uint32 // places the text names (see places)
+	nums      []uint32 // house numbers the text names
+	incident  string   // "" = the member is itself the incident
 }
 
-// encode: u32 event time | u16 size | u8 n | n × u32 features | incident id. Compact because one record
-// lives in Redis per appeal inside the horizon.
+// placesFlag in the feature-count byte marks a record that carries places; records written before places
+// existed lack it and are matched without the place check.
+const placesFlag = 0x80
+
+// encode: u32 event time | u16 size | u8 n|0x80 | n × u32 features | u8 names | u8 nums | (names+nums) ×
+// u32 | incident id. Compact because one record lives in Redis per appeal inside the horizon.
 func (m *member) encode() string {
-	b := make([]byte, 7+4*len(m.feat)+len(m.incident))
+	head := 7 + 4*len(m.feat)
+	places := 2 + 4*(len(m.names)+len(m.nums))
+	b := make([]byte, head+places+len(m.incident))
 	binary.BigEndian.PutUint32(b, uint32(m.eventTime))
 	binary.BigEndian.PutUint16(b[4:], uint16(min(m.size, 0xffff)))
-	b[6] = byte(len(m.feat))
+	b[6] = byte(len(m.feat)) | placesFlag
 	for i, f := range m.feat {
 		binary.BigEndian.PutUint32(b[7+4*i:], f)
 	}
-	copy(b[7+4*len(m.feat):], m.incident)
+	b[head], b[head+1] = byte(len(m.names)), byte(len(m.nums))
+	for i, f := range append(m.names[:len(m.names):len(m.names)], m.nums...) {
+		binary.BigEndian.PutUint32(b[head+2+4*i:], f)
+	}
+	copy(b[head+places:], m.incident)
 	return string(b)
 }
 
@@ -37,18 +49,34 @@ func decodeMember(s string) (member, error) {
 	if len(s) < 7 {
 		return member{}, errRecord
 	}
-	n := int(s[6])
-	if len(s) < 7+4*n {
+	n := int(s[6] &^ placesFlag)
+	head := 7 + 4*n
+	if len(s) < head {
 		return member{}, errRecord
 	}
 	m := member{
 		eventTime: int64(binary.BigEndian.Uint32([]byte(s[:4]))),
 		size:      int(binary.BigEndian.Uint16([]byte(s[4:6]))),
 		feat:      make([]uint32, n),
-		incident:  s[7+4*n:],
+		incident:  s[head:],
 	}
 	for i := range m.feat {
 		m.feat[i] = binary.BigEndian.Uint32([]byte(s[7+4*i : 11+4*i]))
+	}
+	if s[6]&placesFlag != 0 {
+		if len(s) < head+2 {
+			return member{}, errRecord
+		}
+		nn, nu := int(s[head]), int(s[head+1])
+		end := head + 2 + 4*(nn+nu)
+		if len(s) < end {
+			return member{}, errRecord
+		}
+		all := make([]uint32, nn+nu)
+		for i := range all {
+			all[i] = binary.BigEndian.Uint32([]byte(s[head+2+4*i : head+6+4*i]))
+		}
+		m.names, m.nums, m.incident = all[:nn:nn], all[nn:], s[end:]
 	}
 	return m, nil
 }

@@ -1,0 +1,117 @@
+package dedup
+
+import (
+	"slices"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// houseWords precede a house number.
+var houseWords = map[string]bool{"дом": true, "дома": true, "доме": true, "домом": true, "д": true, "корпус": true,
+	"корп": true, "строение": true, "стр": true}
+
+// maxPlaces bounds the names and the numbers a record keeps; appeals rarely name more.
+const maxPlaces = 12
+
+// places returns the hashed stems of the proper names (a capitalised word inside a sentence: streets,
+// villages, city districts) and, separately, the house numbers a text names (a number after «дом», «д.»,
+// «№», «корпус» or right after a name: «Гагарина 12»), each sorted and distinct.
+// Overlap of words alone merges "нет холодной воды, Первомайский проспект" with "нет холодной воды,
+// улица Гагарина": the words of the problem outweigh the address. The places let the matcher refuse such
+// pairs (placesConflict).
+func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byte) {
+	sentenceStart, afterHouse := true, false
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			switch r {
+			case '.', '!', '?', '\n', ':', ';':
+				sentenceStart = true
+			case '№':
+				afterHouse = true
+			}
+			i += n
+			continue
+		}
+		j := i
+		title, lower := unicode.IsUpper(r), 0
+		buf = buf[:0]
+		for j < len(text) {
+			r, n := utf8.DecodeRuneInString(text[j:])
+			if !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+				break
+			}
+			if j > i && unicode.IsLower(r) {
+				lower++
+			}
+			if r == 'ё' || r == 'Ё' {
+				r = 'е'
+			}
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+			j += n
+		}
+		word := text[i:j]
+		house := false
+		switch {
+		case isDigits(word):
+			if afterHouse && len(word) <= 4 {
+				nums = append(nums, uint32(xxhash.Sum64String(word)))
+			}
+		case title && !sentenceStart && lower >= 2 && lower == utf8.RuneCountInString(word)-1:
+			if st := s.stem(buf); st != "" && !isDigits(st) {
+				names = append(names, uint32(xxhash.Sum64String(st)))
+				house = true
+			}
+		default:
+			house = houseWords[string(buf)]
+		}
+		sentenceStart, afterHouse = false, house
+		i = j
+	}
+	return sortedSet(names), sortedSet(nums), buf
+}
+
+func sortedSet(v []uint32) []uint32 {
+	slices.Sort(v)
+	v = slices.Compact(v)
+	if len(v) > maxPlaces {
+		v = v[:maxPlaces]
+	}
+	return v
+}
+
+// placesConflict tells two reports of the same kind of problem at different places apart: each names a
+// place the other does not, or both give house numbers and share none. A text that names fewer places
+// (a repost with a comment, a neighbour writing just "у нас нет воды") is not refused.
+func placesConflict(a, b *member) bool {
+	if len(a.nums) > 0 && len(b.nums) > 0 && !intersects(a.nums, b.nums) {
+		return true
+	}
+	return hasOutside(a.names, b.names) && hasOutside(b.names, a.names)
+}
+
+// hasOutside reports whether sorted a holds a value sorted b does not.
+func hasOutside(a, b []uint32) bool {
+	for _, v := range a {
+		if _, ok := slices.BinarySearch(b, v); !ok {
+			return true
+		}
+	}
+	return false
+}
+
+func intersects(a, b []uint32) bool {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			return true
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return false
+}
