@@ -3,6 +3,7 @@ package classify
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,5 +69,52 @@ func TestCrossValidate(t *testing.T) {
 	}
 	if _, err := CrossValidate(context.Background(), ex, 1, cfg, nil); err == nil {
 		t.Error("k=1 accepted")
+	}
+}
+
+// TestStackerTrainedAndStored checks that the default configuration trains the second level, that it
+// changes the answers' probabilities, that it survives the file, and that a version-1 file (no stacker)
+// still loads as the fixed blend.
+func TestStackerTrainedAndStored(t *testing.T) {
+	ex := miniExamples(t)
+	cfg := DefaultTrainConfig()
+	m, err := Train(context.Background(), ex, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.stack == nil {
+		t.Fatal("default configuration trained no stacker")
+	}
+	back, err := Read(bytes.NewReader(modelBytes(t, m)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.stack == nil || !slices.Equal(back.stack.w, m.stack.w) || !slices.Equal(back.stack.bias, m.stack.bias) {
+		t.Fatal("stacker lost or changed in the file")
+	}
+	cfg.StackFolds = 0
+	blend, err := Train(context.Background(), ex, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blend.stack != nil {
+		t.Fatal("StackFolds 0 trained a stacker")
+	}
+	text := ex[0].Text
+	if p, q := m.Classify(text), blend.Classify(text); p.Top3.Category[0].Conf == q.Top3.Category[0].Conf {
+		t.Errorf("stacker did not change the probabilities: %+v", p.Top3.Category)
+	}
+	// A version-1 file is a version-2 file of a model without stacker, minus the stacker flag.
+	raw := gunzip(t, modelBytes(t, blend))
+	if !bytes.HasPrefix(raw, []byte(modelMagic)) || raw[len(raw)-1] != 0 {
+		t.Fatal("unexpected layout of a stacker-less model")
+	}
+	v1 := append([]byte(modelMagicV1), raw[len(modelMagic):len(raw)-1]...)
+	old, err := Read(bytes.NewReader(gzipBytes(t, v1)))
+	if err != nil {
+		t.Fatalf("version-1 file: %v", err)
+	}
+	if p, q := old.Classify(text), blend.Classify(text); p.Top3.Category[0] != q.Top3.Category[0] {
+		t.Errorf("version-1 file answers %+v, the model %+v", p.Top3.Category[0], q.Top3.Category[0])
 	}
 }

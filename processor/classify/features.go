@@ -142,6 +142,8 @@ type scratch struct {
 	votes  []float32
 	sims   []float32
 	top    []int32
+	zids   []int32 // the stacker's sparse input
+	zvals  []float32
 }
 
 // extract appends the raw features of text to sc.raw.

@@ -51,6 +51,8 @@ type Model struct {
 	knnWeight float32 // share of the neighbours' votes in the final probabilities
 	knnPower  float32 // similarity exponent of a neighbour's vote
 
+	stack *stacker // second level; nil: the fixed blend of knnWeight
+
 	pool sync.Pool
 }
 
@@ -139,12 +141,17 @@ func softmax(s []float32) {
 
 // probs computes the per-head probabilities of text into sc.scores (each head's slice sums to 1).
 func (m *Model) probs(text string, sc *scratch) {
-	m.vectorize(text, sc)
-	m.scoresInto(sc)
-	for h := range numHeads {
-		softmax(m.headSlice(sc.scores, h))
+	if m.stack != nil {
+		m.firstLevel(text, sc)
+		m.stack.apply(m, sc)
+	} else {
+		m.vectorize(text, sc)
+		m.scoresInto(sc)
+		for h := range numHeads {
+			softmax(m.headSlice(sc.scores, h))
+		}
 	}
-	if m.knnK > 0 && m.knnWeight > 0 {
+	if m.stack == nil && m.knnK > 0 && m.knnWeight > 0 {
 		if cap(sc.votes) < m.width {
 			sc.votes = make([]float32, m.width)
 		}

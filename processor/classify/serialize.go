@@ -12,8 +12,12 @@ import (
 	"os"
 )
 
-// modelMagic starts every model file; the last byte is the format version.
-const modelMagic = "TKCLS\x01"
+// modelMagic starts every model file; the last byte is the format version. Version 2 appends the
+// stacker; version 1 files (no stacker, the fixed blend) are still read.
+const (
+	modelMagic   = "TKCLS\x02"
+	modelMagicV1 = "TKCLS\x01"
+)
 
 // ErrBadModel marks a model file that is not one, is of another version, or is corrupt.
 var ErrBadModel = errors.New("classify: bad model file")
@@ -133,6 +137,18 @@ func (m *Model) Write(out io.Writer) error {
 			w.uvarint(uint64(l))
 		}
 	}
+	if st := m.stack; st == nil {
+		w.uvarint(0)
+	} else {
+		w.uvarint(1)
+		w.f32(st.knnWeight)
+		for _, v := range st.bias {
+			w.f32(v)
+		}
+		for _, v := range st.w {
+			w.f32(v)
+		}
+	}
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("classify: write model: %w", err)
 	}
@@ -233,7 +249,7 @@ func Read(in io.Reader) (*Model, error) {
 	defer zr.Close()
 	r := &reader{r: bufio.NewReader(zr)}
 	magic := make([]byte, len(modelMagic))
-	if _, err := io.ReadFull(r.r, magic); err != nil || string(magic) != modelMagic {
+	if _, err := io.ReadFull(r.r, magic); err != nil || string(magic) != modelMagic && string(magic) != modelMagicV1 {
 		return nil, fmt.Errorf("%w: not a teplokarta classifier model (or another version)", ErrBadModel)
 	}
 	m := &Model{}
@@ -336,6 +352,22 @@ func Read(in io.Reader) (*Model, error) {
 		ix.label[h] = make([]int32, ix.n)
 		for d := range ix.n {
 			ix.label[h][d] = int32(r.count(uint64(len(m.names[h]) - 1)))
+		}
+	}
+	if string(magic) == modelMagic {
+		switch r.count(1) {
+		case 1:
+			st := &stacker{knnWeight: r.f32(), bias: make([]float32, m.width)}
+			for i := range st.bias {
+				st.bias[i] = r.f32()
+			}
+			if r.err == nil {
+				st.w = make([]float32, 2*m.width*m.width)
+				for i := range st.w {
+					st.w[i] = r.f32()
+				}
+			}
+			m.stack = st
 		}
 	}
 	if r.err != nil {

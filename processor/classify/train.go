@@ -29,12 +29,19 @@ type TrainConfig struct {
 	// Balance weighs each text's gradient by (N/(classes·n_class))^Balance (default 0.5): 0 is plain
 	// accuracy-seeking training, 1 fully balanced classes. Rare agencies otherwise drown in the big ones.
 	Balance float64
+	// StackFolds > 1 trains the second level (see stacker) on the first level's outputs over StackFolds
+	// inner folds (default 5; 0 keeps the fixed blend of KNNWeight), by the same SGD with StackL2
+	// (default 0.01), StackLR (0.1), StackEpochs (30) and class balance StackBalance (0).
+	StackFolds                     int
+	StackL2, StackLR, StackBalance float64
+	StackEpochs                    int
 }
 
 // DefaultTrainConfig is the configuration of the shipped model.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Features: DefaultFeatureConfig(), Epochs: 30, L2: 1e-5, LR: 0.5, Seed: 1, ThemeAlpha: 1,
-		KNN: 10, KNNWeight: 0.5, KNNPower: 2, Balance: 0.5}
+		KNN: 10, KNNWeight: 0.5, KNNPower: 2, Balance: 0.5,
+		StackFolds: 5, StackL2: 0.01, StackLR: 0.1, StackEpochs: 30, StackBalance: 0}
 }
 
 // Validate reports a configuration that cannot work.
@@ -52,6 +59,9 @@ func (c TrainConfig) Validate() error {
 	case c.KNN < 0 || !(c.KNNWeight >= 0 && c.KNNWeight <= 1) || !(c.KNNPower >= 0):
 		return fmt.Errorf("classify: KNN %d, KNNWeight %v, KNNPower %v: want KNN >= 0, 0 <= weight <= 1, power >= 0",
 			c.KNN, c.KNNWeight, c.KNNPower)
+	case c.StackFolds < 0 || c.StackFolds == 1 || c.StackFolds > 0 && (c.StackEpochs < 1 || !(c.StackL2 >= 0) || !(c.StackLR > 0)):
+		return fmt.Errorf("classify: StackFolds %d, StackEpochs %d, StackL2 %v, StackLR %v: want no folds or >= 2 with epochs >= 1, L2 >= 0, LR > 0",
+			c.StackFolds, c.StackEpochs, c.StackL2, c.StackLR)
 	}
 	return nil
 }
@@ -107,6 +117,14 @@ func Train(ctx context.Context, examples []Example, cfg TrainConfig) (*Model, er
 		}
 	}
 	m.quantize()
+	// The stacker needs every inner fold to hold texts; on tiny data the fixed blend stays.
+	if cfg.StackFolds > 1 && len(examples) >= 4*cfg.StackFolds {
+		st, err := trainStack(ctx, m, examples, cfg)
+		if err != nil {
+			return nil, err
+		}
+		m.stack = st
+	}
 	return m, nil
 }
 
@@ -263,6 +281,12 @@ func themeCategories(th, cat []int32, nTheme, nCat int) []int32 {
 // trainSoftmax fits a multinomial logistic regression with L2 by SGD (Bottou's schedule), keeping the
 // weight decay lazy through a global scale so each step costs only the text's non-zeros × classes.
 func trainSoftmax(vecs []sparseVec, y []int32, classes, features int, cfg TrainConfig, seed uint64) (w, b []float64) {
+	return trainSoftmaxOffset(vecs, nil, y, classes, features, cfg, seed)
+}
+
+// trainSoftmaxOffset is trainSoftmax with fixed per-example starting scores off[i] (classes wide; nil
+// for none) added to the linear ones: the regression learns a correction of a given model.
+func trainSoftmaxOffset(vecs []sparseVec, off [][]float32, y []int32, classes, features int, cfg TrainConfig, seed uint64) (w, b []float64) {
 	w = make([]float64, features*classes)
 	b = make([]float64, classes)
 	scale := 1.0
@@ -290,6 +314,11 @@ func trainSoftmax(vecs []sparseVec, y []int32, classes, features int, cfg TrainC
 			t++
 			v := vecs[i]
 			copy(p, b)
+			if off != nil {
+				for c := range p {
+					p[c] += float64(off[i][c])
+				}
+			}
 			for k, id := range v.ids {
 				x := float64(v.vals[k]) * scale
 				row := w[int(id)*classes : int(id+1)*classes]
