@@ -25,7 +25,7 @@ func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byt
 	sentenceStart, afterHouse := true, false
 	for i := 0; i < len(text); {
 		r, n := utf8.DecodeRuneInString(text[i:])
-		if !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+		if !isWordRune(r) {
 			switch r {
 			case '.', '!', '?', '\n', ':', ';':
 				sentenceStart = true
@@ -36,20 +36,20 @@ func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byt
 			continue
 		}
 		j := i
-		title, lower := unicode.IsUpper(r), 0
+		title, lowers := r >= 'А' && r <= 'Я' || r == 'Ё' || r >= 'A' && r <= 'Z' || r >= 0x80 && unicode.IsUpper(r), 0
 		buf = buf[:0]
 		for j < len(text) {
 			r, n := utf8.DecodeRuneInString(text[j:])
-			if !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if !isWordRune(r) {
 				break
 			}
-			if j > i && unicode.IsLower(r) {
-				lower++
+			if j > i && (r >= 'а' && r <= 'я' || r == 'ё' || r >= 'a' && r <= 'z' || r >= 0x80 && unicode.IsLower(r)) {
+				lowers++
 			}
 			if r == 'ё' || r == 'Ё' {
 				r = 'е'
 			}
-			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+			buf = utf8.AppendRune(buf, lower(r))
 			j += n
 		}
 		word := text[i:j]
@@ -59,7 +59,7 @@ func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byt
 			if afterHouse && len(word) <= 4 {
 				nums = append(nums, uint32(xxhash.Sum64String(word)))
 			}
-		case title && !sentenceStart && lower >= 2 && lower == utf8.RuneCountInString(word)-1:
+		case title && !sentenceStart && lowers >= 2 && lowers == utf8.RuneCountInString(word)-1:
 			if st := s.stem(buf); st != "" && !isDigits(st) {
 				names = append(names, uint32(xxhash.Sum64String(st)))
 				house = true

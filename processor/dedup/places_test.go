@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -135,4 +136,15 @@ func TestSameProblemElsewhereStaysApart(t *testing.T) {
 		}
 	}
 	_ = d
+}
+
+func TestLowerMatchesUnicode(t *testing.T) {
+	for r := rune(0); r < 0x3000; r++ {
+		if got, want := lower(r), unicode.ToLower(r); got != want {
+			t.Fatalf("lower(%q) = %q, want %q", r, got, want)
+		}
+		if got, want := isWordRune(r), unicode.IsLetter(r) || unicode.IsDigit(r); got != want {
+			t.Fatalf("isWordRune(%q) = %v, want %v", r, got, want)
+		}
+	}
 }

@@ -62,6 +62,31 @@ func (s *stemmer) stem(word []byte) string {
 	return st
 }
 
+// lower is unicode.ToLower with the alphabets of appeals first: the general case table search was a
+// tenth of the stage's CPU.
+func lower(r rune) rune {
+	switch {
+	case r >= 'А' && r <= 'Я':
+		return r + ('а' - 'А')
+	case r >= 'а' && r <= 'я' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+		return r
+	case r >= 'A' && r <= 'Z':
+		return r + ('a' - 'A')
+	}
+	return unicode.ToLower(r)
+}
+
+// isWordRune is unicode.IsLetter || unicode.IsDigit with the alphabets of appeals first.
+func isWordRune(r rune) bool {
+	switch {
+	case r >= 'а' && r <= 'я' || r >= 'А' && r <= 'Я' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+		return true
+	case r < 0x80:
+		return false
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
 func isDigits(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if w[i] < '0' || w[i] > '9' {
@@ -87,8 +112,8 @@ func (s *stemmer) stems(dst []string, text string, buf []byte) ([]string, []byte
 		switch {
 		case r == 'ё' || r == 'Ё':
 			buf = utf8.AppendRune(buf, 'е')
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		case isWordRune(r):
+			buf = utf8.AppendRune(buf, lower(r))
 		default:
 			flush()
 		}
