@@ -19,7 +19,7 @@ type TrainConfig struct {
 	LR float64
 	// Seed fixes the example order of every epoch; the same data and seed give the same model bytes.
 	Seed uint64
-	// ThemeAlpha ties the theme to the predicted category (default 1; 0 disables, see Model.themeAlpha).
+	// ThemeAlpha ties the theme to the predicted category (default 0.5; 0 disables, see Model.themeAlpha).
 	ThemeAlpha float32
 	// KNN is how many nearest training texts vote (default 10; 0 disables), KNNWeight their share of the
 	// final probabilities (default 0.5) and KNNPower the exponent on a neighbour's cosine similarity
@@ -39,7 +39,7 @@ type TrainConfig struct {
 
 // DefaultTrainConfig is the configuration of the shipped model.
 func DefaultTrainConfig() TrainConfig {
-	return TrainConfig{Features: DefaultFeatureConfig(), Epochs: 30, L2: 1e-5, LR: 0.5, Seed: 1, ThemeAlpha: 1,
+	return TrainConfig{Features: DefaultFeatureConfig(), Epochs: 30, L2: 1e-5, LR: 0.5, Seed: 1, ThemeAlpha: 0.5,
 		KNN: 10, KNNWeight: 0.5, KNNPower: 2, Balance: 0.5,
 		StackFolds: 5, StackL2: 0.01, StackLR: 0.1, StackEpochs: 30, StackBalance: 0}
 }
