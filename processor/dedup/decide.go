@@ -299,6 +299,9 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 
 	local := map[string]string{}   // bucket key + band field → first in-batch claimant
 	localFP := map[string]string{} // exact-text key → "<incident>|<event time>" decided in this batch
+	// The first in-batch *incident* claimant of a field: incidents are committed before voices, so that
+	// is what an incident's commit check finds there (a voice's claim comes later).
+	localInc := map[string]string{}
 	for _, it := range open {
 		if !it.lsh {
 			it.dec = Decision{Kind: Incident, IncidentID: it.a.ID}
@@ -315,11 +318,12 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		hits := map[string]int{}
 		for k, key := range it.keys {
 			for b, f := range it.fields {
-				v := it.seen[k][b]
+				v, expect := it.seen[k][b], it.seen[k][b]
 				if v == "" {
-					v = local[key+f]
+					lk := key + f
+					v, expect = local[lk], localInc[lk]
 				}
-				it.expect[k][b] = v
+				it.expect[k][b] = expect
 				if v != "" && v != it.a.ID {
 					hits[v]++
 				}
@@ -362,8 +366,15 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		}
 		ownKey := it.keys[it.own]
 		for b, f := range it.fields {
-			if it.expect[it.own][b] == "" {
-				local[ownKey+f] = it.a.ID
+			if it.seen[it.own][b] != "" {
+				continue
+			}
+			lk := ownKey + f
+			if _, taken := local[lk]; !taken {
+				local[lk] = it.a.ID
+			}
+			if _, taken := localInc[lk]; !taken && it.dec.Kind == Incident {
+				localInc[lk] = it.a.ID
 			}
 		}
 	}
