@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,18 @@ func SharedData(t testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// RedisUsedMemory returns Redis's used_memory: benchmarks report the state they leave per item.
+func RedisUsedMemory(t testing.TB, rdb redis.UniversalClient) int64 {
+	t.Helper()
+	info, err := rdb.InfoMap(context.Background(), "memory").Result()
+	if err != nil {
+		t.Fatalf("testenv: redis INFO memory: %v", err)
+	}
+	v, err := strconv.ParseInt(info["Memory"]["used_memory"], 10, 64)
+	if err != nil {
+		t.Fatalf("testenv: redis used_memory: %v", err)
+	}
+	return v
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/app"
@@ -74,7 +73,7 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		conn, cfg := testenv.ClickHouse(b)
 		rdb, prefix := testenv.Redis(b)
 		truth := simulateRate(b, broker, uint64(i+1), n, time.Now().Add(-60*time.Hour).Truncate(time.Hour), 7)
-		before := redisUsedMemory(b, rdb)
+		before := testenv.RedisUsedMemory(b, rdb)
 		cmd := exec.Command(buildProcessor(b), "process", "--brokers", broker, "--group", "bench",
 			"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", cfg.Database,
 			"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix, "--metrics-addr", os.Getenv("TEPLOKARTA_BENCH_METRICS_ADDR"))
@@ -96,7 +95,7 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
 		b.ReportMetric(float64(hwm)/1024, "peak-rss-MB")
 		b.ReportMetric(cpu.Seconds()*1e6/float64(truth.Messages), "cpu-µs/appeal")
-		b.ReportMetric(float64(redisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
+		b.ReportMetric(float64(testenv.RedisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
 	}
 }
 
@@ -123,18 +122,3 @@ func procStatus(t testing.TB, pid int) (hwmKiB int64, cpu time.Duration) {
 	return hwmKiB, time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
-func redisUsedMemory(t testing.TB, rdb *redis.Client) int64 {
-	t.Helper()
-	info, err := rdb.Info(context.Background(), "memory").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	t.Fatal("redis INFO memory has no used_memory")
-	return 0
-}

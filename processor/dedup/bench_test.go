@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 )
 
 var (
@@ -131,14 +132,14 @@ func BenchmarkRedisMemoryPerAppeal(b *testing.B) {
 	for range b.N {
 		d, rdb, _ := newTestDeduper(b)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		before := usedMemory(b, ctx, rdb)
+		before := testenv.RedisUsedMemory(b, rdb)
 		gen := newStreamGen(3)
 		for i := 0; i < total; i += 1000 {
 			if _, err := d.Decide(ctx, gen.batch(1000)); err != nil {
 				b.Fatal(err)
 			}
 		}
-		after := usedMemory(b, ctx, rdb)
+		after := testenv.RedisUsedMemory(b, rdb)
 		cancel()
 		runtime.GC()
 		var ms runtime.MemStats
@@ -148,17 +149,3 @@ func BenchmarkRedisMemoryPerAppeal(b *testing.B) {
 	}
 }
 
-func usedMemory(b *testing.B, ctx context.Context, rdb *redis.Client) int64 {
-	info, err := rdb.Info(ctx, "memory").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	b.Fatal("no used_memory in INFO memory")
-	return 0
-}

@@ -2,7 +2,6 @@ package timers_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -33,7 +32,7 @@ func BenchmarkBreachLatency(b *testing.B) {
 	s := newStore(b, rdb, prefix, 30*time.Second, 1000)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	before := usedMemory(b, rdb)
+	before := testenv.RedisUsedMemory(b, rdb)
 	far := time.Now().Add(24 * time.Hour)
 	for lo := 0; lo < n; lo += 10_000 {
 		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -47,7 +46,7 @@ func BenchmarkBreachLatency(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	after := usedMemory(b, rdb)
+	after := testenv.RedisUsedMemory(b, rdb)
 	keyBytes, err := rdb.MemoryUsage(ctx, s.Key(timers.Breach), 0).Result()
 	if err != nil {
 		b.Fatal(err)
@@ -119,14 +118,3 @@ func envInt(b *testing.B, name string, def int) int {
 	return def
 }
 
-func usedMemory(b *testing.B, rdb *redis.Client) int64 {
-	info, err := rdb.InfoMap(context.Background(), "memory").Result()
-	if err != nil {
-		b.Fatal(err)
-	}
-	v, err := strconv.ParseInt(info["Memory"]["used_memory"], 10, 64)
-	if err != nil {
-		b.Fatal(fmt.Errorf("used_memory: %w", err))
-	}
-	return v
-}
