@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/app"
 	"github.com/teplokarta/teplokarta/processor/enrich"
@@ -121,4 +120,3 @@ func procStatus(t testing.TB, pid int) (hwmKiB int64, cpu time.Duration) {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return hwmKiB, time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
-

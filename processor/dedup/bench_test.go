@@ -148,4 +148,3 @@ func BenchmarkRedisMemoryPerAppeal(b *testing.B) {
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "go-heap-MB")
 	}
 }
-
