@@ -1,0 +1,56 @@
+package obs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+func TestHandler(t *testing.T) {
+	reg := NewRegistry()
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "teplokarta_test_events_total", Help: "test"})
+	reg.MustRegister(c)
+	c.Add(3)
+	var sick error
+	srv := httptest.NewServer(Handler(reg, func(context.Context) error { return sick }))
+	defer srv.Close()
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tests := []struct {
+		name, path string
+		sick       error
+		code       int
+		contains   string
+	}{
+		{"metrics", "/metrics", nil, 200, "teplokarta_test_events_total 3"},
+		{"go runtime metrics", "/metrics", nil, 200, "go_memstats_heap_alloc_bytes"},
+		{"healthy", "/healthz", nil, 200, "ok"},
+		{"unhealthy", "/healthz", errors.New("clickhouse: connection refused"), 503, "clickhouse: connection refused"},
+		{"profiles index", "/debug/pprof/", nil, 200, "heap"},
+		{"heap profile", "/debug/pprof/heap?debug=1", nil, 200, "heap profile"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sick = tc.sick
+			code, body := get(tc.path)
+			if code != tc.code || !strings.Contains(body, tc.contains) {
+				t.Fatalf("GET %s: %d %.200q, want %d containing %q", tc.path, code, body, tc.code, tc.contains)
+			}
+		})
+	}
+}
