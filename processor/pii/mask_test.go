@@ -39,7 +39,7 @@ func TestMaskShortcutsChangeNothing(t *testing.T) {
 	rnd := uint64(1)
 	next := func(n int) int { rnd = rnd*6364136223846793005 + 1442695040888963407; return int(rnd>>33) % n }
 	masked := 0
-	for i := 0; i < 200000; i++ {
+	for i := 0; i < 30000; i++ {
 		var b []byte
 		for range 1 + next(12) {
 			b = append(b, pieces[next(len(pieces))]...)
@@ -53,9 +53,10 @@ func TestMaskShortcutsChangeNothing(t *testing.T) {
 			masked++
 		}
 	}
-	if masked < 1000 {
+	if masked < 150 {
 		t.Fatalf("only %d of the generated texts held personal data: the test exercises nothing", masked)
 	}
+	t.Logf("%d of 30000 generated texts were masked", masked)
 }
 
 func BenchmarkMask(b *testing.B) {
