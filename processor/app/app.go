@@ -116,12 +116,18 @@ func Build(o Options, c Clients) (*Processor, error) {
 	if st.Resolver == nil {
 		st.Resolver = resolve.New(g)
 	}
+	sk := sink.New(c.ClickHouse, sink.Config{}, c.Log)
+	if c.Registerer != nil {
+		if err := sk.Register(c.Registerer); err != nil {
+			return nil, err
+		}
+	}
 	eng, err := pipeline.New(o.Pipeline, pipeline.Deps{
 		Normalizer: normalize.New(reg, pii.New(), c.Now),
 		Enricher:   st,
 		Deduper:    pipeline.DedupStage{D: dd},
 		Windower:   win,
-		Sink:       sink.New(c.ClickHouse, sink.Config{}, c.Log),
+		Sink:       sk,
 		Producer:   prod,
 		Metrics:    pipeline.NewMetrics(c.Registerer),
 		Log:        c.Log,

@@ -42,6 +42,7 @@ type ClickHouse struct {
 	cfg  Config
 	log  *slog.Logger
 
+	m     *metrics
 	mu    sync.Mutex
 	queue []*request // waiting for a round
 	busy  bool       // a round is being written
@@ -55,7 +56,7 @@ func New(conn driver.Conn, cfg Config, log *slog.Logger) *ClickHouse {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &ClickHouse{conn: conn, cfg: cfg, log: log}
+	return &ClickHouse{conn: conn, cfg: cfg, log: log, m: newMetrics()}
 }
 
 // Progress implements Sink.
@@ -198,6 +199,7 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 			}
 			s.log.Warn("rows already stored by another writer skipped", "topic", first.Topic, "partition", first.Partition,
 				"skipped", len(batch)-len(kept), "stored_up_to", done)
+			s.m.skipped.Add(float64(len(batch) - len(kept)))
 			batch = kept
 		}
 		runs[i] = monthRuns(batch)
@@ -223,7 +225,14 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 				runs[i] = runs[i][1:]
 			}
 		}
-		if err := s.writeRun(ctx, rows); err != nil {
+		began := time.Now()
+		err := s.writeRun(ctx, rows)
+		if len(rows) > 0 {
+			s.m.rows.Observe(float64(len(rows)))
+			s.m.partitions.Observe(float64(len(members)))
+			s.m.seconds.Observe(time.Since(began).Seconds())
+		}
+		if err != nil {
 			for _, i := range members {
 				errs[i], runs[i] = err, nil // its later runs must not land without this one
 			}
@@ -285,6 +294,7 @@ func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) error {
 		if err == nil {
 			return nil
 		}
+		s.m.failures.Inc()
 		s.log.Warn("clickhouse insert failed; will check and retry", "attempt", attempt, "rows", len(run), "err", err)
 		for {
 			select {

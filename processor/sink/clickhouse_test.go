@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -121,6 +122,10 @@ func TestWriteFencesRowsAlreadyStored(t *testing.T) {
 func TestConcurrentWritesShareInserts(t *testing.T) {
 	conn := migrated(t)
 	s := sink.New(conn, sink.Config{}, nil)
+	reg := prometheus.NewRegistry()
+	if err := s.Register(reg); err != nil {
+		t.Fatal(err)
+	}
 	topic := model.RawTopic(model.SourceVK)
 	const parts, batches, size = 16, 10, 100
 	start := make(chan struct{})
@@ -160,6 +165,23 @@ func TestConcurrentWritesShareInserts(t *testing.T) {
 		t.Fatalf("%d INSERTs for %d batches written at once: none were shared", inserts, parts*batches)
 	}
 	t.Logf("%d batches stored by %d INSERTs", parts*batches, inserts)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range fams {
+		if f.GetName() == "teplokarta_sink_insert_rows" {
+			found = true
+			h := f.GetMetric()[0].GetHistogram()
+			if h.GetSampleCount() != inserts || h.GetSampleSum() != parts*batches*size {
+				t.Fatalf("rows metric: %d inserts, %v rows; want %d and %d", h.GetSampleCount(), h.GetSampleSum(), inserts, parts*batches*size)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("teplokarta_sink_insert_rows is not registered")
+	}
 	for p := range parts {
 		got, err := s.Progress(context.Background(), topic, p)
 		if want := int64((batches-1)*size + size - 1 + p*6); err != nil || got.Offset != want {

@@ -1,0 +1,52 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics show whether the group commit works: rows and partitions per INSERT, and how long each takes.
+type metrics struct {
+	rows       prometheus.Histogram
+	partitions prometheus.Histogram
+	seconds    prometheus.Histogram
+	failures   prometheus.Counter
+	skipped    prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	return &metrics{
+		rows: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "teplokarta_sink_insert_rows", Help: "Rows per ClickHouse INSERT of appeals.",
+			Buckets: prometheus.ExponentialBuckets(10, 2, 14),
+		}),
+		partitions: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "teplokarta_sink_insert_partitions", Help: "Kafka partitions whose batches shared one INSERT.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64},
+		}),
+		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "teplokarta_sink_insert_seconds", Help: "Duration of one ClickHouse INSERT of appeals (retries included).",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 13),
+		}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "teplokarta_sink_insert_failures_total", Help: "Failed INSERT attempts (each is checked and retried).",
+		}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "teplokarta_sink_fenced_rows_total", Help: "Rows not written because ClickHouse already held their offsets (a late writer after a rebalance).",
+		}),
+	}
+}
+
+// Register adds the sink's metrics to reg.
+func (s *ClickHouse) Register(reg prometheus.Registerer) error {
+	var errs []error
+	for _, c := range []prometheus.Collector{s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped} {
+		errs = append(errs, reg.Register(c))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sink: register metrics: %w", err)
+	}
+	return nil
+}
