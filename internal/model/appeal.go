@@ -81,6 +81,9 @@ type Hints struct {
 	Agency       string
 	Deadline     time.Time
 	Status       string
+	// Lead is what the source put before the citizen's words in Text (a 112 card's incident type and
+	// ". "): deduplication also matches the text without it, as other channels carry it.
+	Lead string
 }
 
 // AppealID builds the cross-source unique id.

@@ -152,14 +152,16 @@ func decodeXML(body []byte, v any) error {
 
 func (p *Sys112) fromCard(payload []byte, c *Card112, meta Meta) (*model.Appeal, error) {
 	text := strings.TrimSpace(c.Description)
+	lead := ""
 	if c.IncidentType != "" && text != "" {
-		text = c.IncidentType + ". " + text
+		lead = c.IncidentType + ". "
+		text = lead + text
 	}
 	addr := strings.Join(nonEmpty(c.Address.Locality, c.Address.Street, c.Address.House), ", ")
 	a := &model.Appeal{
 		SourceID: c.CardID, Text: text, Address: addr, Lat: c.Lat, Lon: c.Lon,
 		AuthorHash: p.hash("phone:" + digits(c.Caller.Phone)),
-		Hints:      model.Hints{OKTMO: c.Address.OKTMO, Municipality: c.Address.Municipality, Agency: c.Service},
+		Hints:      model.Hints{OKTMO: c.Address.OKTMO, Municipality: c.Address.Municipality, Agency: c.Service, Lead: lead},
 	}
 	if c.CreatedAt == "" {
 		return nil, invalid(model.Source112, "missing_field", "created_at")

@@ -29,9 +29,12 @@ type item struct {
 	final   bool   // decided by its id claim (replay or exact duplicate)
 	copyOf  int    // ≥ 0: the same message twice in one batch; take that item's decision
 	echo    bool   // a voice that repeats its match almost verbatim: it adds nothing to remember
-	fpKey   string // exact-text index: the same stems in the same place belong to one incident
-	fpSeen  string // "<incident>|<event time>" found under fpKey, "" if none
-	fpClaim *redis.BoolCmd
+	// Exact-text index: the same stems in the same place belong to one incident. fpKeys[0] is the whole
+	// text's; fpKeys[1], if any, the text after the lead its source prepended (a 112 card's incident
+	// type), which is what a copy through another channel carries.
+	fpKeys   []string
+	fpSeen   []string // "<incident>|<event time>" found under each key, "" if none
+	fpClaims []*redis.Cmd
 }
 
 func (d *Redis) prepare(batch []*model.Appeal) []*item {
@@ -59,7 +62,15 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 					it.own = len(it.keys) - 1
 				}
 			}
-			it.fpKey = d.cfg.KeyPrefix + "dedup:fp:" + a.Region + ":" + a.OKTMO + ":" + strconv.FormatUint(a.Fingerprint, 16)
+			it.fpKeys = append(it.fpKeys, d.fpKey(a, a.Fingerprint))
+			if a.Hints.Lead != "" { // compared as stems: normalizing and masking may have respaced the text
+				var lead []string
+				lead, buf = d.stem.stems(lead, a.Hints.Lead, buf)
+				if len(lead) > 0 && len(lead) < len(stems) && slices.Equal(lead, stems[:len(lead)]) {
+					it.fpKeys = append(it.fpKeys, d.fpKey(a, fingerprint(stems[len(lead):])))
+				}
+			}
+			it.fpSeen = make([]string, len(it.fpKeys))
 			it.seen = make([][numBands]string, len(it.keys))
 			it.expect = make([][numBands]string, len(it.keys))
 		}
@@ -78,15 +89,16 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	items := d.prepare(batch)
 
 	// Round trip 1: id claims and band fields.
-	var idCmds, fpCmds []*redis.StringCmd
+	var idCmds []*redis.StringCmd
+	var fpCmds [][]*redis.StringCmd
 	var readBands func()
 	err := d.pipe(ctx, "read", func(p redis.Pipeliner) {
 		idCmds = make([]*redis.StringCmd, len(items))
-		fpCmds = make([]*redis.StringCmd, len(items))
+		fpCmds = make([][]*redis.StringCmd, len(items))
 		for i, it := range items {
 			idCmds[i] = p.Get(ctx, d.idKey(it.a.ID))
-			if it.fpKey != "" {
-				fpCmds[i] = p.Get(ctx, it.fpKey)
+			for _, k := range it.fpKeys {
+				fpCmds[i] = append(fpCmds[i], p.Get(ctx, k))
 			}
 		}
 		readBands = d.queueBandReads(ctx, p, items)
@@ -96,8 +108,8 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	}
 	readBands()
 	for i, it := range items {
-		if fpCmds[i] != nil {
-			it.fpSeen, _ = fpCmds[i].Result()
+		for j, c := range fpCmds[i] {
+			it.fpSeen[j], _ = c.Result()
 		}
 	}
 
@@ -357,8 +369,10 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		if it.dec.Kind == Voice {
 			it.rec.incident = it.dec.IncidentID
 		}
-		if _, ok := localFP[it.fpKey]; !ok {
-			localFP[it.fpKey] = it.dec.IncidentID + "|" + strconv.FormatInt(it.rec.eventTime, 10)
+		for _, k := range it.fpKeys {
+			if _, ok := localFP[k]; !ok {
+				localFP[k] = it.dec.IncidentID + "|" + strconv.FormatInt(it.rec.eventTime, 10)
+			}
 		}
 		records[it.a.ID] = &it.rec
 		if it.echo {
@@ -384,11 +398,20 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 // sameText returns the incident of an earlier appeal with the same stems in the same place within the
 // horizon (from Redis or from this batch). Its own claim (a crash re-run) does not count.
 func (d *Redis) sameText(it *item, localFP map[string]string) (string, bool) {
-	v := it.fpSeen
-	if v == "" {
-		v = localFP[it.fpKey]
+	for j, k := range it.fpKeys {
+		v := it.fpSeen[j]
+		if v == "" {
+			v = localFP[k]
+		}
+		if inc, ok := d.withinHorizon(it, v); ok {
+			return inc, true
+		}
 	}
-	return d.withinHorizon(it, v)
+	return "", false
+}
+
+func (d *Redis) fpKey(a *model.Appeal, fp uint64) string {
+	return d.cfg.KeyPrefix + "dedup:fp:" + a.Region + ":" + a.OKTMO + ":" + strconv.FormatUint(fp, 16)
 }
 
 // withinHorizon decodes a text claim "<incident>|<event time>" and accepts it if it is another appeal's
@@ -408,9 +431,14 @@ func (d *Redis) withinHorizon(it *item, v string) (string, bool) {
 // queueTextClaims claims the exact-text keys of the decided items for their incidents.
 func (d *Redis) queueTextClaims(ctx context.Context, p redis.Pipeliner, open []*item) {
 	for _, it := range open {
-		it.fpClaim = nil
-		if it.fpKey != "" && it.dec.Kind != ExactDuplicate {
-			it.fpClaim = p.SetNX(ctx, it.fpKey, it.dec.IncidentID+"|"+strconv.FormatInt(it.rec.eventTime, 10), 2*d.cfg.Horizon)
+		it.fpClaims = it.fpClaims[:0]
+		if it.dec.Kind == ExactDuplicate {
+			continue
+		}
+		for _, k := range it.fpKeys {
+			it.fpClaims = append(it.fpClaims, p.Eval(ctx, textClaimScript, []string{k},
+				it.dec.IncidentID+"|"+strconv.FormatInt(it.rec.eventTime, 10), (2 * d.cfg.Horizon).Milliseconds(),
+				int64(d.cfg.Horizon.Seconds()), it.rec.eventTime))
 		}
 	}
 }
@@ -419,17 +447,20 @@ func (d *Redis) queueTextClaims(ctx context.Context, p redis.Pipeliner, open []*
 // before the other's claim existed: the appeal that lost the text claim follows the winner's incident,
 // and its stored record (if any) is re-pointed so that later matches follow the winner too.
 func (d *Redis) settleTextClaims(ctx context.Context, open []*item) error {
-	var lost []*item
+	type claim struct {
+		it  *item
+		key string
+	}
+	var lost []claim
 	for _, it := range open {
-		if it.fpClaim == nil {
-			continue
-		}
-		ok, err := it.fpClaim.Result()
-		if err != nil {
-			return fmt.Errorf("dedup: text claim %s: %w", it.a.ID, err)
-		}
-		if !ok {
-			lost = append(lost, it)
+		for j, c := range it.fpClaims {
+			won, err := c.Int()
+			if err != nil {
+				return fmt.Errorf("dedup: text claim %s: %w", it.a.ID, err)
+			}
+			if won == 0 {
+				lost = append(lost, claim{it, it.fpKeys[j]})
+			}
 		}
 	}
 	if len(lost) == 0 {
@@ -437,19 +468,22 @@ func (d *Redis) settleTextClaims(ctx context.Context, open []*item) error {
 	}
 	gets := make([]*redis.StringCmd, len(lost))
 	if err := d.pipe(ctx, "text_claims", func(p redis.Pipeliner) {
-		for i, it := range lost {
-			gets[i] = p.Get(ctx, it.fpKey)
+		for i, c := range lost {
+			gets[i] = p.Get(ctx, c.key)
 		}
 	}); err != nil {
 		return err
 	}
 	var moved []*item
-	for i, it := range lost {
+	settled := map[*item]bool{} // the whole text's key comes first and wins over the body's
+	for i, c := range lost {
+		it := c.it
 		v, err := gets[i].Result()
-		if err != nil {
+		if err != nil || settled[it] {
 			continue // expired in between: keep the decision
 		}
 		if inc, ok := d.withinHorizon(it, v); ok && inc != it.dec.IncidentID {
+			settled[it] = true
 			it.dec = Decision{Kind: Voice, IncidentID: inc}
 			it.rec.incident = inc
 			if !it.echo {

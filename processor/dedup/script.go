@@ -47,3 +47,23 @@ redis.call('HSET', KEYS[own], unpack(args))
 redis.call('PEXPIRE', KEYS[own], ARGV[2])
 return 1
 `)
+
+// textClaimScript claims an exact-text key for an incident unless another appeal holds it within the
+// horizon. A claim whose event time is more than the horizon away is stale and is replaced: in a replay
+// a later copy of a recurring text ("нет холодной воды" again next week) may have claimed the key first,
+// and with SET NX two copies of this week's report, finding the key taken by a claim they may not follow,
+// would each stay an incident of its own.
+//
+// KEYS[1]: the text key. ARGV: value "<incident>|<event time>", ttl ms, horizon s, own event time.
+// Returns 1 when the key now holds this claim, 0 when a claim within the horizon holds it.
+// Sent with EVAL, not EVALSHA: it runs inside the commit pipeline, which cannot load a missing script.
+const textClaimScript = `
+local v = redis.call('GET', KEYS[1])
+if v then
+  local sep = string.find(v, '|', 1, true)
+  local t = sep and tonumber(string.sub(v, sep + 1))
+  if t and math.abs(t - tonumber(ARGV[4])) <= tonumber(ARGV[3]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`
