@@ -16,19 +16,19 @@ import (
 
 // item is one appeal on its way through Decide.
 type item struct {
-	a       *model.Appeal
-	origin  string
-	lsh     bool     // long enough to be matched by content
-	keys    []string // bucket hashes covering [t-H, t+H]
-	own     int      // index in keys of the bucket the appeal itself belongs to
-	fields  [numBands]string
-	rec     member
-	seen    [][numBands]string // band values found in Redis, per key ("" = free)
-	expect  [][numBands]string // band values the decision relied on (Redis or in-batch), per key
-	dec     Decision
-	final   bool   // decided by its id claim (replay or exact duplicate)
-	copyOf  int    // ≥ 0: the same message twice in one batch; take that item's decision
-	echo    bool   // a voice that repeats its match almost verbatim: it adds nothing to remember
+	a      *model.Appeal
+	origin string
+	lsh    bool     // long enough to be matched by content
+	keys   []string // bucket hashes covering [t-H, t+H]
+	own    int      // index in keys of the bucket the appeal itself belongs to
+	fields [numBands]string
+	rec    member
+	seen   [][numBands]string // band values found in Redis, per key ("" = free)
+	expect [][numBands]string // band values the decision relied on (Redis or in-batch), per key
+	dec    Decision
+	final  bool // decided by its id claim (replay or exact duplicate)
+	copyOf int  // ≥ 0: the same message twice in one batch; take that item's decision
+	echo   bool // a voice that repeats its match almost verbatim: it adds nothing to remember
 	// Exact-text index: the same stems in the same place belong to one incident. fpKeys[0] is the whole
 	// text's; fpKeys[1], if any, the text after the lead its source prepended (a 112 card's incident
 	// type), which is what a copy through another channel carries.
@@ -437,7 +437,7 @@ func (d *Redis) queueTextClaims(ctx context.Context, p redis.Pipeliner, open []*
 		}
 		for _, k := range it.fpKeys {
 			it.fpClaims = append(it.fpClaims, p.Eval(ctx, textClaimScript, []string{k},
-				it.dec.IncidentID+"|"+strconv.FormatInt(it.rec.eventTime, 10), (2 * d.cfg.Horizon).Milliseconds(),
+				it.dec.IncidentID+"|"+strconv.FormatInt(it.rec.eventTime, 10), (2*d.cfg.Horizon).Milliseconds(),
 				int64(d.cfg.Horizon.Seconds()), it.rec.eventTime))
 		}
 	}
