@@ -79,13 +79,10 @@ func CrossValidate(ctx context.Context, examples []Example, k int, cfg TrainConf
 	fold := stratifiedFolds(examples, k, cfg.Seed)
 	perCat := map[string]*CategoryScore{}
 	for f := range k {
-		var train, test []Example
-		for i, e := range examples {
-			if fold[i] == f {
-				test = append(test, e)
-			} else {
-				train = append(train, e)
-			}
+		train, held := splitFold(examples, fold, f)
+		test := make([]Example, len(held))
+		for j, i := range held {
+			test[j] = examples[i]
 		}
 		m, err := Train(ctx, train, cfg)
 		if err != nil {
@@ -163,4 +160,16 @@ func stratifiedFolds(examples []Example, k int, seed uint64) []int {
 		}
 	}
 	return fold
+}
+
+// splitFold returns the examples outside fold f, in order, and the indices of those inside it.
+func splitFold(examples []Example, fold []int, f int) (train []Example, held []int) {
+	for i, e := range examples {
+		if fold[i] == f {
+			held = append(held, i)
+		} else {
+			train = append(train, e)
+		}
+	}
+	return train, held
 }

@@ -100,15 +100,7 @@ func trainStack(ctx context.Context, m *Model, examples []Example, cfg TrainConf
 	lr := make([]float32, width)
 	votes := make([]float32, width)
 	for f := range cfg.StackFolds {
-		var tr []Example
-		var te []int
-		for i, e := range examples {
-			if fold[i] == f {
-				te = append(te, i)
-			} else {
-				tr = append(tr, e)
-			}
-		}
+		tr, te := splitFold(examples, fold, f)
 		base, err := Train(ctx, tr, sub)
 		if err != nil {
 			return nil, err
