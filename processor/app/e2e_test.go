@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
@@ -203,6 +204,53 @@ func TestEndToEndMatchesSimulatorTruth(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
 	waitRows(t, conn, truth.Appeals, 3*time.Minute)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	compareWithTruth(t, conn, truth)
+}
+
+// With an in-flight budget of one batch, sixteen partitions take turns: nothing starves, nothing is lost,
+// and the budget is all returned once the backlog is stored.
+func TestTightInFlightBudget(t *testing.T) {
+	b := testenv.Broker(t)
+	conn, _ := testenv.ClickHouse(t)
+	rdb, prefix := testenv.Redis(t)
+	truth := simulate(t, b.Addr(), 5, 5000, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
+
+	o := app.DefaultOptions()
+	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "tight", prefix
+	o.Pipeline.BatchSize, o.Pipeline.MaxInFlight, o.Pipeline.Prefetch = 100, 100, 50
+	reg := prometheus.NewRegistry()
+	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	waitRows(t, conn, truth.Appeals, 3*time.Minute)
+	inFlight := func() float64 {
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == "teplokarta_processor_in_flight_records" {
+				return f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatal("teplokarta_processor_in_flight_records is not registered")
+		return 0
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for inFlight() != 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := inFlight(); n != 0 {
+		t.Fatalf("%v records still hold the in-flight budget with the backlog stored", n)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -193,7 +193,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 	for {
 		msgs := e.fetchBatch(gctx, r)
 		if gctx.Err() != nil {
-			e.inFlight.Release(int64(len(msgs)))
+			e.release(len(msgs))
 			return // not processed, not committed: the next owner reads them again
 		}
 		if len(msgs) == 0 {
@@ -204,7 +204,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), e.cfg.StopTimeout)
 		err := e.processBatch(bctx, gen, topic, p.ID, msgs)
 		cancel()
-		e.inFlight.Release(int64(len(msgs)))
+		e.release(len(msgs))
 		if err != nil {
 			log.Error("batch failed; the partition will be re-read from the last stored offset", "err", err)
 			return // ends the generation; the group rejoins and resumes from ClickHouse
@@ -222,12 +222,12 @@ func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Messag
 	if err != nil {
 		return nil
 	}
-	if err := e.inFlight.Acquire(ctx, int64(e.cfg.BatchSize)); err != nil {
+	if err := e.acquire(ctx, e.cfg.BatchSize); err != nil {
 		return nil
 	}
 	msgs := make([]kafka.Message, 1, e.cfg.BatchSize)
 	msgs[0] = m
-	defer func() { e.inFlight.Release(int64(e.cfg.BatchSize - len(msgs))) }()
+	defer func() { e.release(e.cfg.BatchSize - len(msgs)) }()
 	fctx, cancel := context.WithTimeout(ctx, e.cfg.FlushInterval)
 	defer cancel()
 	for len(msgs) < e.cfg.BatchSize {
@@ -238,6 +238,20 @@ func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Messag
 		msgs = append(msgs, m)
 	}
 	return msgs
+}
+
+// acquire takes n records of the in-flight budget, waiting while other partitions hold it.
+func (e *Engine) acquire(ctx context.Context, n int) error {
+	if err := e.inFlight.Acquire(ctx, int64(n)); err != nil {
+		return err
+	}
+	e.Metrics.InFlight.Add(float64(n))
+	return nil
+}
+
+func (e *Engine) release(n int) {
+	e.inFlight.Release(int64(n))
+	e.Metrics.InFlight.Sub(float64(n))
 }
 
 // NewProducer builds the writer the engine uses for DLQ/status/window records.

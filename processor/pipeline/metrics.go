@@ -10,6 +10,7 @@ type Metrics struct {
 	EventDelay *prometheus.HistogramVec // processing time − event time, by source
 	Batch      prometheus.Histogram     // seconds per batch, fetch excluded
 	Resumes    prometheus.Counter       // partitions resumed from ClickHouse progress ahead of Kafka's offset
+	InFlight   prometheus.Gauge         // records holding the in-flight budget
 }
 
 // NewMetrics registers the metrics with reg (nil: unregistered, for tests).
@@ -28,9 +29,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time to process and store one batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 15)}),
 		Resumes: prometheus.NewCounter(prometheus.CounterOpts{Name: "teplokarta_processor_resumes_from_sink_total",
 			Help: "Partition assignments that resumed from ClickHouse's progress record ahead of the committed offset."}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "teplokarta_processor_in_flight_records",
+			Help: "Records being batched or processed across all partitions; at --max-in-flight, partitions wait for budget."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Messages, m.Incidents, m.Late, m.EventDelay, m.Batch, m.Resumes)
+		reg.MustRegister(m.Messages, m.Incidents, m.Late, m.EventDelay, m.Batch, m.Resumes, m.InFlight)
 	}
 	return m
 }
