@@ -123,14 +123,14 @@ func (m *Model) scoresInto(sc *scratch) {
 }
 
 // softmax turns scores into probabilities in place.
-func softmax(s []float32) {
+func softmax[F float32 | float64](s []F) {
 	mx := s[0]
 	for _, v := range s[1:] {
 		mx = max(mx, v)
 	}
-	var sum float32
+	var sum F
 	for i, v := range s {
-		e := float32(math.Exp(float64(v - mx)))
+		e := F(math.Exp(float64(v - mx)))
 		s[i] = e
 		sum += e
 	}

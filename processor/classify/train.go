@@ -326,7 +326,7 @@ func trainSoftmaxOffset(vecs []sparseVec, off [][]float32, y []int32, classes, f
 					p[c] += x * row[c]
 				}
 			}
-			softmax64(p)
+			softmax(p)
 			p[y[i]] -= 1 // now the gradient of the loss w.r.t. the scores
 			for c := range p {
 				p[c] *= cw[y[i]]
@@ -356,17 +356,3 @@ func trainSoftmaxOffset(vecs []sparseVec, off [][]float32, y []int32, classes, f
 	return w, b
 }
 
-func softmax64(s []float64) {
-	mx := s[0]
-	for _, v := range s[1:] {
-		mx = max(mx, v)
-	}
-	var sum float64
-	for i, v := range s {
-		s[i] = math.Exp(v - mx)
-		sum += s[i]
-	}
-	for i := range s {
-		s[i] /= sum
-	}
-}
