@@ -51,15 +51,9 @@ func TestBackfillTrainCSVReachesClickHouse(t *testing.T) {
 
 	o := app.DefaultOptions()
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "backfill", prefix
-	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
+	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb})
 	waitRows(t, conn, sum.Appeals, 2*time.Minute)
-	cancel()
-	<-done
+	_ = stop()
 
 	// The portal's categories and executors arrive as hints and are kept as they are.
 	want := map[[2]string]uint64{}

@@ -193,22 +193,26 @@ func TestEndToEndMatchesSimulatorTruth(t *testing.T) {
 	truth := simulate(t, b.Addr(), 42, 20000, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
 
 	o := app.DefaultOptions()
-	o.Pipeline.Brokers = []string{b.Addr()}
-	o.Pipeline.GroupID = "e2e"
-	o.Dedup.KeyPrefix = prefix
-	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb})
+	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "e2e", prefix
+	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb})
+	waitRows(t, conn, truth.Appeals, 3*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	compareWithTruth(t, conn, truth)
+}
+
+// runProcessor builds a processor and runs it in this process; stop ends it and returns what Run returned.
+func runProcessor(t testing.TB, o app.Options, c app.Clients) (stop func() error) {
+	t.Helper()
+	eng, err := app.Build(o, c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()
-	waitRows(t, conn, truth.Appeals, 3*time.Minute)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	compareWithTruth(t, conn, truth)
+	return func() error { cancel(); return <-done }
 }
 
 // With an in-flight budget of one batch, sixteen partitions take turns: nothing starves, nothing is lost,
@@ -223,13 +227,7 @@ func TestTightInFlightBudget(t *testing.T) {
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "tight", prefix
 	o.Pipeline.BatchSize, o.Pipeline.MaxInFlight, o.Pipeline.Prefetch = 100, 100, 50
 	reg := prometheus.NewRegistry()
-	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
+	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
 	waitRows(t, conn, truth.Appeals, 3*time.Minute)
 	inFlight := func() float64 {
 		fams, err := reg.Gather()
@@ -251,8 +249,7 @@ func TestTightInFlightBudget(t *testing.T) {
 	if n := inFlight(); n != 0 {
 		t.Fatalf("%v records still hold the in-flight budget with the backlog stored", n)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	compareWithTruth(t, conn, truth)

@@ -29,14 +29,8 @@ func TestKcatMessageReachesClickHouse(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	o := app.DefaultOptions()
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "kcat", prefix
-	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb})
+	defer func() { _ = stop() }()
 
 	produce := func(key, value string) {
 		cmd := exec.Command(kcat, "-b", b.Addr(), "-P", "-t", model.RawTopic(model.SourceNashDom), "-k", key, "-H", "source=nashdom")
