@@ -355,4 +355,3 @@ func trainSoftmaxOffset(vecs []sparseVec, off [][]float32, y []int32, classes, f
 	}
 	return w, b
 }
-
