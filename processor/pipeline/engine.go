@@ -227,16 +227,8 @@ func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Messag
 	}
 	msgs := make([]kafka.Message, 1, e.cfg.BatchSize)
 	msgs[0] = m
-	defer func() { e.release(e.cfg.BatchSize - len(msgs)) }()
-	fctx, cancel := context.WithTimeout(ctx, e.cfg.FlushInterval)
-	defer cancel()
-	for len(msgs) < e.cfg.BatchSize {
-		m, err := r.FetchMessage(fctx)
-		if err != nil {
-			break
-		}
-		msgs = append(msgs, m)
-	}
+	msgs = kafkax.Fill(ctx, r, msgs, e.cfg.BatchSize, e.cfg.FlushInterval)
+	e.release(e.cfg.BatchSize - len(msgs))
 	return msgs
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/sla/timers"
 )
@@ -97,17 +98,7 @@ func (e *Engine) fetch(ctx context.Context, r *kafka.Reader) ([]kafka.Message, e
 	if err != nil {
 		return nil, err
 	}
-	msgs := []kafka.Message{m}
-	lctx, cancel := context.WithTimeout(ctx, e.cfg.BatchLinger)
-	defer cancel()
-	for len(msgs) < e.cfg.BatchSize {
-		m, err := r.FetchMessage(lctx)
-		if err != nil {
-			break
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, nil
+	return kafkax.Fill(ctx, r, []kafka.Message{m}, e.cfg.BatchSize, e.cfg.BatchLinger), nil
 }
 
 // watchReady rebuilds the timers whenever Redis lost them while running.
