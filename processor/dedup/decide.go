@@ -34,7 +34,7 @@ type item struct {
 	// type), which is what a copy through another channel carries.
 	fpKeys   []string
 	fpSeen   []string // "<incident>|<event time>" found under each key, "" if none
-	fpClaims []*redis.Cmd
+	fpClaims []*redis.BoolCmd
 }
 
 func (d *Redis) prepare(batch []*model.Appeal) []*item {
@@ -393,112 +393,6 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		}
 	}
 	return nil
-}
-
-// sameText returns the incident of an earlier appeal with the same stems in the same place within the
-// horizon (from Redis or from this batch). Its own claim (a crash re-run) does not count.
-func (d *Redis) sameText(it *item, localFP map[string]string) (string, bool) {
-	for j, k := range it.fpKeys {
-		v := it.fpSeen[j]
-		if v == "" {
-			v = localFP[k]
-		}
-		if inc, ok := d.withinHorizon(it, v); ok {
-			return inc, true
-		}
-	}
-	return "", false
-}
-
-func (d *Redis) fpKey(a *model.Appeal, fp uint64) string {
-	return d.cfg.KeyPrefix + "dedup:fp:" + a.Region + ":" + a.OKTMO + ":" + strconv.FormatUint(fp, 16)
-}
-
-// withinHorizon decodes a text claim "<incident>|<event time>" and accepts it if it is another appeal's
-// and within the horizon of this one.
-func (d *Redis) withinHorizon(it *item, v string) (string, bool) {
-	inc, ts, ok := strings.Cut(v, "|")
-	if !ok || inc == "" || inc == it.a.ID {
-		return "", false
-	}
-	t, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || abs(t-it.rec.eventTime) > int64(d.cfg.Horizon.Seconds()) {
-		return "", false
-	}
-	return inc, true
-}
-
-// queueTextClaims claims the exact-text keys of the decided items for their incidents.
-func (d *Redis) queueTextClaims(ctx context.Context, p redis.Pipeliner, open []*item) {
-	for _, it := range open {
-		it.fpClaims = it.fpClaims[:0]
-		if it.dec.Kind == ExactDuplicate {
-			continue
-		}
-		for _, k := range it.fpKeys {
-			it.fpClaims = append(it.fpClaims, p.Eval(ctx, textClaimScript, []string{k},
-				it.dec.IncidentID+"|"+strconv.FormatInt(it.rec.eventTime, 10), (2*d.cfg.Horizon).Milliseconds(),
-				int64(d.cfg.Horizon.Seconds()), it.rec.eventTime))
-		}
-	}
-}
-
-// settleTextClaims handles the race of two partitions deciding the same text at the same moment, each
-// before the other's claim existed: the appeal that lost the text claim follows the winner's incident,
-// and its stored record (if any) is re-pointed so that later matches follow the winner too.
-func (d *Redis) settleTextClaims(ctx context.Context, open []*item) error {
-	type claim struct {
-		it  *item
-		key string
-	}
-	var lost []claim
-	for _, it := range open {
-		for j, c := range it.fpClaims {
-			won, err := c.Int()
-			if err != nil {
-				return fmt.Errorf("dedup: text claim %s: %w", it.a.ID, err)
-			}
-			if won == 0 {
-				lost = append(lost, claim{it, it.fpKeys[j]})
-			}
-		}
-	}
-	if len(lost) == 0 {
-		return nil
-	}
-	gets := make([]*redis.StringCmd, len(lost))
-	if err := d.pipe(ctx, "text_claims", func(p redis.Pipeliner) {
-		for i, c := range lost {
-			gets[i] = p.Get(ctx, c.key)
-		}
-	}); err != nil {
-		return err
-	}
-	var moved []*item
-	settled := map[*item]bool{} // the whole text's key comes first and wins over the body's
-	for i, c := range lost {
-		it := c.it
-		v, err := gets[i].Result()
-		if err != nil || settled[it] {
-			continue // expired in between: keep the decision
-		}
-		if inc, ok := d.withinHorizon(it, v); ok && inc != it.dec.IncidentID {
-			settled[it] = true
-			it.dec = Decision{Kind: Voice, IncidentID: inc}
-			it.rec.incident = inc
-			if !it.echo {
-				moved = append(moved, it)
-			}
-		}
-	}
-	if len(moved) == 0 {
-		return nil
-	}
-	return d.pipe(ctx, "text_repoint", func(p redis.Pipeliner) {
-		for _, it := range moved {
-			p.HSet(ctx, it.keys[it.own], recordField(it.a.ID), it.rec.encode())
-		}
-	})
 }
 
 // echoOverlap: a voice whose stems are (nearly) those of its match is an echo, not stored as a member.

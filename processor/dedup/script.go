@@ -56,7 +56,8 @@ return 1
 //
 // KEYS[1]: the text key. ARGV: value "<incident>|<event time>", ttl ms, horizon s, own event time.
 // Returns 1 when the key now holds this claim, 0 when a claim within the horizon holds it.
-// Sent with EVAL, not EVALSHA: it runs inside the commit pipeline, which cannot load a missing script.
+// Only for keys a plain SET NX found taken by a claim out of the horizon (rare), so it is sent with EVAL:
+// no NOSCRIPT round trip to handle.
 const textClaimScript = `
 local v = redis.call('GET', KEYS[1])
 if v then
