@@ -22,6 +22,10 @@ type item struct {
 	keys   []string // bucket hashes covering [t-H, t+H]
 	own    int      // index in keys of the bucket the appeal itself belongs to
 	fields [numBands]string
+	// hmget is "HMGET", a placeholder for the key, then the band fields, boxed once: go-redis takes
+	// commands as []any, and boxing each field for every read and commit was a third of the stage's
+	// allocations.
+	hmget  []any
 	rec    member
 	seen   [][numBands]string // band values found in Redis, per key ("" = free)
 	expect [][numBands]string // band values the decision relied on (Redis or in-batch), per key
@@ -52,6 +56,11 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 		if len(feat) >= d.cfg.MinTokens {
 			it.lsh = true
 			it.fields = bandFields(feat)
+			it.hmget = make([]any, 2+numBands)
+			it.hmget[0] = "hmget"
+			for b, f := range it.fields {
+				it.hmget[2+b] = f
+			}
 			t := a.EventTime.Unix()
 			it.rec = member{eventTime: t, size: len(feat), feat: slices.Clone(sketch(feat))}
 			it.rec.names, it.rec.nums, buf = d.stem.places(a.Text, buf)
@@ -199,22 +208,22 @@ func (d *Redis) queueBandReads(ctx context.Context, p redis.Pipeliner, items []*
 	type read struct {
 		it  *item
 		k   int
-		cmd *redis.SliceCmd
+		cmd *redis.Cmd
 	}
 	var reads []read
-	fields := make([]string, numBands)
 	for _, it := range items {
 		if !it.lsh || it.final {
 			continue
 		}
-		copy(fields, it.fields[:])
 		for k, key := range it.keys {
-			reads = append(reads, read{it, k, p.HMGet(ctx, key, fields...)})
+			args := slices.Clone(it.hmget)
+			args[1] = key
+			reads = append(reads, read{it, k, p.Do(ctx, args...)})
 		}
 	}
 	return func() {
 		for _, r := range reads {
-			vals, _ := r.cmd.Result()
+			vals, _ := r.cmd.Slice()
 			for b := range numBands {
 				r.it.seen[r.k][b] = ""
 				if b < len(vals) {
@@ -309,11 +318,12 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		records[f.id] = &m
 	}
 
-	local := map[string]string{}   // bucket key + band field → first in-batch claimant
-	localFP := map[string]string{} // exact-text key → "<incident>|<event time>" decided in this batch
+	type slot struct{ key, field string } // a band field of a bucket hash
+	local := map[slot]string{}            // first in-batch claimant
+	localFP := map[string]string{}        // exact-text key → "<incident>|<event time>" decided in this batch
 	// The first in-batch *incident* claimant of a field: incidents are committed before voices, so that
 	// is what an incident's commit check finds there (a voice's claim comes later).
-	localInc := map[string]string{}
+	localInc := map[slot]string{}
 	for _, it := range open {
 		if !it.lsh {
 			it.dec = Decision{Kind: Incident, IncidentID: it.a.ID}
@@ -332,7 +342,7 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 			for b, f := range it.fields {
 				v, expect := it.seen[k][b], it.seen[k][b]
 				if v == "" {
-					lk := key + f
+					lk := slot{key, f}
 					v, expect = local[lk], localInc[lk]
 				}
 				it.expect[k][b] = expect
@@ -383,7 +393,7 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 			if it.seen[it.own][b] != "" {
 				continue
 			}
-			lk := ownKey + f
+			lk := slot{ownKey, f}
 			if _, taken := local[lk]; !taken {
 				local[lk] = it.a.ID
 			}
@@ -419,9 +429,7 @@ func (d *Redis) commitArgs(it *item, check bool) ([]string, []any) {
 	}
 	args = append(args, own+1, (2 * d.cfg.Horizon).Milliseconds(), flag, it.a.ID,
 		recordField(it.a.ID), it.rec.encode(), numBands)
-	for _, f := range it.fields {
-		args = append(args, f)
-	}
+	args = append(args, it.hmget[2:]...)
 	if check {
 		for k := range keys {
 			for _, v := range it.expect[k] {
