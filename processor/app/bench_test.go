@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -78,6 +80,8 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 			"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix, "--metrics-addr", os.Getenv("TEPLOKARTA_BENCH_METRICS_ADDR"))
 		var out strings.Builder
 		cmd.Stderr = &out
+		servers := sampleServers(b, map[string]string{"broker": broker,
+			"redis": os.Getenv(testenv.EnvRedis), "clickhouse": os.Getenv(testenv.EnvClickHouse)})
 		b.StartTimer()
 		start := time.Now()
 		if err := cmd.Start(); err != nil {
@@ -87,6 +91,13 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		el := time.Since(start)
 		b.StopTimer()
 		hwm, cpu := procStatus(b, cmd.Process.Pid)
+		total := cpu
+		for _, s := range servers {
+			used := s.used(b)
+			total += used
+			b.ReportMetric(used.Seconds()*1e6/float64(truth.Messages), s.name+"-cpu-µs/appeal")
+		}
+		b.ReportMetric(total.Seconds()*1e6/float64(truth.Messages), "all-cpu-µs/appeal")
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
 			b.Fatalf("processor: %v\n%s", err, tail(out.String(), 2000))
@@ -96,6 +107,45 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()*1e6/float64(truth.Messages), "cpu-µs/appeal")
 		b.ReportMetric(float64(testenv.RedisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
 	}
+}
+
+// serverCPU is the CPU time a local server process used since it was sampled.
+type serverCPU struct {
+	name  string
+	pid   int
+	start time.Duration
+}
+
+// sampleServers samples the servers behind addrs that run on this machine; a remote one is left out (its
+// CPU is not this machine's cost).
+func sampleServers(t testing.TB, addrs map[string]string) []serverCPU {
+	t.Helper()
+	var out []serverCPU
+	for name, addr := range addrs {
+		pid, err := testenv.ListenerPID(addr)
+		if errors.Is(err, testenv.ErrNotLocal) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cpu, err := testenv.ProcessCPU(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, serverCPU{name, pid, cpu})
+	}
+	slices.SortFunc(out, func(a, b serverCPU) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+func (s serverCPU) used(t testing.TB) time.Duration {
+	t.Helper()
+	cpu, err := testenv.ProcessCPU(s.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cpu - s.start
 }
 
 // procStatus reads a running process's peak resident set (KiB) and the CPU time it used so far.
