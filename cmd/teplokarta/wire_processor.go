@@ -19,6 +19,7 @@ import (
 // processorFlags are the processor's own settings (stack addresses come from the shared flags).
 type processorFlags struct {
 	group, windowsTopic       *string
+	windowSizes               *string
 	batch, maxInFlight        *int
 	prefetch                  *int
 	flush, lateness           *time.Duration
@@ -39,6 +40,7 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		maxInFlight:    fs.Int("max-in-flight", d.Pipeline.MaxInFlight, "records batched or processed at once across all partitions (bounds memory)"),
 		prefetch:       fs.Int("prefetch", d.Pipeline.Prefetch, "records each partition's reader buffers ahead of the batch"),
 		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
+		windowSizes:    fs.String("window-sizes", formatSizes(d.Window.Sizes), "live tumbling windows, comma-separated (each divides a day or is whole days)"),
 		salt:           fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
 		dedupHorizon:   fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
 		dedupIDTerm:    fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
@@ -55,6 +57,11 @@ func (f *processorFlags) options(brokers []string, prefix string) (app.Options, 
 	o.Pipeline.WindowsTopic, o.Pipeline.SessionTimeout = *f.windowsTopic, *f.sessionTimeout
 	o.Pipeline.MaxInFlight, o.Pipeline.Prefetch = *f.maxInFlight, *f.prefetch
 	o.Window.AllowedLateness = *f.lateness
+	sizes, err := parseSizes(*f.windowSizes)
+	if err != nil {
+		return o, err
+	}
+	o.Window.Sizes = sizes
 	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = prefix, *f.dedupHorizon, *f.dedupIDTerm
 	o.PIISalt = *f.salt
 	if *f.sourcesConfig != "" {
