@@ -121,6 +121,13 @@ func Build(o Options, c Clients) (*Processor, error) {
 		if err := sk.Register(c.Registerer); err != nil {
 			return nil, err
 		}
+		if r, ok := st.Classifier.(interface {
+			Register(prometheus.Registerer) error
+		}); ok {
+			if err := r.Register(c.Registerer); err != nil {
+				return nil, err
+			}
+		}
 	}
 	eng, err := pipeline.New(o.Pipeline, pipeline.Deps{
 		Normalizer: normalize.New(reg, pii.New(), c.Now),

@@ -32,11 +32,11 @@ func LoadParts(modelPath, taxonomyPath, routingPath string) (*classify.Engine, *
 	return classify.NewEngine(m, tax), r, nil
 }
 
-// Load builds the stage from those files and the default region's resolver.
+// Load builds the stage from those files and the default region's resolver, with a prediction cache.
 func Load(modelPath, taxonomyPath, routingPath string) (*Stage, error) {
 	c, r, err := LoadParts(modelPath, taxonomyPath, routingPath)
 	if err != nil {
 		return nil, err
 	}
-	return &Stage{Classifier: c, Resolver: resolve.New(geo.Default()), Router: r}, nil
+	return &Stage{Classifier: NewCachedClassifier(c, DefaultCacheEntries), Resolver: resolve.New(geo.Default()), Router: r}, nil
 }

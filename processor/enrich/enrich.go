@@ -34,7 +34,10 @@ type Stage struct {
 // Enrich implements pipeline.Enricher.
 func (s *Stage) Enrich(a *model.Appeal) {
 	var pred classify.Prediction
-	if s.Classifier != nil {
+	// A source that states category, theme and agency (the portal's curators) leaves the model nothing to
+	// decide: its prediction would be overridden below, and the agency resolves the place.
+	stated := a.Hints.Category != "" && a.Hints.Theme != "" && a.Hints.Agency != ""
+	if s.Classifier != nil && !stated {
 		pred = s.Classifier.Classify(a.Text)
 	}
 	a.Category, a.CategoryConf = pred.Category.Name, pred.Category.Conf
