@@ -140,8 +140,6 @@ type scratch struct {
 	vals   []float32
 	scores []float32
 	votes  []float32
-	svm    []float32 // the SVMs' pseudo-probabilities, empty without SVMs
-	jbuf   []float32
 	sims   []float32
 	top    []int32
 	zids   []int32 // the stacker's sparse input

@@ -51,17 +51,7 @@ type Model struct {
 	knnWeight float32 // share of the neighbours' votes in the final probabilities
 	knnPower  float32 // similarity exponent of a neighbour's vote
 
-	// sw and sbias are the one-vs-rest SVMs' weights (laid out like w), nil without them; their margins
-	// become pseudo-probabilities by a softmax at temperature svmTemp.
-	sw, sbias         []float32
-	sqw               []int8
-	sqsteps           []float32
-	svmTemp, svmShare float32
-
 	stack *stacker // second level; nil: the fixed blend of knnWeight
-
-	triples             []triple
-	jointMix, jointPrio float32
 
 	pool sync.Pool
 }
@@ -173,9 +163,6 @@ func (m *Model) probs(text string, sc *scratch) {
 				sc.scores[c] = (1-m.knnWeight)*sc.scores[c] + m.knnWeight*sc.votes[c]
 			}
 		}
-	}
-	if m.jointMix > 0 {
-		sc.jbuf = m.joint(sc.scores, m.jointMix, m.jointPrio, sc.jbuf)
 	}
 	if m.themeAlpha > 0 {
 		cat := m.headSlice(sc.scores, HeadCategory)

@@ -32,20 +32,17 @@ func (m *Model) quantize() {
 	if m.qw != nil {
 		return
 	}
-	m.qw, m.qsteps = m.quantizeRows(m.w)
-	if m.sw != nil {
-		m.sqw, m.sqsteps = m.quantizeRows(m.sw)
-	}
+	q, steps := m.quantizeRows()
+	m.qw, m.qsteps = q, steps
 }
 
-// quantizeRows rounds w (laid out like Model.w) in place and returns its int8 steps and step sizes.
-func (m *Model) quantizeRows(w []float32) (q []int8, steps []float32) {
+func (m *Model) quantizeRows() (q []int8, steps []float32) {
 	nf := len(m.scale)
-	q = make([]int8, len(w))
+	q = make([]int8, len(m.w))
 	steps = make([]float32, nf*int(numHeads))
 	for f := range nf {
 		for h := range numHeads {
-			row := w[f*m.width+m.offset[h] : f*m.width+m.offset[h]+len(m.names[h])]
+			row := m.w[f*m.width+m.offset[h] : f*m.width+m.offset[h]+len(m.names[h])]
 			var mx float32
 			for _, v := range row {
 				mx = max(mx, float32(math.Abs(float64(v))))

@@ -31,22 +31,24 @@ const (
 )
 
 // stackInput appends the sparse input of the stacker (LR probabilities at 0..width-1, votes at
-// width..2·width-1, the SVMs' pseudo-probabilities at 2·width..3·width-1 when svm is not nil) to ids/vals.
-func stackInput(lr, votes, svm []float32, ids []int32, vals []float32) ([]int32, []float32) {
-	for b, block := range [3][]float32{lr, votes, svm} {
-		for c, v := range block {
-			if v > stackMin {
-				ids, vals = append(ids, int32(b*len(lr)+c)), append(vals, v)
-			}
+// width..2·width-1) to ids/vals.
+func stackInput(lr, votes []float32, ids []int32, vals []float32) ([]int32, []float32) {
+	for c, v := range lr {
+		if v > stackMin {
+			ids, vals = append(ids, int32(c)), append(vals, v)
+		}
+	}
+	for c, v := range votes {
+		if v > stackMin {
+			ids, vals = append(ids, int32(len(lr)+c)), append(vals, v)
 		}
 	}
 	return ids, vals
 }
 
 // stackOffset is the stacker's starting score of a class: the log of the first level's blend.
-func stackOffset(lr, vote, svm, knnWeight, svmShare float32) float32 {
-	lin := (1-svmShare)*lr + svmShare*svm
-	return float32(math.Log(float64((1-knnWeight)*lin+knnWeight*vote) + stackEps))
+func stackOffset(lr, vote, knnWeight float32) float32 {
+	return float32(math.Log(float64((1-knnWeight)*lr+knnWeight*vote) + stackEps))
 }
 
 // firstLevel computes the first level's outputs of text into sc.scores (LR probabilities, each head
@@ -65,41 +67,14 @@ func (m *Model) firstLevel(text string, sc *scratch) {
 	if m.knnK > 0 {
 		sc.sims, sc.top = m.knn.vote(sc.ids, sc.vals, m.knnK, m.knnPower, sc.sims, sc.top, m, sc.votes)
 	}
-	if m.sw == nil {
-		sc.svm = sc.svm[:0]
-		return
-	}
-	if cap(sc.svm) < m.width {
-		sc.svm = make([]float32, m.width)
-	}
-	s := sc.svm[:m.width]
-	copy(s, m.sbias)
-	for k, id := range sc.ids {
-		v := sc.vals[k]
-		row := m.sw[int(id)*m.width : int(id+1)*m.width]
-		for c := range s {
-			s[c] += v * row[c]
-		}
-	}
-	for c := range s {
-		s[c] *= m.svmTemp
-	}
-	for h := range numHeads {
-		softmax(m.headSlice(s, h))
-	}
-	sc.svm = s
 }
 
 // apply turns the first level's outputs in sc into the stacker's probabilities in sc.scores.
 func (st *stacker) apply(m *Model, sc *scratch) {
-	lr, votes, svm := sc.scores[:m.width], sc.votes[:m.width], sc.svm
-	sc.zids, sc.zvals = stackInput(lr, votes, svm, sc.zids[:0], sc.zvals[:0])
+	lr, votes := sc.scores[:m.width], sc.votes[:m.width]
+	sc.zids, sc.zvals = stackInput(lr, votes, sc.zids[:0], sc.zvals[:0])
 	for c := range lr {
-		var s float32
-		if len(svm) > 0 {
-			s = svm[c]
-		}
-		lr[c] = st.bias[c] + stackOffset(lr[c], votes[c], s, st.knnWeight, m.svmShare)
+		lr[c] = st.bias[c] + stackOffset(lr[c], votes[c], st.knnWeight)
 	}
 	for k, id := range sc.zids {
 		v := sc.zvals[k]
@@ -124,11 +99,6 @@ func trainStack(ctx context.Context, m *Model, examples []Example, cfg TrainConf
 	offs := make([][]float32, len(examples))
 	lr := make([]float32, width)
 	votes := make([]float32, width)
-	var svm []float32
-	inputs := 2
-	if m.sw != nil {
-		svm, inputs = make([]float32, width), 3
-	}
 	for f := range cfg.StackFolds {
 		tr, te := splitFold(examples, fold, f)
 		base, err := Train(ctx, tr, sub)
@@ -147,27 +117,19 @@ func trainStack(ctx context.Context, m *Model, examples []Example, cfg TrainConf
 			base.firstLevel(examples[i].Text, sc)
 			clear(lr)
 			clear(votes)
-			clear(svm)
 			for c, to := range cols {
 				lr[to], votes[to] = sc.scores[c], sc.votes[c]
-				if svm != nil {
-					svm[to] = sc.svm[c]
-				}
 			}
 			o := make([]float32, width)
 			for c := range o {
-				var s float32
-				if svm != nil {
-					s = svm[c]
-				}
-				o[c] = stackOffset(lr[c], votes[c], s, cfg.KNNWeight, m.svmShare)
+				o[c] = stackOffset(lr[c], votes[c], cfg.KNNWeight)
 			}
 			offs[i] = o
-			ids, vals := stackInput(lr, votes, svm, nil, nil)
+			ids, vals := stackInput(lr, votes, nil, nil)
 			zs[i] = sparseVec{ids: ids, vals: vals}
 		}
 	}
-	st := &stacker{knnWeight: cfg.KNNWeight, w: make([]float32, inputs*width*width), bias: make([]float32, width)}
+	st := &stacker{knnWeight: cfg.KNNWeight, w: make([]float32, 2*width*width), bias: make([]float32, width)}
 	c2 := cfg
 	c2.L2, c2.LR, c2.Epochs, c2.Balance = cfg.StackL2, cfg.StackLR, cfg.StackEpochs, cfg.StackBalance
 	for h := range numHeads {
@@ -181,8 +143,8 @@ func trainStack(ctx context.Context, m *Model, examples []Example, cfg TrainConf
 			y[i] = int32(slices.Index(m.names[h], e.Label(h)))
 			ho[i] = offs[i][o : o+n]
 		}
-		w, b := trainSoftmaxOffset(zs, ho, y, n, inputs*width, c2, cfg.Seed+0x57ac+uint64(h))
-		for i := range inputs * width {
+		w, b := trainSoftmaxOffset(zs, ho, y, n, 2*width, c2, cfg.Seed+0x57ac+uint64(h))
+		for i := range 2 * width {
 			for c := range n {
 				st.w[i*width+o+c] = float32(w[i*n+c])
 			}

@@ -35,21 +35,13 @@ type TrainConfig struct {
 	StackFolds                     int
 	StackL2, StackLR, StackBalance float64
 	StackEpochs                    int
-	// SVMC > 0 adds one-vs-rest linear SVMs (see trainSVM) with this cost C to the first level; their
-	// margins, as a softmax at temperature SVMTemp, are a third input block of the stacker and take the
-	// share SVMShare of the linear part of its starting blend.
-	SVMC, SVMTemp, SVMShare float64
-	SVMIter                 int
 }
 
 // DefaultTrainConfig is the configuration of the shipped model.
 func DefaultTrainConfig() TrainConfig {
-	c := TrainConfig{Features: DefaultFeatureConfig(), Epochs: 30, L2: 1e-5, LR: 0.5, Seed: 1, ThemeAlpha: 0.5,
+	return TrainConfig{Features: DefaultFeatureConfig(), Epochs: 30, L2: 1e-5, LR: 0.5, Seed: 1, ThemeAlpha: 0.5,
 		KNN: 10, KNNWeight: 0.5, KNNPower: 2, Balance: 0.5,
-		StackFolds: 5, StackL2: 0.01, StackLR: 0.1, StackEpochs: 30, StackBalance: 0,
-		SVMTemp: 5, SVMIter: 200}
-	expTweak(&c)
-	return c
+		StackFolds: 5, StackL2: 0.01, StackLR: 0.1, StackEpochs: 30, StackBalance: 0}
 }
 
 // Validate reports a configuration that cannot work.
@@ -107,8 +99,6 @@ func Train(ctx context.Context, examples []Example, cfg TrainConfig) (*Model, er
 	}
 	m.themeCat = themeCategories(ys[HeadTheme], ys[HeadCategory], len(m.names[HeadTheme]), len(m.names[HeadCategory]))
 	m.knn = buildKNN(vecs, ys, len(m.scale))
-	m.triples = seenTriples(ys)
-	m.jointMix, m.jointPrio = float32(envF("TK_JMIX", 0)), float32(envF("TK_JPRIO", 0))
 	m.w = make([]float32, len(m.scale)*m.width)
 	m.bias = make([]float32, m.width)
 	for h := range numHeads {
@@ -124,26 +114,6 @@ func Train(ctx context.Context, examples []Example, cfg TrainConfig) (*Model, er
 		}
 		for k := range c {
 			m.bias[m.offset[h]+k] = float32(b[k])
-		}
-	}
-	if cfg.SVMC > 0 {
-		m.svmTemp, m.svmShare = float32(cfg.SVMTemp), float32(cfg.SVMShare)
-		m.sw = make([]float32, len(m.scale)*m.width)
-		m.sbias = make([]float32, m.width)
-		for h := range numHeads {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			c := len(m.names[h])
-			w, b := trainSVM(vecs, ys[h], c, len(m.scale), cfg.SVMC, cfg.SVMIter, cfg.Seed+0x5e+uint64(h))
-			for f := range len(m.scale) {
-				for k := range c {
-					m.sw[f*m.width+m.offset[h]+k] = float32(w[f*c+k])
-				}
-			}
-			for k := range c {
-				m.sbias[m.offset[h]+k] = float32(b[k])
-			}
 		}
 	}
 	m.quantize()
