@@ -15,10 +15,10 @@ import (
 //
 // where z holds the LR probabilities and votes of every head (entries below stackMin left out). It is
 // trained on out-of-fold first-level outputs (StackFolds inner folds of the training data, so it sees
-// how the first level errs on texts it was not trained on), with strong L2 so that it stays close to
-// the blend where the data says nothing. It learns how far to trust each source per class and how the
-// heads inform one another: a theme's probability says much about the category and the agency, an
-// agency's about the category. (See docs/classification.md for the measured gain.)
+// how the first level errs on texts it was not trained on), with L2 (per head, see TrainConfig.StackL2)
+// so that it stays close to the blend where the data says nothing. It learns how far to trust each
+// source per class and how the heads inform one another: a theme's probability says much about the
+// category and the agency, an agency's about the category. (See docs/classification.md for the measured gain.)
 type stacker struct {
 	knnWeight float32
 	w         []float32 // 2·width × width, input-major: W[i, col] = w[i*width+col]
@@ -131,8 +131,9 @@ func trainStack(ctx context.Context, m *Model, examples []Example, cfg TrainConf
 	}
 	st := &stacker{knnWeight: cfg.KNNWeight, w: make([]float32, 2*width*width), bias: make([]float32, width)}
 	c2 := cfg
-	c2.L2, c2.LR, c2.Epochs, c2.Balance = cfg.StackL2, cfg.StackLR, cfg.StackEpochs, cfg.StackBalance
+	c2.LR, c2.Epochs, c2.Balance = cfg.StackLR, cfg.StackEpochs, cfg.StackBalance
 	for h := range numHeads {
+		c2.L2 = cfg.StackL2[h]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

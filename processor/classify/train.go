@@ -30,18 +30,21 @@ type TrainConfig struct {
 	// accuracy-seeking training, 1 fully balanced classes. Rare agencies otherwise drown in the big ones.
 	Balance float64
 	// StackFolds > 1 trains the second level (see stacker) on the first level's outputs over StackFolds
-	// inner folds (default 5; 0 keeps the fixed blend of KNNWeight), by the same SGD with StackL2
-	// (default 0.01), StackLR (0.1), StackEpochs (30) and class balance StackBalance (0).
-	StackFolds                     int
-	StackL2, StackLR, StackBalance float64
-	StackEpochs                    int
+	// inner folds (default 5; 0 keeps the fixed blend of KNNWeight), by the same SGD with StackLR (0.1),
+	// StackEpochs (30), class balance StackBalance (0) and an L2 per head, StackL2 (category 0.01, theme
+	// 0.003, executor 0.001): the theme and the agency gain from leaning on the other heads' outputs
+	// more than the category does, which a strong pull towards the blend would forbid them.
+	StackFolds            int
+	StackL2               [numHeads]float64
+	StackLR, StackBalance float64
+	StackEpochs           int
 }
 
 // DefaultTrainConfig is the configuration of the shipped model.
 func DefaultTrainConfig() TrainConfig {
 	return TrainConfig{Features: DefaultFeatureConfig(), Epochs: 30, L2: 1e-5, LR: 0.5, Seed: 1, ThemeAlpha: 0.5,
 		KNN: 10, KNNWeight: 0.5, KNNPower: 2, Balance: 0.5,
-		StackFolds: 5, StackL2: 0.01, StackLR: 0.1, StackEpochs: 30, StackBalance: 0}
+		StackFolds: 5, StackL2: [numHeads]float64{0.01, 0.003, 0.001}, StackLR: 0.1, StackEpochs: 30, StackBalance: 0}
 }
 
 // Validate reports a configuration that cannot work.
@@ -59,7 +62,7 @@ func (c TrainConfig) Validate() error {
 	case c.KNN < 0 || !(c.KNNWeight >= 0 && c.KNNWeight <= 1) || !(c.KNNPower >= 0):
 		return fmt.Errorf("classify: KNN %d, KNNWeight %v, KNNPower %v: want KNN >= 0, 0 <= weight <= 1, power >= 0",
 			c.KNN, c.KNNWeight, c.KNNPower)
-	case c.StackFolds < 0 || c.StackFolds == 1 || c.StackFolds > 0 && (c.StackEpochs < 1 || !(c.StackL2 >= 0) || !(c.StackLR > 0)):
+	case c.StackFolds < 0 || c.StackFolds == 1 || c.StackFolds > 0 && (c.StackEpochs < 1 || !(min(c.StackL2[0], c.StackL2[1], c.StackL2[2]) >= 0) || !(c.StackLR > 0)):
 		return fmt.Errorf("classify: StackFolds %d, StackEpochs %d, StackL2 %v, StackLR %v: want no folds or >= 2 with epochs >= 1, L2 >= 0, LR > 0",
 			c.StackFolds, c.StackEpochs, c.StackL2, c.StackLR)
 	}
