@@ -54,8 +54,11 @@ func (ix *knnIndex) vote(ids []int32, vals []float32, k int, power float32, sims
 	clear(sims)
 	for i, id := range ids {
 		v := vals[i]
-		for p := ix.start[id]; p < ix.start[id+1]; p++ {
-			sims[ix.doc[p]] += v * ix.val[p]
+		lo, hi := ix.start[id], ix.start[id+1]
+		docs, ws := ix.doc[lo:hi], ix.val[lo:hi]
+		ws = ws[:len(docs)]
+		for j, d := range docs {
+			sims[d] += v * ws[j]
 		}
 	}
 	top = top[:0]

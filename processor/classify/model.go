@@ -115,10 +115,7 @@ func (m *Model) scoresInto(sc *scratch) {
 	copy(s, m.bias)
 	for k, id := range sc.ids {
 		v := sc.vals[k]
-		row := m.w[int(id)*m.width : int(id+1)*m.width]
-		for c := range s {
-			s[c] += v * row[c]
-		}
+		axpy(s, m.w[int(id)*m.width:int(id+1)*m.width], v)
 	}
 }
 

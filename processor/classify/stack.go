@@ -78,10 +78,7 @@ func (st *stacker) apply(m *Model, sc *scratch) {
 	}
 	for k, id := range sc.zids {
 		v := sc.zvals[k]
-		row := st.w[int(id)*m.width : int(id+1)*m.width]
-		for c := range lr {
-			lr[c] += v * row[c]
-		}
+		axpy(lr, st.w[int(id)*m.width:int(id+1)*m.width], v)
 	}
 	for h := range numHeads {
 		softmax(m.headSlice(lr, h))
