@@ -31,6 +31,7 @@ type Model struct {
 
 	stemIdx hashTable // surface-word hash → index into stems
 	stems   []uint64
+	oov     oovStems // the only state that changes after Train or Read: a cache
 
 	names  [numHeads][]string
 	offset [numHeads]int // first column of each head inside a weight row
@@ -66,7 +67,7 @@ func (m *Model) stem(surface uint64, word []rune) uint64 {
 	if i, ok := m.stemIdx.get(surface); ok {
 		return m.stems[i]
 	}
-	return snowballStem(surface, word)
+	return m.oov.stem(surface, word)
 }
 
 func (m *Model) getScratch() *scratch {
