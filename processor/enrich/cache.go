@@ -9,8 +9,13 @@ import (
 	"github.com/teplokarta/teplokarta/processor/classify"
 )
 
-// DefaultCacheEntries bounds CachedClassifier: about 4 MB for texts of the portal's typical length.
+// DefaultCacheEntries bounds CachedClassifier's entries: about 4 MB for texts of the portal's typical
+// length. Its bytes are bounded too (cacheBytes), whatever the texts' length.
 const DefaultCacheEntries = 8192
+
+// cacheBytes bounds the texts the cache holds (both generations), and a text longer than a 64th of it is
+// not cached: a few long posts must not pin megabytes.
+const cacheBytes = 8 << 20
 
 // CachedClassifier remembers the predictions of recent texts. The same text comes again and again before
 // deduplication sees it: client retries, a post copied to another channel, a replay after a crash, the
@@ -26,6 +31,7 @@ type CachedClassifier struct {
 
 	mu        sync.Mutex
 	cur, prev map[string]classify.Prediction
+	curBytes  int // text bytes in cur
 
 	lookups, hits prometheus.Counter
 }
@@ -63,17 +69,20 @@ func (c *CachedClassifier) Classify(text string) classify.Prediction {
 		return p
 	}
 	p = c.next.Classify(text)
-	c.mu.Lock()
-	c.putLocked(text, p)
-	c.mu.Unlock()
+	if len(text) <= cacheBytes/64 {
+		c.mu.Lock()
+		c.putLocked(text, p)
+		c.mu.Unlock()
+	}
 	return p
 }
 
 func (c *CachedClassifier) putLocked(text string, p classify.Prediction) {
-	if len(c.cur) >= c.half {
-		c.prev, c.cur = c.cur, make(map[string]classify.Prediction, c.half)
+	if len(c.cur) >= c.half || c.curBytes+len(text) > cacheBytes/2 {
+		c.prev, c.cur, c.curBytes = c.cur, make(map[string]classify.Prediction, c.half), 0
 	}
 	c.cur[text] = p
+	c.curBytes += len(text)
 }
 
 // Register adds the cache's counters to reg.

@@ -3,6 +3,7 @@ package enrich
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -52,6 +53,35 @@ func TestCachedClassifierAnswersRepeatsFromCache(t *testing.T) {
 	}
 	if len(c.cur)+len(c.prev) > 4 {
 		t.Fatalf("cache holds %d texts, bound 4", len(c.cur)+len(c.prev))
+	}
+}
+
+// Long texts are classified but not kept, and the bytes held stay bounded whatever the texts' length.
+func TestCachedClassifierBoundsBytes(t *testing.T) {
+	next := &counting{}
+	c := NewCachedClassifier(next, 1<<20)
+	long := strings.Repeat("я", cacheBytes/64) // 2 bytes a letter: over the per-text limit
+	c.Classify(long)
+	c.Classify(long)
+	if n := next.calls.Load(); n != 2 {
+		t.Fatalf("a text over the limit reached the model %d times, want 2 (not cached)", n)
+	}
+	mid := strings.Repeat("x", cacheBytes/100)
+	for i := range 300 {
+		c.Classify(fmt.Sprint(i) + mid)
+	}
+	held := 0
+	for text := range c.cur {
+		held += len(text)
+	}
+	for text := range c.prev {
+		held += len(text)
+	}
+	if held > cacheBytes {
+		t.Fatalf("cache holds %d bytes of text, bound %d", held, cacheBytes)
+	}
+	if got := c.Classify("299" + mid); got.Category.Name != "cat of 299"+mid || next.calls.Load() != 302 {
+		t.Fatalf("the latest text is not remembered: %d model calls", next.calls.Load())
 	}
 }
 
