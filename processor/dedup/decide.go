@@ -242,9 +242,9 @@ type candidate struct {
 }
 
 // rank orders candidates by shared bands (a Jaccard estimate), then id for determinism, and keeps the
-// best max.
-func rank(hits map[string]int, max int) []candidate {
-	out := make([]candidate, 0, len(hits))
+// best max. It reuses dst's storage: callers rank one appeal at a time.
+func rank(dst []candidate, hits map[string]int, max int) []candidate {
+	out := dst[:0]
 	for id, n := range hits {
 		out = append(out, candidate{id, n})
 	}
@@ -261,9 +261,10 @@ func rank(hits map[string]int, max int) []candidate {
 }
 
 // redisHits counts, per member other than the appeal itself, the bands it shares in Redis, and where
-// (which bucket) its record lives.
-func redisHits(it *item) (map[string]int, map[string]int) {
-	hits, where := map[string]int{}, map[string]int{}
+// (which bucket) its record lives, into hits and where (cleared first: one pair serves a whole batch).
+func redisHits(it *item, hits, where map[string]int) {
+	clear(hits)
+	clear(where)
 	for k := range it.keys {
 		for _, v := range it.seen[k] {
 			if v != "" && v != it.a.ID {
@@ -274,7 +275,6 @@ func redisHits(it *item) (map[string]int, map[string]int) {
 			}
 		}
 	}
-	return hits, where
 }
 
 // decideInOrder decides the open items in order: it fetches the records of their Redis candidates in
@@ -286,14 +286,17 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		cmd *redis.StringCmd
 	}
 	var fetches []fetch
+	hits, where := map[string]int{}, map[string]int{}
+	var ranked []candidate
 	queued := map[string]bool{}
 	err := d.pipe(ctx, "records", func(p redis.Pipeliner) {
 		for _, it := range open {
 			if !it.lsh {
 				continue
 			}
-			hits, where := redisHits(it)
-			for _, c := range rank(hits, d.cfg.MaxCandidates) {
+			redisHits(it, hits, where)
+			ranked = rank(ranked, hits, d.cfg.MaxCandidates)
+			for _, c := range ranked {
 				if !queued[c.id] {
 					queued[c.id] = true
 					fetches = append(fetches, fetch{c.id, p.HGet(ctx, it.keys[where[c.id]], recordField(c.id))})
@@ -337,7 +340,7 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 			records[it.a.ID] = &it.rec
 			continue
 		}
-		hits := map[string]int{}
+		clear(hits)
 		for k, key := range it.keys {
 			for b, f := range it.fields {
 				v, expect := it.seen[k][b], it.seen[k][b]
@@ -354,7 +357,8 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		it.dec = Decision{Kind: Incident, IncidentID: it.a.ID}
 		it.echo = false
 		best := d.cfg.Threshold
-		for _, c := range rank(hits, d.cfg.MaxCandidates) {
+		ranked = rank(ranked, hits, d.cfg.MaxCandidates)
+		for _, c := range ranked {
 			m := records[c.id]
 			if m == nil {
 				continue
