@@ -24,6 +24,22 @@ func NewRegistry() *prometheus.Registry {
 	return reg
 }
 
+// Register adds a component's collectors to reg (nil: none are registered), naming the component in the
+// error: a second instance on one registry is a wiring mistake that must surface at start-up.
+func Register(reg prometheus.Registerer, component string, cs ...prometheus.Collector) error {
+	if reg == nil {
+		return nil
+	}
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, reg.Register(c))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%s: register metrics: %w", component, err)
+	}
+	return nil
+}
+
 // Handler serves /metrics from reg, /healthz from health (nil: always healthy) and Go's profiles under
 // /debug/pprof/ (the address is loopback by default: memory and CPU questions in production are answered
 // by `go tool pprof http://…/debug/pprof/heap`, not by a rebuild).

@@ -54,3 +54,18 @@ func TestHandler(t *testing.T) {
 		})
 	}
 }
+
+func TestRegisterNamesTheComponent(t *testing.T) {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "teplokarta_test_total", Help: "test"})
+	if err := Register(nil, "sink", c); err != nil {
+		t.Fatalf("nil registry: %v", err)
+	}
+	reg := prometheus.NewRegistry()
+	if err := Register(reg, "sink", c); err != nil {
+		t.Fatal(err)
+	}
+	err := Register(reg, "sink", c)
+	if err == nil || !strings.HasPrefix(err.Error(), "sink: register metrics:") {
+		t.Fatalf("second registration: %v, want an error naming the sink", err)
+	}
+}

@@ -117,17 +117,8 @@ func Build(o Options, c Clients) (*Processor, error) {
 		st.Resolver = resolve.New(g)
 	}
 	sk := sink.New(c.ClickHouse, sink.Config{}, c.Log)
-	if c.Registerer != nil {
-		if err := sk.Register(c.Registerer); err != nil {
-			return nil, err
-		}
-		if r, ok := st.Classifier.(interface {
-			Register(prometheus.Registerer) error
-		}); ok {
-			if err := r.Register(c.Registerer); err != nil {
-				return nil, err
-			}
-		}
+	if err := errors.Join(sk.Register(c.Registerer), st.Register(c.Registerer)); err != nil {
+		return nil, err
 	}
 	eng, err := pipeline.New(o.Pipeline, pipeline.Deps{
 		Normalizer: normalize.New(reg, pii.New(), c.Now),

@@ -1,9 +1,9 @@
 package dedup
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/teplokarta/teplokarta/internal/obs"
 )
 
 type metrics struct {
@@ -25,13 +25,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "teplokarta_dedup_claim_conflicts_total", Help: "Incident claims that raced with another instance and were re-decided.",
 		}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.decisions, m.roundTrip, m.conflicts} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("dedup: register metrics: %w", err)
-		}
+	if err := obs.Register(reg, "dedup", m.decisions, m.roundTrip, m.conflicts); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

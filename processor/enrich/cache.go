@@ -1,11 +1,11 @@
 package enrich
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/teplokarta/teplokarta/internal/obs"
 	"github.com/teplokarta/teplokarta/processor/classify"
 )
 
@@ -87,9 +87,5 @@ func (c *CachedClassifier) putLocked(text string, p classify.Prediction) {
 
 // Register adds the cache's counters to reg.
 func (c *CachedClassifier) Register(reg prometheus.Registerer) error {
-	var errs []error
-	for _, m := range []prometheus.Collector{c.lookups, c.hits} {
-		errs = append(errs, reg.Register(m))
-	}
-	return errors.Join(errs...)
+	return obs.Register(reg, "enrich", c.lookups, c.hits)
 }

@@ -4,6 +4,8 @@
 package enrich
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/classify"
@@ -29,6 +31,17 @@ type Stage struct {
 	Classifier Classifier
 	Resolver   Resolver
 	Router     Router
+}
+
+// Register adds the metrics of the stage's parts that have any (the prediction cache) to reg; nil reg
+// registers nothing.
+func (s *Stage) Register(reg prometheus.Registerer) error {
+	if r, ok := s.Classifier.(interface {
+		Register(prometheus.Registerer) error
+	}); ok {
+		return r.Register(reg)
+	}
+	return nil
 }
 
 // Enrich implements pipeline.Enricher.

@@ -1,10 +1,9 @@
 package sink
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/teplokarta/teplokarta/internal/obs"
 )
 
 // metrics show whether the group commit works: rows and partitions per INSERT, and how long each takes.
@@ -41,12 +40,5 @@ func newMetrics() *metrics {
 
 // Register adds the sink's metrics to reg.
 func (s *ClickHouse) Register(reg prometheus.Registerer) error {
-	var errs []error
-	for _, c := range []prometheus.Collector{s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped} {
-		errs = append(errs, reg.Register(c))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sink: register metrics: %w", err)
-	}
-	return nil
+	return obs.Register(reg, "sink", s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped)
 }
