@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,17 +21,16 @@ type item struct {
 	keys   []string // bucket hashes covering [t-H, t+H]
 	own    int      // index in keys of the bucket the appeal itself belongs to
 	fields [numBands]string
-	// hmget is "HMGET", a placeholder for the key, then the band fields, boxed once: go-redis takes
-	// commands as []any, and boxing each field for every read and commit was a third of the stage's
-	// allocations.
-	hmget  []any
-	rec    member
-	seen   [][numBands]string // band values found in Redis, per key ("" = free)
-	expect [][numBands]string // band values the decision relied on (Redis or in-batch), per key
-	dec    Decision
-	final  bool // decided by its id claim (replay or exact duplicate)
-	copyOf int  // ≥ 0: the same message twice in one batch; take that item's decision
-	echo   bool // a voice that repeats its match almost verbatim: it adds nothing to remember
+	// bandArgs are the band fields boxed once: go-redis takes commands as []any, and boxing each field
+	// for every read and commit was a third of the stage's allocations.
+	bandArgs []any
+	rec      member
+	seen     [][numBands]string // band values found in Redis, per key ("" = free)
+	expect   [][numBands]string // band values the decision relied on (Redis or in-batch), per key
+	dec      Decision
+	final    bool // decided by its id claim (replay or exact duplicate)
+	copyOf   int  // ≥ 0: the same message twice in one batch; take that item's decision
+	echo     bool // a voice that repeats its match almost verbatim: it adds nothing to remember
 	// Exact-text index: the same stems in the same place belong to one incident. fpKeys[0] is the whole
 	// text's; fpKeys[1], if any, the text after the lead its source prepended (a 112 card's incident
 	// type), which is what a copy through another channel carries.
@@ -56,10 +54,9 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 		if len(feat) >= d.cfg.MinTokens {
 			it.lsh = true
 			it.fields = bandFields(feat)
-			it.hmget = make([]any, 2+numBands)
-			it.hmget[0] = "hmget"
+			it.bandArgs = make([]any, numBands)
 			for b, f := range it.fields {
-				it.hmget[2+b] = f
+				it.bandArgs[b] = f
 			}
 			t := a.EventTime.Unix()
 			it.rec = member{eventTime: t, size: len(feat), feat: slices.Clone(sketch(feat))}
@@ -216,9 +213,8 @@ func (d *Redis) queueBandReads(ctx context.Context, p redis.Pipeliner, items []*
 			continue
 		}
 		for k, key := range it.keys {
-			args := slices.Clone(it.hmget)
-			args[1] = key
-			reads = append(reads, read{it, k, p.Do(ctx, args...)})
+			args := append(make([]any, 0, 2+numBands), "hmget", key)
+			reads = append(reads, read{it, k, p.Do(ctx, append(args, it.bandArgs...)...)})
 		}
 	}
 	return func() {
@@ -385,7 +381,7 @@ func (d *Redis) decideInOrder(ctx context.Context, open []*item) error {
 		}
 		for _, k := range it.fpKeys {
 			if _, ok := localFP[k]; !ok {
-				localFP[k] = it.dec.IncidentID + "|" + strconv.FormatInt(it.rec.eventTime, 10)
+				localFP[k] = textClaim(it)
 			}
 		}
 		records[it.a.ID] = &it.rec
@@ -433,7 +429,7 @@ func (d *Redis) commitArgs(it *item, check bool) ([]string, []any) {
 	}
 	args = append(args, own+1, (2 * d.cfg.Horizon).Milliseconds(), flag, it.a.ID,
 		recordField(it.a.ID), it.rec.encode(), numBands)
-	args = append(args, it.hmget[2:]...)
+	args = append(args, it.bandArgs...)
 	if check {
 		for k := range keys {
 			for _, v := range it.expect[k] {

@@ -99,8 +99,8 @@ func (d *Redis) settleTextClaims(ctx context.Context, open []*item) error {
 	settled := map[*item]bool{} // the whole text's key comes first and wins over the body's
 	var stale []textKey
 	for i, c := range lost {
-		if !d.followTextClaim(c.it, vals[i], settled, &moved) && d.staleTextClaim(c.it, vals[i]) {
-			stale = append(stale, c)
+		if !d.followTextClaim(c.it, vals[i], settled, &moved) {
+			stale = append(stale, c) // expired in between, or out of the horizon: the appeal may take it over
 		}
 	}
 	if len(stale) > 0 {
@@ -141,7 +141,7 @@ func (d *Redis) readTextKeys(ctx context.Context, keys []textKey) ([]string, err
 
 // followTextClaim makes it follow the incident holding its text within the horizon. It reports whether
 // the claim v needs nothing more: followed, already this incident's, the appeal's own (a crash re-run),
-// or the appeal was settled by an earlier key.
+// or the appeal was settled by an earlier key. False means v is stale: none, or out of the horizon.
 func (d *Redis) followTextClaim(it *item, v string, settled map[*item]bool, moved *[]*item) bool {
 	if settled[it] {
 		return true
@@ -162,12 +162,6 @@ func (d *Redis) followTextClaim(it *item, v string, settled map[*item]bool, move
 		}
 	}
 	return true
-}
-
-// staleTextClaim: a claim the appeal may take over (expired in between, or out of its horizon).
-func (d *Redis) staleTextClaim(it *item, v string) bool {
-	_, ok := d.withinHorizon(it, v)
-	return !ok
 }
 
 // replaceStaleTextClaims takes over stale text keys; a key another appeal claimed within the horizon in
