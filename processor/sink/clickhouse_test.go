@@ -3,6 +3,7 @@ package sink_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -218,22 +219,93 @@ func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
 
 // BenchmarkWrite measures what one ClickHouse insert of a batch of one partition costs, materialized views
 // and background merges included: the sink's share of the processor's replay throughput. Every insert
-// writes one part per table (appeals and each rollup), so the batch size matters most.
+// writes one part per table (appeals and each view's target), so the batch size matters most; the views=
+// variants drop the rollup views (progress kept) or all views, to show what each costs. With a local
+// server it also reports the server's own CPU per row, the merges that follow the inserts included.
 func BenchmarkWrite(b *testing.B) {
-	for _, batch := range []int{1000, 5000, 20000} {
-		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			conn := migrated(b)
-			s := sink.New(conn, sink.Config{}, nil)
-			ctx := context.Background()
-			topic := model.RawTopic(model.SourceVK)
-			b.ResetTimer()
-			start := time.Now()
-			for i := 0; i < b.N; i++ {
-				if err := s.Write(ctx, rows(topic, i%16, int64(i/16*batch), batch)); err != nil {
-					b.Fatal(err)
+	for _, views := range []string{"all", "progress", "none"} {
+		for _, batch := range []int{1000, 5000, 20000} {
+			b.Run(fmt.Sprintf("views=%s/batch=%d", views, batch), func(b *testing.B) {
+				conn := migrated(b)
+				dropViews(b, conn, views)
+				s := sink.New(conn, sink.Config{}, nil)
+				ctx := context.Background()
+				topic := model.RawTopic(model.SourceVK)
+				server, local := serverCPU(b)
+				b.ResetTimer()
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
+					if err := s.Write(ctx, rows(topic, i%16, int64(i/16*batch), batch)); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "rows/s")
-		})
+				b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "rows/s")
+				if local {
+					waitMerges(b, conn)
+					b.ReportMetric(server().Seconds()*1e6/float64(b.N*batch), "clickhouse-cpu-µs/row")
+				}
+			})
+		}
 	}
+}
+
+// waitMerges waits (at most a minute) until the test database has no merge running.
+func waitMerges(t testing.TB, conn driver.Conn) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if count(t, conn, "SELECT count() FROM system.merges WHERE database = currentDatabase()") == 0 {
+			return
+		}
+	}
+}
+
+// dropViews drops the test database's rollup views ("progress": appeal_progress_mv stays) or all of them
+// ("none"); "all" keeps the shipped schema.
+func dropViews(t testing.TB, conn driver.Conn, keep string) {
+	t.Helper()
+	if keep == "all" {
+		return
+	}
+	rows, err := conn.Query(context.Background(),
+		"SELECT name FROM system.tables WHERE database = currentDatabase() AND engine = 'MaterializedView'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if keep != "progress" || n != "appeal_progress_mv" {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	for _, n := range names {
+		if err := conn.Exec(context.Background(), "DROP TABLE "+n); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// serverCPU samples the CPU time of the ClickHouse server the tests use, if it runs on this machine; the
+// returned function gives the CPU it used since.
+func serverCPU(t testing.TB) (func() time.Duration, bool) {
+	t.Helper()
+	pid, err := testenv.ListenerPID(os.Getenv(testenv.EnvClickHouse))
+	if err != nil {
+		return nil, false
+	}
+	start, err := testenv.ProcessCPU(pid)
+	if err != nil {
+		return nil, false
+	}
+	return func() time.Duration {
+		now, err := testenv.ProcessCPU(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return now - start
+	}, true
 }
