@@ -28,9 +28,12 @@ import (
 
 // Options of a processor instance.
 type Options struct {
-	Pipeline  pipeline.Config
-	Window    window.Config
-	Dedup     dedup.Config      // KeyPrefix scopes the Redis keys
+	Pipeline pipeline.Config
+	Window   window.Config
+	Dedup    dedup.Config // KeyPrefix scopes the Redis keys
+	// Deduper replaces the Redis deduper built from Dedup (then Clients.Redis may be nil and no state is
+	// rebuilt at start). Benchmarks use it to measure the rest of the pipeline without Redis.
+	Deduper   pipeline.Deduper
 	PIISalt   string            // salt of identity hashes
 	Sources   *sources.Registry // parsers by source; nil: the four built-in sources
 	Enrich    *enrich.Stage
@@ -75,12 +78,14 @@ func (p *Processor) Run(ctx context.Context) error {
 			return fmt.Errorf("%w (missing %s)", ErrSchemaBehind, m.ID)
 		}
 	}
-	rebuilt, n, err := p.dedup.EnsureState(ctx, p.ch, time.Now())
-	if err != nil {
-		return err
-	}
-	if rebuilt && p.log != nil {
-		p.log.Info("dedup state rebuilt from ClickHouse", "rows", n)
+	if p.dedup != nil {
+		rebuilt, n, err := p.dedup.EnsureState(ctx, p.ch, time.Now())
+		if err != nil {
+			return err
+		}
+		if rebuilt && p.log != nil {
+			p.log.Info("dedup state rebuilt from ClickHouse", "rows", n)
+		}
 	}
 	return p.Engine.Run(ctx)
 }
@@ -91,11 +96,15 @@ func Build(o Options, c Clients) (*Processor, error) {
 	if err != nil {
 		return nil, err
 	}
-	dcfg := o.Dedup
-	dcfg.Registerer, dcfg.Logger = c.Registerer, c.Log
-	dd, err := dedup.New(c.Redis, dcfg)
-	if err != nil {
-		return nil, err
+	var dd *dedup.Redis
+	stage := o.Deduper
+	if stage == nil {
+		dcfg := o.Dedup
+		dcfg.Registerer, dcfg.Logger = c.Registerer, c.Log
+		if dd, err = dedup.New(c.Redis, dcfg); err != nil {
+			return nil, err
+		}
+		stage = pipeline.DedupStage{D: dd}
 	}
 	prod, err := pipeline.NewProducer(o.Pipeline.Brokers)
 	if err != nil {
@@ -123,7 +132,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 	eng, err := pipeline.New(o.Pipeline, pipeline.Deps{
 		Normalizer: normalize.New(reg, pii.New(), c.Now),
 		Enricher:   st,
-		Deduper:    pipeline.DedupStage{D: dd},
+		Deduper:    stage,
 		Windower:   win,
 		Sink:       sk,
 		Producer:   prod,

@@ -9,52 +9,161 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	tkmodel "github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/app"
 	"github.com/teplokarta/teplokarta/processor/enrich"
 )
 
-// BenchmarkReplayThroughput replays a backlog of simulated appeals through the whole processor
-// (Kafka → normalize → classify → resolve → route → dedup → windows → ClickHouse) and reports appeals/s
-// TEPLOKARTA_BENCH_APPEALS sets the backlog (default 20,000).
+// BenchmarkReplayThroughput replays a backlog of simulated appeals through the processor in the test
+// process (the broker runs as its own process) and reports appeals/s and the CPU each process spent per
+// appeal. Its sub-benchmarks take stages out, to show what the rest costs on its own:
+//
+//   - stages=all: Kafka → normalize → classify → resolve → route → dedup (Redis) → windows → ClickHouse;
+//   - stages=no-classify: the same, enriched by the municipality resolver alone;
+//   - stages=no-dedup: an in-memory set of ids instead of Redis (every appeal its own incident);
+//   - stages=floor: neither: Kafka → normalize → resolve → windows → ClickHouse, the least any
+//     processor must do, so its rate bounds the whole one's on this machine.
+//
+// TEPLOKARTA_BENCH_APPEALS sets the backlog (default 20,000); -cpuprofile profiles the processor alone.
+// TEPLOKARTA_BATCH_SIZE and TEPLOKARTA_MAX_IN_FLIGHT override those settings, as they do the binary's.
 func BenchmarkReplayThroughput(b *testing.B) {
 	n := 20000
 	if v, err := strconv.Atoi(os.Getenv("TEPLOKARTA_BENCH_APPEALS")); err == nil && v > 0 {
 		n = v
 	}
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		br := testenv.Broker(b)
-		conn, _ := testenv.ClickHouse(b)
-		rdb, prefix := testenv.Redis(b)
-		truth := simulate(b, br.Addr(), uint64(i+1), n, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
-		o := app.DefaultOptions()
-		o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{br.Addr()}, "bench", prefix
-		st, err := enrich.Load("", "", "") // what the binary ships
-		if err != nil {
-			b.Fatal(err)
-		}
-		o.Enrich = st
-		eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		b.StartTimer()
-		start := time.Now()
-		go func() { done <- eng.Run(ctx) }()
-		waitRows(b, conn, truth.Appeals, 10*time.Minute)
-		el := time.Since(start)
-		b.StopTimer()
-		cancel()
-		<-done
-		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
+	model, err := enrich.Load("", "", "") // what the binary ships
+	if err != nil {
+		b.Fatal(err)
 	}
+	for _, bc := range []struct {
+		name              string
+		classify, inRedis bool
+	}{
+		{"stages=all", true, true},
+		{"stages=no-classify", false, true},
+		{"stages=no-dedup", true, false},
+		{"stages=floor", false, false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				broker := startBroker(b)
+				conn, _ := testenv.ClickHouse(b)
+				o := app.DefaultOptions()
+				o.Pipeline.Brokers, o.Pipeline.GroupID = []string{broker}, "bench"
+				envInt(b, "TEPLOKARTA_BATCH_SIZE", &o.Pipeline.BatchSize)
+				envInt(b, "TEPLOKARTA_MAX_IN_FLIGHT", &o.Pipeline.MaxInFlight)
+				reg := prometheus.NewRegistry()
+				c := app.Clients{ClickHouse: conn, Registerer: reg}
+				if bc.inRedis {
+					c.Redis, o.Dedup.KeyPrefix = testenv.Redis(b)
+				} else {
+					o.Deduper = &firstOfEachID{seen: map[string]bool{}}
+				}
+				if bc.classify {
+					o.Enrich = model
+				}
+				truth := simulate(b, broker, uint64(i+1), n, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
+				eng, err := app.Build(o, c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				addrs := map[string]string{"broker": broker, "clickhouse": os.Getenv(testenv.EnvClickHouse)}
+				if bc.inRedis {
+					addrs["redis"] = os.Getenv(testenv.EnvRedis)
+				}
+				servers := sampleServers(b, addrs)
+				_, cpu0 := procStatus(b, os.Getpid())
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				b.StartTimer()
+				start := time.Now()
+				go func() { done <- eng.Run(ctx) }()
+				waitRows(b, conn, truth.Appeals, 10*time.Minute)
+				el := time.Since(start)
+				b.StopTimer()
+				_, cpu1 := procStatus(b, os.Getpid())
+				cancel()
+				if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+					b.Fatal(err)
+				}
+				reportCPU(b, cpu1-cpu0, servers, truth.Messages)
+				b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
+				b.ReportMetric(meanOf(b, reg, "teplokarta_sink_insert_rows"), "rows/insert")
+			}
+		})
+	}
+}
+
+// envInt sets *v from the environment variable name when it is set.
+func envInt(b *testing.B, name string, v *int) {
+	b.Helper()
+	if text := os.Getenv(name); text != "" {
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			b.Fatalf("%s: %v", name, err)
+		}
+		*v = n
+	}
+}
+
+// firstOfEachID is the least a deduper can do and still store each appeal once: it drops repeated ids
+// (client retries) from memory and makes every other appeal an incident of its own.
+type firstOfEachID struct {
+	mu   sync.Mutex // partitions' batches arrive concurrently
+	seen map[string]bool
+}
+
+func (f *firstOfEachID) Dedup(_ context.Context, batch []*tkmodel.Appeal) ([]bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	keep := make([]bool, len(batch))
+	for i, a := range batch {
+		if f.seen[a.ID] {
+			continue
+		}
+		f.seen[a.ID], keep[i] = true, true
+		a.IncidentID, a.IsIncident = a.ID, true
+	}
+	return keep, nil
+}
+
+// meanOf returns the mean of a histogram in reg (ClickHouse's cost per row depends on rows per INSERT).
+func meanOf(b *testing.B, reg *prometheus.Registry, name string) float64 {
+	b.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			h := mf.GetMetric()[0].GetHistogram()
+			return h.GetSampleSum() / float64(max(h.GetSampleCount(), 1))
+		}
+	}
+	b.Fatalf("no histogram %s", name)
+	return 0
+}
+
+// reportCPU reports the processor's and every sampled server's CPU per appeal, and their sum.
+func reportCPU(b *testing.B, processor time.Duration, servers []serverCPU, appeals int) {
+	b.Helper()
+	total := processor
+	for _, s := range servers {
+		used := s.used(b)
+		total += used
+		b.ReportMetric(used.Seconds()*1e6/float64(appeals), s.name+"-cpu-µs/appeal")
+	}
+	b.ReportMetric(processor.Seconds()*1e6/float64(appeals), "cpu-µs/appeal")
+	b.ReportMetric(total.Seconds()*1e6/float64(appeals), "all-cpu-µs/appeal")
 }
 
 // BenchmarkProcessBinaryHorizon runs the real `teplokarta process` binary (and the broker, each in its own
@@ -91,20 +200,13 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		el := time.Since(start)
 		b.StopTimer()
 		hwm, cpu := procStatus(b, cmd.Process.Pid)
-		total := cpu
-		for _, s := range servers {
-			used := s.used(b)
-			total += used
-			b.ReportMetric(used.Seconds()*1e6/float64(truth.Messages), s.name+"-cpu-µs/appeal")
-		}
-		b.ReportMetric(total.Seconds()*1e6/float64(truth.Messages), "all-cpu-µs/appeal")
+		reportCPU(b, cpu, servers, truth.Messages)
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
 			b.Fatalf("processor: %v\n%s", err, tail(out.String(), 2000))
 		}
 		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
 		b.ReportMetric(float64(hwm)/1024, "peak-rss-MB")
-		b.ReportMetric(cpu.Seconds()*1e6/float64(truth.Messages), "cpu-µs/appeal")
 		b.ReportMetric(float64(testenv.RedisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
 	}
 }
