@@ -60,7 +60,6 @@ type Processor struct {
 	*pipeline.Engine
 	dedup *dedup.Redis
 	ch    driver.Conn
-	log   *slog.Logger
 }
 
 // ErrSchemaBehind is returned by Run when ClickHouse lacks migrations this binary expects.
@@ -78,13 +77,9 @@ func (p *Processor) Run(ctx context.Context) error {
 			return fmt.Errorf("%w (missing %s)", ErrSchemaBehind, m.ID)
 		}
 	}
-	if p.dedup != nil {
-		rebuilt, n, err := p.dedup.EnsureState(ctx, p.ch, time.Now())
-		if err != nil {
+	if p.dedup != nil { // it logs a rebuild itself
+		if _, _, err := p.dedup.EnsureState(ctx, p.ch, time.Now()); err != nil {
 			return err
-		}
-		if rebuilt && p.log != nil {
-			p.log.Info("dedup state rebuilt from ClickHouse", "rows", n)
 		}
 	}
 	return p.Engine.Run(ctx)
@@ -142,5 +137,5 @@ func Build(o Options, c Clients) (*Processor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Processor{Engine: eng, dedup: dd, ch: c.ClickHouse, log: c.Log}, nil
+	return &Processor{Engine: eng, dedup: dd, ch: c.ClickHouse}, nil
 }
