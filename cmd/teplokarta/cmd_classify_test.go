@@ -6,10 +6,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/teplokarta/teplokarta/internal/testenv"
+	"github.com/teplokarta/teplokarta/processor/classify"
 )
 
 func TestClassifyStream(t *testing.T) {
@@ -134,4 +139,38 @@ func cpuNow() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkClassifyPortalLine is BenchmarkClassifyLine over the «Наш дом» portal's real texts (median
+// 180 characters, some several kilobytes), the input `teplokarta classify` is judged on.
+func BenchmarkClassifyPortalLine(b *testing.B) {
+	c, err := loadClassifier("", "", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(testenv.SharedData(b), "nashdom-ryazan", "train.csv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	examples, _, err := classify.ReadExamples(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := make([][]byte, len(examples))
+	for i, ex := range examples {
+		if lines[i], err = json.Marshal(map[string]any{"id": i, "text": ex.Text}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	cpu := cpuNow()
+	for i := 0; b.Loop(); i++ {
+		buf.Reset()
+		c.line(&buf, int64(i), lines[i%len(lines)], false)
+	}
+	if d := cpuNow() - cpu; d > 0 {
+		b.ReportMetric(float64(b.N)/d.Seconds(), "texts/cpu-s")
+	}
 }

@@ -191,6 +191,25 @@ func BenchmarkClassify(b *testing.B) {
 		"Огромная яма на проезжей части на перекрестке улиц Гагарина и Интернациональной, машины объезжают по встречной полосе, просим отремонтировать дорожное покрытие как можно скорее.",
 		"В подъезде дома не работает лифт уже третью неделю, управляющая компания на звонки не отвечает, пожилые жители не могут выйти из квартир.",
 	}
+	benchmarkClassify(b, e, texts)
+}
+
+// BenchmarkClassifyPortal classifies the «Наш дом» portal's real texts in turn (median 180 characters,
+// some several kilobytes): what `teplokarta classify` meets in practice, where the four short texts of
+// BenchmarkClassify flatter it.
+func BenchmarkClassifyPortal(b *testing.B) {
+	m, err := DefaultModel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var texts []string
+	for _, ex := range portalExamples(b) {
+		texts = append(texts, ex.Text)
+	}
+	benchmarkClassify(b, NewEngine(m, mustTaxonomy(b)), texts)
+}
+
+func benchmarkClassify(b *testing.B, e *Engine, texts []string) {
 	b.ReportAllocs()
 	cpu := cpuTime()
 	for i := 0; b.Loop(); i++ {

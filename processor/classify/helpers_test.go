@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/teplokarta/teplokarta/internal/testenv"
 )
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -39,4 +43,20 @@ func mustTaxonomy(t testing.TB) *Taxonomy {
 		t.Fatal(err)
 	}
 	return tax
+}
+
+// portalExamples reads the «Наш дом» portal's labeled texts from the shared data; a test without them
+// is skipped.
+func portalExamples(t testing.TB) []Example {
+	t.Helper()
+	f, err := os.Open(filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv"))
+	if err != nil {
+		t.Skip("shared training data not present:", err)
+	}
+	defer f.Close()
+	ex, _, err := ReadExamples(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ex
 }

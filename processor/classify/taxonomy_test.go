@@ -3,9 +3,7 @@ package classify
 import (
 	"bytes"
 	"errors"
-	"github.com/teplokarta/teplokarta/internal/testenv"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -97,15 +95,7 @@ func TestParseTaxonomyErrors(t *testing.T) {
 // TestRulesQuietOnPortalData checks that the taxonomy's rules, which add topics the portal lacks, do not
 // override the portal's own labels. It needs the shared training data and skips without it.
 func TestRulesQuietOnPortalData(t *testing.T) {
-	f, err := os.Open(filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv"))
-	if err != nil {
-		t.Skip("shared training data not present:", err)
-	}
-	defer f.Close()
-	ex, _, err := ReadExamples(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ex := portalExamples(t)
 	tax := mustTaxonomy(t)
 	hits := 0
 	for _, e := range ex {
