@@ -257,11 +257,18 @@ func (c *classifier) line(buf *bytes.Buffer, n int64, line []byte, tooLong bool)
 		} else if in.Text == nil {
 			res = classifyErr{ID: in.ID, Line: n, Error: `no "text" field`}
 		} else {
-			res = c.one(in.ID, *in.Text)
+			out := c.one(in.ID, *in.Text)
+			b, err := out.appendJSON(buf.AvailableBuffer())
+			if err == nil {
+				buf.Write(b)
+				buf.WriteByte('\n')
+				return
+			}
+			res = classifyErr{ID: in.ID, Line: n, Error: "encode: " + err.Error()}
 		}
 	}
 	b, err := json.Marshal(res)
-	if err != nil { // cannot happen for these types; still never lose the line
+	if err != nil { // an id Unmarshal accepted always encodes; still never lose the line
 		b, _ = json.Marshal(classifyErr{Line: n, Error: "encode: " + err.Error()})
 	}
 	buf.Write(b)
