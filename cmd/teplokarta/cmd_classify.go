@@ -252,7 +252,7 @@ func (c *classifier) line(buf *bytes.Buffer, n int64, line []byte, tooLong bool)
 	case len(bytes.TrimSpace(line)) == 0:
 		res = classifyErr{Line: n, Error: "empty line"}
 	default:
-		if err := json.Unmarshal(line, &in); err != nil {
+		if err := decodeInput(line, &in); err != nil {
 			res = classifyErr{Line: n, Error: "bad JSON: " + err.Error()}
 		} else if in.Text == nil {
 			res = classifyErr{ID: in.ID, Line: n, Error: `no "text" field`}
