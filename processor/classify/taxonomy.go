@@ -64,10 +64,13 @@ type TaxRule struct {
 // Taxonomy is a compiled taxonomy, safe for concurrent use.
 type Taxonomy struct {
 	cats    []taxCat
-	phrases []phrase         // every distinct stem phrase of every rule
-	byFirst map[rune][]int32 // first rune of a phrase → phrases starting with it
-	regex   bool             // some rule has a regex, so Match must build the normalized string
-	pool    sync.Pool        // *taxScratch
+	phrases []phrase // every distinct stem phrase of every rule
+	// byPrefix: the first two runes of a phrase's first stem (the second 0 for a one-rune stem) → the
+	// phrases starting so. Keyed by one rune, a word met every phrase of its letter («в», «п»…).
+	byPrefix  map[[2]rune][]int32
+	shortStem bool      // some phrase starts with a one-rune stem: words are looked up under (first, 0) too
+	regex     bool      // some rule has a regex, so Match must build the normalized string
+	pool      sync.Pool // *taxScratch
 }
 
 // phrase is a sequence of stems matched against consecutive words; an exact stem must equal the word.
@@ -110,7 +113,7 @@ func ParseTaxonomy(data []byte) (*Taxonomy, error) {
 	if f.Version != 1 {
 		return nil, fmt.Errorf("%w: version %d: want 1", ErrBadTaxonomy, f.Version)
 	}
-	t := &Taxonomy{byFirst: map[rune][]int32{}}
+	t := &Taxonomy{byPrefix: map[[2]rune][]int32{}}
 	seen := map[string]bool{}
 	for i, c := range f.Categories {
 		where := fmt.Sprintf("categories[%d] %q", i, c.Name)
@@ -225,8 +228,13 @@ func (t *Taxonomy) addPhrases(ss []string) []int32 {
 		}
 		id := int32(len(t.phrases))
 		t.phrases = append(t.phrases, p)
-		first := p.stems[0][0]
-		t.byFirst[first] = append(t.byFirst[first], id)
+		key := [2]rune{p.stems[0][0], 0}
+		if len(p.stems[0]) > 1 {
+			key[1] = p.stems[0][1]
+		} else {
+			t.shortStem = true
+		}
+		t.byPrefix[key] = append(t.byPrefix[key], id)
 		out = append(out, id)
 	}
 	return out
@@ -296,10 +304,23 @@ func (t *Taxonomy) scan(text string, sc *taxScratch) {
 	sc.found = sc.found[:len(t.phrases)]
 	clear(sc.found)
 	for i, w := range sc.words {
-		for _, p := range t.byFirst[sc.runes[w[0]]] {
-			if !sc.found[p] && t.phraseAt(&t.phrases[p], sc, i) {
-				sc.found[p] = true
-			}
+		key := [2]rune{sc.runes[w[0]], 0}
+		if w[1]-w[0] > 1 {
+			key[1] = sc.runes[w[0]+1]
+			t.findAt(t.byPrefix[key], sc, i)
+			key[1] = 0
+		}
+		if t.shortStem || w[1]-w[0] == 1 {
+			t.findAt(t.byPrefix[key], sc, i)
+		}
+	}
+}
+
+// findAt marks the candidates that match at word i.
+func (t *Taxonomy) findAt(cands []int32, sc *taxScratch, i int) {
+	for _, p := range cands {
+		if !sc.found[p] && t.phraseAt(&t.phrases[p], sc, i) {
+			sc.found[p] = true
 		}
 	}
 }

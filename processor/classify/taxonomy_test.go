@@ -108,3 +108,16 @@ func TestRulesQuietOnPortalData(t *testing.T) {
 		t.Fatalf("rules fire on %d of %d portal texts", hits, len(ex))
 	}
 }
+
+// BenchmarkTaxonomyMatch runs the shipped rules over the portal's texts, which they almost never fire on:
+// the cost every text pays before the model.
+func BenchmarkTaxonomyMatch(b *testing.B) {
+	tax := mustTaxonomy(b)
+	var texts []string
+	for _, ex := range portalExamples(b) {
+		texts = append(texts, ex.Text)
+	}
+	for i := 0; b.Loop(); i++ {
+		tax.Match(texts[i%len(texts)])
+	}
+}
