@@ -138,15 +138,17 @@ func scanString(b []byte, i int) (raw []byte, end int, escaped, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, 0, false, false
 	}
-	ascii := true
+	checked := true // valid UTF-8 so far without decoding: ASCII and two-byte Cyrillic letters
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
 			raw = b[i+1 : j]
-			if !ascii && !utf8.Valid(raw) {
+			if !checked && !utf8.Valid(raw) {
 				return nil, 0, false, false
 			}
 			return raw, j + 1, escaped, true
+		case (c == 0xD0 || c == 0xD1) && j+1 < len(b) && b[j+1]&0xC0 == 0x80:
+			j++
 		case c == '\\':
 			if j+1 >= len(b) {
 				return nil, 0, false, false
@@ -156,7 +158,7 @@ func scanString(b []byte, i int) (raw []byte, end int, escaped, ok bool) {
 		case c < 0x20:
 			return nil, 0, false, false
 		case c >= 0x80:
-			ascii = false
+			checked = false
 		}
 	}
 	return nil, 0, false, false

@@ -12,7 +12,7 @@ var inputSeeds = []string{
 	`{"ID":1,"Text":"регистр"}`, `{"id":1,"text":"x","extra":2}`, `{"id":1,"id":2,"text":"x"}`,
 	`{"id":1,"text":"a","text":"b"}`, `{"id":"\u0031","text":"esc \" \\ \n"}`, `{"id":01,"text":"x"}`,
 	`{"id":1.,"text":"x"}`, `{"id":1e,"text":"x"}`, `{"id":[1],"text":"x"}`, `{"id":1,"text":"x"} trailing`,
-	`{"id":1,"text":"x"`, `[1]`, `"text"`, "{\"id\":1,\"text\":\"bad \xff utf8\"}", "{\"id\":1,\"text\":\"tab\tinside\"}",
+	`{"id":1,"text":"x"`, `[1]`, `"text"`, "{\"id\":1,\"text\":\"bad \xff utf8\"}", "{\"id\":1,\"text\":\"tab\tinside\"}", "{\"id\":1,\"text\":\"я\xd0\"}", "{\"id\":\"\xd1\x80\",\"text\":\"\xd1\"}",
 	`{"id":1,"text":"x",}`, `{"id":1,"text":"a\"b\\c\/d\be\ff\ng\rh\ti"}`, `{"id":1,"text":"\u00e9\n"}`, `{"id":1,"text":"bad \q escape"}`, `{"id":1,"text":"end\"}`, `{"id":-,"text":"x"}`, `{"id":true,"text":"x"}`, "\t{\"id\":2,\"text\":\"\u2028\"}\r",
 }
 

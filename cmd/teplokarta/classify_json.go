@@ -101,18 +101,20 @@ func appendString(b []byte, s string) []byte {
 
 // needsEscape: json.Marshal would write s other than verbatim between quotes.
 func needsEscape(s string) bool {
-	ascii := true
+	checked := true // valid UTF-8 so far without decoding: ASCII and two-byte Cyrillic letters
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c < 0x20, c == '"', c == '\\', c == '<', c == '>', c == '&':
 			return true
+		case (c == 0xD0 || c == 0xD1) && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
+			i++
 		case c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9): // U+2028, U+2029
 			return true
 		case c >= 0x80:
-			ascii = false
+			checked = false
 		}
 	}
-	return !ascii && !utf8.ValidString(s)
+	return !checked && !utf8.ValidString(s)
 }
 
 // appendFloat32 formats f as json.Marshal formats a float32: the shortest decimal that reads back as

@@ -40,7 +40,7 @@ func TestClassifyOutJSONMatchesMarshal(t *testing.T) {
 		outs = append(outs, c.one(json.RawMessage(`"p-`+strconv.Itoa(i)+`"`), text))
 	}
 	tricky := []string{"", "plain", `quote " and \ backslash`, "<script>&amp;", "tab\tnew\nline\x01", "\u2028\u2029",
-		"em — dash № 5", "bad \xff utf8", "\xe2\x80", "ё Ё €", "\x7f"}
+		"em — dash № 5", "bad \xff utf8", "\xe2\x80", "ё Ё €", "\x7f", "обрыв \xd0", "\xd0 пробел", "я\xd1\xffя", "\xd1\x80\xd0"}
 	ids := []string{`"x"`, `12`, `-1.5e3`, `null`, `""`, `{ "a" : [1, 2] }`, `"<tag>&"`, `"\u2028"`, `"é\u00e9"`, `[ ]`}
 	floats := []float32{0, 1, 0.5, 1e-6, 9.99e-7, 1e-7, 1.5e-10, 0.1, 1.0 / 3, 1e20, 1e21, -0.25, math.SmallestNonzeroFloat32}
 	for i, s := range tricky {
