@@ -5,12 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
-	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/classify"
 )
 
@@ -23,19 +20,7 @@ func TestClassifyOutJSONMatchesMarshal(t *testing.T) {
 		t.Fatal(err)
 	}
 	var outs []classifyOut
-	texts := []string{"В аптеках нет масок из-за коронавируса", "яма", "В Шилово на улице Спасской яма"}
-	if f, err := os.Open(filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv")); err == nil {
-		examples, _, err := classify.ReadExamples(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ex := range examples {
-			texts = append(texts, ex.Text)
-		}
-	} else {
-		t.Log("shared data not present; synthetic cases only:", err)
-	}
+	texts := append([]string{"В аптеках нет масок из-за коронавируса", "яма", "В Шилово на улице Спасской яма"}, portalTexts(t)...)
 	for i, text := range texts {
 		outs = append(outs, c.one(json.RawMessage(`"p-`+strconv.Itoa(i)+`"`), text))
 	}
