@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,7 +217,8 @@ func runProcessor(t testing.TB, o app.Options, c app.Clients) (stop func() error
 }
 
 // With an in-flight budget of one batch, sixteen partitions take turns: nothing starves, nothing is lost,
-// and the budget is all returned once the backlog is stored.
+// and the budget is all returned once the backlog is stored. Meanwhile the lag gauge shows each
+// partition's backlog shrinking to 0, and it is gone with the partitions when the processor stops.
 func TestTightInFlightBudget(t *testing.T) {
 	b := testenv.Broker(t)
 	conn, _ := testenv.ClickHouse(t)
@@ -228,7 +230,38 @@ func TestTightInFlightBudget(t *testing.T) {
 	o.Pipeline.BatchSize, o.Pipeline.MaxInFlight, o.Pipeline.Prefetch = 100, 100, 50
 	reg := prometheus.NewRegistry()
 	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
+	var maxLag float64 // the most records behind, summed over partitions, seen while the backlog drained
+	sampling, sampled := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			sum := 0.0
+			for _, v := range gaugeValues(t, reg, "teplokarta_processor_lag_records") {
+				sum += v
+			}
+			maxLag = max(maxLag, sum)
+			select {
+			case <-sampling:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
 	waitRows(t, conn, truth.Appeals, 3*time.Minute)
+	close(sampling)
+	<-sampled
+	if maxLag < 1000 {
+		t.Errorf("the lag gauge never showed the backlog: at most %v records behind, %d sent", maxLag, truth.Messages)
+	}
+	lags := gaugeValues(t, reg, "teplokarta_processor_lag_records")
+	if len(lags) != 16 {
+		t.Errorf("lag reported for %d partitions, want the 16 raw partitions: %v", len(lags), lags)
+	}
+	for part, v := range lags {
+		if v != 0 {
+			t.Errorf("partition %s: lag %v with the backlog stored", part, v)
+		}
+	}
 	inFlight := func() float64 {
 		fams, err := reg.Gather()
 		if err != nil {
@@ -252,5 +285,31 @@ func TestTightInFlightBudget(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
+	if lags := gaugeValues(t, reg, "teplokarta_processor_lag_records"); len(lags) != 0 {
+		t.Errorf("lag still reported after the processor stopped: %v", lags)
+	}
 	compareWithTruth(t, conn, truth)
+}
+
+// gaugeValues returns a gauge family's values by their labels ("topic=…,partition=…").
+func gaugeValues(t *testing.T, reg *prometheus.Registry, name string) map[string]float64 {
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	out := map[string]float64{}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			out[strings.Join(labels, ",")] = m.GetGauge().GetValue()
+		}
+	}
+	return out
 }

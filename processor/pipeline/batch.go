@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -42,11 +43,13 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 	if err := e.emitCreated(ctx, rows); err != nil {
 		return fmt.Errorf("status events: %w", err)
 	}
-	last := msgs[len(msgs)-1].Offset
+	lastMsg := msgs[len(msgs)-1]
+	last := lastMsg.Offset
 	if err := gen.CommitOffsets(map[string]map[int]int64{topic: {partition: last + 1}}); err != nil {
 		// Not fatal: ClickHouse holds the progress; the offset only drives lag metrics and empty partitions.
 		e.Log.Warn("commit offsets", "topic", topic, "partition", partition, "err", err)
 	}
+	e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(partition)).Set(float64(lagAfter(lastMsg)))
 	if e.cfg.WindowsTopic != "" { // live windows are kept only for their subscribers
 		e.Windower.Commit(rows)
 	}
@@ -63,6 +66,11 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 	}
 	e.Metrics.Batch.Observe(time.Since(began).Seconds())
 	return nil
+}
+
+// lagAfter is how many records of m's partition follow m, as of the fetch that brought m.
+func lagAfter(m kafka.Message) int64 {
+	return max(m.HighWaterMark-(m.Offset+1), 0)
 }
 
 // normalize parses every record; the ones that can't be parsed become dead letters carrying the reason.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -178,6 +179,8 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		start = prog.Offset + 1
 	}
 	e.Windower.Restore(topic, p.ID, prog.MaxEventTime)
+	// The partition's lag is its owner's to report: whoever takes it next sets it anew.
+	defer e.Metrics.Lag.DeleteLabelValues(topic, strconv.Itoa(p.ID))
 	log.Info("partition assigned", "committed", p.Offset, "stored_up_to", prog.Offset, "start", start)
 
 	r := kafka.NewReader(kafka.ReaderConfig{
