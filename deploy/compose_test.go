@@ -13,14 +13,16 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-func TestComposeFileIsValid(t *testing.T) {
-	root, _ := filepath.Abs("..")
+// loadCompose loads docker-compose.yml with the Compose specification's own loader.
+func loadCompose(t *testing.T) (root string, p *types.Project) {
+	t.Helper()
+	root, _ = filepath.Abs("..")
 	path := filepath.Join(root, "docker-compose.yml")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+	p, err = loader.LoadWithContext(context.Background(), types.ConfigDetails{
 		WorkingDir:  root,
 		ConfigFiles: []types.ConfigFile{{Filename: path, Content: b}},
 		Environment: types.Mapping{},
@@ -28,8 +30,13 @@ func TestComposeFileIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compose file does not validate: %v", err)
 	}
+	return root, p
+}
+
+func TestComposeFileIsValid(t *testing.T) {
+	root, p := loadCompose(t)
 	images := map[string]string{"kafka": "apache/kafka:", "clickhouse": "clickhouse/clickhouse-server:25.8", "redis": "redis:7",
-		"grafana": "grafana/grafana:12"}
+		"grafana": "grafana/grafana:12", "prometheus": "prom/prometheus:v3"}
 	for name, prefix := range images {
 		s, ok := p.Services[name]
 		if !ok {

@@ -1,0 +1,174 @@
+package deploy_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// TestPipelineDashboard checks the pipeline health dashboard against what it reads: every panel queries
+// the provisioned Prometheus datasource, and every metric its queries name is one the code registers
+// (a renamed metric would otherwise leave an empty panel that nobody notices until an incident).
+func TestPipelineDashboard(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	b, err := os.ReadFile(filepath.Join(root, "deploy/grafana/dashboards/pipeline.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type panel struct {
+		Title      string
+		Type       string
+		Datasource map[string]string
+		Targets    []struct {
+			Expr       string
+			Datasource map[string]string
+		}
+	}
+	var d struct {
+		UID, Title string
+		Tags       []string
+		Panels     []panel
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.UID == "" || d.Title == "" || !slices.Contains(d.Tags, "prometheus") {
+		t.Fatalf("uid %q, title %q, tags %v (the plugin's dashboard test skips those tagged prometheus)", d.UID, d.Title, d.Tags)
+	}
+	var ds struct {
+		Datasources []struct{ UID, Type, URL string }
+	}
+	readYAMLFile(t, filepath.Join(root, "deploy/grafana/provisioning/datasources/prometheus.yaml"), &ds)
+	if len(ds.Datasources) != 1 || ds.Datasources[0].Type != "prometheus" || !strings.Contains(ds.Datasources[0].URL, "prometheus:9090") {
+		t.Fatalf("prometheus datasource provisioning: %+v", ds)
+	}
+	uid := ds.Datasources[0].UID
+
+	registered := registeredMetrics(t, root)
+	metricRef := regexp.MustCompile(`\b(teplokarta_|sla_|process_)[a-z0-9_]+`)
+	queried := 0
+	for _, p := range d.Panels {
+		if p.Type == "row" {
+			continue
+		}
+		if p.Datasource["uid"] != uid || len(p.Targets) == 0 {
+			t.Errorf("panel %q: datasource %v, %d queries", p.Title, p.Datasource, len(p.Targets))
+		}
+		for _, tg := range p.Targets {
+			if tg.Datasource["uid"] != uid || tg.Expr == "" {
+				t.Errorf("panel %q: query %+v", p.Title, tg)
+			}
+			for _, name := range metricRef.FindAllString(tg.Expr, -1) {
+				queried++
+				base := name
+				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+					base = strings.TrimSuffix(base, suffix)
+				}
+				if !registered[base] && !strings.HasPrefix(name, "process_") {
+					t.Errorf("panel %q queries %s, which no code registers", p.Title, name)
+				}
+			}
+		}
+	}
+	if queried < 10 {
+		t.Errorf("only %d metric references found: is the regexp still right?", queried)
+	}
+}
+
+// TestPrometheusScrapesComposeServices: Prometheus's targets are the compose services on the ports they
+// serve /metrics on.
+func TestPrometheusScrapesComposeServices(t *testing.T) {
+	root, p := loadCompose(t)
+	if _, ok := p.Services["prometheus"]; !ok {
+		t.Fatal("compose has no prometheus service")
+	}
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct{ Targets []string } `yaml:"static_configs"`
+			DNSSDConfigs  []struct {
+				Names []string
+				Port  int
+			} `yaml:"dns_sd_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	readYAMLFile(t, filepath.Join(root, "deploy/prometheus/prometheus.yml"), &cfg)
+	targets := map[string]string{} // job → host:port
+	for _, sc := range cfg.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			for _, tg := range st.Targets {
+				targets[sc.JobName] = tg
+			}
+		}
+		for _, dns := range sc.DNSSDConfigs {
+			for _, n := range dns.Names {
+				targets[sc.JobName] = n + ":" + strconv.Itoa(dns.Port)
+			}
+		}
+	}
+	// The port each service listens on for /metrics, from its command line in compose.
+	for service, flag := range map[string]string{"ingest": "--listen", "processor": "--metrics-addr", "sla": "--listen"} {
+		cmd := p.Services[service].Command
+		i := slices.Index(cmd, flag)
+		if i < 0 || i+1 >= len(cmd) {
+			t.Errorf("%s: no %s in %v", service, flag, cmd)
+			continue
+		}
+		want := service + cmd[i+1] // ":9463" → "processor:9463"
+		if targets[service] != want {
+			t.Errorf("prometheus scrapes %s at %q, the service serves /metrics at %q", service, targets[service], want)
+		}
+	}
+}
+
+// registeredMetrics collects the metric names the code declares (`Name: "…"` in metric options).
+func registeredMetrics(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	name := regexp.MustCompile(`Name:\s*"([a-z0-9_]+)"`)
+	out := map[string]bool{}
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() && (e.Name() == "node_modules" || strings.HasPrefix(e.Name(), ".")) && path != root {
+			return filepath.SkipDir
+		}
+		if e.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range name.FindAllSubmatch(b, -1) {
+			out[string(m[1])] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out["teplokarta_processor_lag_records"] {
+		t.Fatalf("the metric scan found %d names but not the processor's lag: is the pattern still right?", len(out))
+	}
+	return out
+}
+
+func readYAMLFile(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
