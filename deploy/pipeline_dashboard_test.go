@@ -10,7 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/prometheus/promql/parser"
 	"gopkg.in/yaml.v3"
 )
 
@@ -52,8 +54,7 @@ func TestPipelineDashboard(t *testing.T) {
 	}
 	uid := ds.Datasources[0].UID
 
-	registered := registeredMetrics(t, root)
-	metricRef := regexp.MustCompile(`\b(teplokarta_|sla_|process_)[a-z0-9_]+`)
+	check := metricChecker(t, root)
 	queried := 0
 	for _, p := range d.Panels {
 		if p.Type == "row" {
@@ -66,20 +67,92 @@ func TestPipelineDashboard(t *testing.T) {
 			if tg.Datasource["uid"] != uid || tg.Expr == "" {
 				t.Errorf("panel %q: query %+v", p.Title, tg)
 			}
-			for _, name := range metricRef.FindAllString(tg.Expr, -1) {
-				queried++
-				base := name
-				for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-					base = strings.TrimSuffix(base, suffix)
-				}
-				if !registered[base] && !strings.HasPrefix(name, "process_") {
-					t.Errorf("panel %q queries %s, which no code registers", p.Title, name)
-				}
-			}
+			queried += check("panel "+strconv.Quote(p.Title), tg.Expr)
 		}
 	}
 	if queried < 10 {
 		t.Errorf("only %d metric references found: is the regexp still right?", queried)
+	}
+}
+
+// TestAlertRules: the alerting rules parse, Prometheus loads them from where compose mounts them, and
+// every metric they watch is one the code registers.
+func TestAlertRules(t *testing.T) {
+	root, p := loadCompose(t)
+	var rules struct {
+		Groups []struct {
+			Name  string
+			Rules []struct {
+				Alert, Expr, For string
+				Labels           map[string]string
+				Annotations      map[string]string
+			}
+		}
+	}
+	readYAMLFile(t, filepath.Join(root, "deploy/prometheus/alerts.yml"), &rules)
+	check := metricChecker(t, root)
+	n := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			n++
+			if r.Alert == "" || r.Expr == "" || r.Annotations["summary"] == "" {
+				t.Errorf("rule %+v: alert, expr and summary are required", r)
+			}
+			if sev := r.Labels["severity"]; sev != "critical" && sev != "warning" {
+				t.Errorf("%s: severity %q", r.Alert, sev)
+			}
+			if r.For != "" {
+				if _, err := time.ParseDuration(r.For); err != nil {
+					t.Errorf("%s: for %q: %v", r.Alert, r.For, err)
+				}
+			}
+			check("alert "+r.Alert, r.Expr)
+		}
+	}
+	if n < 5 {
+		t.Errorf("%d alerting rules", n)
+	}
+	var cfg struct {
+		RuleFiles []string `yaml:"rule_files"`
+	}
+	readYAMLFile(t, filepath.Join(root, "deploy/prometheus/prometheus.yml"), &cfg)
+	mounted := map[string]string{} // container path → repo file
+	for _, v := range p.Services["prometheus"].Volumes {
+		mounted[v.Target] = v.Source
+	}
+	for _, f := range cfg.RuleFiles {
+		if src := mounted[f]; src != filepath.Join(root, "deploy/prometheus/alerts.yml") {
+			t.Errorf("rule file %s is mounted from %q", f, src)
+		}
+	}
+	if len(cfg.RuleFiles) == 0 {
+		t.Error("prometheus.yml loads no rule files")
+	}
+}
+
+// metricChecker returns a check that parses a PromQL expression with Prometheus's own parser and reports
+// every metric it names that the code does not register (histograms by their _bucket/_sum/_count series; up and the process collector's process_* are
+// Prometheus's and the client library's own) and returns how many it found.
+func metricChecker(t *testing.T, root string) func(where, expr string) int {
+	registered := registeredMetrics(t, root)
+	metricRef := regexp.MustCompile(`\b(teplokarta_|sla_|process_)[a-z0-9_]+`)
+	return func(where, expr string) int {
+		t.Helper()
+		// Grafana replaces its variables before Prometheus sees the query.
+		if _, err := parser.NewParser(parser.Options{}).ParseExpr(strings.ReplaceAll(expr, "$__rate_interval", "1m")); err != nil {
+			t.Errorf("%s: %q is not PromQL: %v", where, expr, err)
+		}
+		names := metricRef.FindAllString(expr, -1)
+		for _, name := range names {
+			base := name
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				base = strings.TrimSuffix(base, suffix)
+			}
+			if !registered[base] && !strings.HasPrefix(name, "process_") {
+				t.Errorf("%s queries %s, which no code registers", where, name)
+			}
+		}
+		return len(names)
 	}
 }
 
@@ -92,7 +165,7 @@ func TestPrometheusScrapesComposeServices(t *testing.T) {
 	}
 	var cfg struct {
 		ScrapeConfigs []struct {
-			JobName       string `yaml:"job_name"`
+			JobName       string                       `yaml:"job_name"`
 			StaticConfigs []struct{ Targets []string } `yaml:"static_configs"`
 			DNSSDConfigs  []struct {
 				Names []string
