@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -102,6 +103,36 @@ func ProcessCPU(pid int) (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// CPUSince starts measuring a process's CPU time; the returned function gives what it used since.
+func CPUSince(t testing.TB, pid int) func() time.Duration {
+	t.Helper()
+	start, err := ProcessCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func() time.Duration {
+		now, err := ProcessCPU(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return now - start
+	}
+}
+
+// ServerCPU is CPUSince for the process listening on addr; ok is false when none of this machine's does
+// (a remote server: its CPU is not this machine's cost).
+func ServerCPU(t testing.TB, addr string) (used func() time.Duration, ok bool) {
+	t.Helper()
+	pid, err := ListenerPID(addr)
+	if errors.Is(err, ErrNotLocal) {
+		return nil, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CPUSince(t, pid), true
 }
 
 // clockTicks is USER_HZ, 100 on every Linux architecture Go supports.

@@ -51,3 +51,29 @@ func TestProcessCPUGrowsWithWork(t *testing.T) {
 		t.Fatal("no such process: no error")
 	}
 }
+
+func TestServerCPUMeasuresTheListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	used, ok := ServerCPU(t, ln.Addr().String())
+	if !ok {
+		t.Fatal("this process's listener is not found")
+	}
+	x := 0
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond; {
+		for i := range 100000 {
+			x ^= i * i
+		}
+	}
+	if d := used(); d < 20*time.Millisecond || d > time.Minute {
+		t.Fatalf("CPU used while spinning: %v (x=%d)", d, x)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	if _, ok := ServerCPU(t, addr); ok {
+		t.Fatal("a closed listener is measured")
+	}
+}

@@ -83,7 +83,7 @@ func BenchmarkReplayThroughput(b *testing.B) {
 					addrs["redis"] = os.Getenv(testenv.EnvRedis)
 				}
 				servers := sampleServers(b, addrs)
-				_, cpu0 := procStatus(b, os.Getpid())
+				processor := testenv.CPUSince(b, os.Getpid())
 				ctx, cancel := context.WithCancel(context.Background())
 				done := make(chan error, 1)
 				b.StartTimer()
@@ -92,12 +92,12 @@ func BenchmarkReplayThroughput(b *testing.B) {
 				waitRows(b, conn, truth.Appeals, 10*time.Minute)
 				el := time.Since(start)
 				b.StopTimer()
-				_, cpu1 := procStatus(b, os.Getpid())
+				cpu := processor()
 				cancel()
 				if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 					b.Fatal(err)
 				}
-				reportCPU(b, cpu1-cpu0, servers, truth.Messages)
+				reportCPU(b, cpu, servers, truth.Messages)
 				b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
 				b.ReportMetric(meanOf(b, reg, "teplokarta_sink_insert_rows"), "rows/insert")
 			}
@@ -160,7 +160,7 @@ func reportCPU(b *testing.B, processor time.Duration, servers []serverCPU, appea
 	b.Helper()
 	total := processor
 	for _, s := range servers {
-		used := s.used(b)
+		used := s.used()
 		total += used
 		b.ReportMetric(used.Seconds()*1e6/float64(appeals), s.name+"-cpu-µs/appeal")
 	}
@@ -201,7 +201,11 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		waitRows(b, conn, truth.Appeals, 30*time.Minute)
 		el := time.Since(start)
 		b.StopTimer()
-		hwm, cpu := procStatus(b, cmd.Process.Pid)
+		hwm := peakRSS(b, cmd.Process.Pid)
+		cpu, err := testenv.ProcessCPU(cmd.Process.Pid) // all of it: the process started with the timer
+		if err != nil {
+			b.Fatal(err)
+		}
 		reportCPU(b, cpu, servers, truth.Messages)
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		if err := cmd.Wait(); err != nil {
@@ -213,47 +217,27 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 	}
 }
 
-// serverCPU is the CPU time a local server process used since it was sampled.
+// serverCPU is the CPU a local server process used since it was sampled.
 type serverCPU struct {
-	name  string
-	pid   int
-	start time.Duration
+	name string
+	used func() time.Duration
 }
 
-// sampleServers samples the servers behind addrs that run on this machine; a remote one is left out (its
-// CPU is not this machine's cost).
+// sampleServers samples the servers behind addrs that run on this machine; a remote one is left out.
 func sampleServers(t testing.TB, addrs map[string]string) []serverCPU {
 	t.Helper()
 	var out []serverCPU
 	for name, addr := range addrs {
-		pid, err := testenv.ListenerPID(addr)
-		if errors.Is(err, testenv.ErrNotLocal) {
-			continue
+		if used, ok := testenv.ServerCPU(t, addr); ok {
+			out = append(out, serverCPU{name, used})
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		cpu, err := testenv.ProcessCPU(pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, serverCPU{name, pid, cpu})
 	}
 	slices.SortFunc(out, func(a, b serverCPU) int { return strings.Compare(a.name, b.name) })
 	return out
 }
 
-func (s serverCPU) used(t testing.TB) time.Duration {
-	t.Helper()
-	cpu, err := testenv.ProcessCPU(s.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cpu - s.start
-}
-
-// procStatus reads a running process's peak resident set (KiB) and the CPU time it used so far.
-func procStatus(t testing.TB, pid int) (hwmKiB int64, cpu time.Duration) {
+// peakRSS reads a running process's peak resident set (VmHWM) in KiB.
+func peakRSS(t testing.TB, pid int) (kib int64) {
 	t.Helper()
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
@@ -261,16 +245,8 @@ func procStatus(t testing.TB, pid int) (hwmKiB int64, cpu time.Duration) {
 	}
 	for _, line := range strings.Split(string(status), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			hwmKiB, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			kib, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
 		}
 	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	return hwmKiB, time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
+	return kib
 }

@@ -231,7 +231,7 @@ func BenchmarkWrite(b *testing.B) {
 				s := sink.New(conn, sink.Config{}, nil)
 				ctx := context.Background()
 				topic := model.RawTopic(model.SourceVK)
-				server, local := serverCPU(b)
+				server, local := testenv.ServerCPU(b, os.Getenv(testenv.EnvClickHouse))
 				b.ResetTimer()
 				start := time.Now()
 				for i := 0; i < b.N; i++ {
@@ -287,25 +287,4 @@ func dropViews(t testing.TB, conn driver.Conn, keep string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// serverCPU samples the CPU time of the ClickHouse server the tests use, if it runs on this machine; the
-// returned function gives the CPU it used since.
-func serverCPU(t testing.TB) (func() time.Duration, bool) {
-	t.Helper()
-	pid, err := testenv.ListenerPID(os.Getenv(testenv.EnvClickHouse))
-	if err != nil {
-		return nil, false
-	}
-	start, err := testenv.ProcessCPU(pid)
-	if err != nil {
-		return nil, false
-	}
-	return func() time.Duration {
-		now, err := testenv.ProcessCPU(pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return now - start
-	}, true
 }
