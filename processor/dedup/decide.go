@@ -177,6 +177,27 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	return out, nil
 }
 
+// getAll GETs keys in one round trip; a missing key reads as "".
+func (d *Redis) getAll(ctx context.Context, phase string, keys []string) ([]string, error) {
+	gets := make([]*redis.StringCmd, len(keys))
+	if err := d.pipe(ctx, phase, func(p redis.Pipeliner) {
+		for i, k := range keys {
+			gets[i] = p.Get(ctx, k)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	vals := make([]string, len(keys))
+	for i, g := range gets {
+		v, err := g.Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("dedup: read %s: %w", keys[i], err)
+		}
+		vals[i] = v
+	}
+	return vals, nil
+}
+
 // pipe runs one pipelined round trip and times it. Per-command errors are left to the caller (a GET miss
 // is an answer, not a failure); only a failure of the round trip itself is returned.
 func (d *Redis) pipe(ctx context.Context, phase string, fn func(redis.Pipeliner)) error {
@@ -587,19 +608,19 @@ func (d *Redis) commitVoicesAndClaims(ctx context.Context, open []*item) error {
 	}
 	// Another instance claimed the same id in the meantime: a concurrent retry from another partition,
 	// or our own pipeline repeated after a lost script.
-	gets := make([]*redis.StringCmd, len(lost))
-	if err := d.pipe(ctx, "reclaim", func(p redis.Pipeliner) {
-		for j, i := range lost {
-			gets[j] = p.Get(ctx, d.idKey(open[i].a.ID))
-		}
-	}); err != nil {
+	keys := make([]string, len(lost))
+	for j, i := range lost {
+		keys[j] = d.idKey(open[i].a.ID)
+	}
+	vals, err := d.getAll(ctx, "reclaim", keys)
+	if err != nil {
 		return err
 	}
 	for j, i := range lost {
 		it := open[i]
-		v, err := gets[j].Result()
-		if err != nil {
-			return fmt.Errorf("dedup: read claim %s: %w", it.a.ID, err)
+		v := vals[j]
+		if v == "" {
+			return fmt.Errorf("dedup: read claim %s: %w", it.a.ID, redis.Nil)
 		}
 		origin, dec, err := decodeClaim(v)
 		if err != nil {

@@ -2,7 +2,6 @@ package dedup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -120,23 +119,11 @@ func (d *Redis) settleTextClaims(ctx context.Context, open []*item) error {
 
 // readTextKeys returns the values of text keys, "" for a key that expired in between.
 func (d *Redis) readTextKeys(ctx context.Context, keys []textKey) ([]string, error) {
-	gets := make([]*redis.StringCmd, len(keys))
-	if err := d.pipe(ctx, "text_claims", func(p redis.Pipeliner) {
-		for i, c := range keys {
-			gets[i] = p.Get(ctx, c.key)
-		}
-	}); err != nil {
-		return nil, err
+	names := make([]string, len(keys))
+	for i, c := range keys {
+		names[i] = c.key
 	}
-	vals := make([]string, len(keys))
-	for i, g := range gets {
-		v, err := g.Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("dedup: read text claim %s: %w", keys[i].it.a.ID, err)
-		}
-		vals[i] = v
-	}
-	return vals, nil
+	return d.getAll(ctx, "text_claims", names)
 }
 
 // followTextClaim makes it follow the incident holding its text within the horizon. It reports whether
