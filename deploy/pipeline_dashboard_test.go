@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,7 +55,7 @@ func TestPipelineDashboard(t *testing.T) {
 	}
 	uid := ds.Datasources[0].UID
 
-	check := metricChecker(t, root)
+	check := metricChecker(t)
 	queried := 0
 	for _, p := range d.Panels {
 		if p.Type == "row" {
@@ -90,7 +91,7 @@ func TestAlertRules(t *testing.T) {
 		}
 	}
 	readYAMLFile(t, filepath.Join(root, "deploy/prometheus/alerts.yml"), &rules)
-	check := metricChecker(t, root)
+	check := metricChecker(t)
 	n := 0
 	for _, g := range rules.Groups {
 		for _, r := range g.Rules {
@@ -131,15 +132,16 @@ func TestAlertRules(t *testing.T) {
 }
 
 // metricChecker returns a check that parses a PromQL expression with Prometheus's own parser and reports
-// every metric it names that the code does not register (histograms by their _bucket/_sum/_count series; up and the process collector's process_* are
-// Prometheus's and the client library's own) and returns how many it found.
-func metricChecker(t *testing.T, root string) func(where, expr string) int {
-	registered := registeredMetrics(t, root)
+// every metric it names that the code does not register, and returns how many it found. Histograms are
+// named by their _bucket/_sum/_count series; process_* come from the client library's process collector.
+func metricChecker(t *testing.T) func(where, expr string) int {
+	registered := registeredMetrics(t)
 	metricRef := regexp.MustCompile(`\b(teplokarta_|sla_|process_)[a-z0-9_]+`)
+	promql := parser.NewParser(parser.Options{})
 	return func(where, expr string) int {
 		t.Helper()
 		// Grafana replaces its variables before Prometheus sees the query.
-		if _, err := parser.NewParser(parser.Options{}).ParseExpr(strings.ReplaceAll(expr, "$__rate_interval", "1m")); err != nil {
+		if _, err := promql.ParseExpr(strings.ReplaceAll(expr, "$__rate_interval", "1m")); err != nil {
 			t.Errorf("%s: %q is not PromQL: %v", where, expr, err)
 		}
 		names := metricRef.FindAllString(expr, -1)
@@ -202,9 +204,29 @@ func TestPrometheusScrapesComposeServices(t *testing.T) {
 	}
 }
 
-// registeredMetrics collects the metric names the code declares (`Name: "…"` in metric options).
-func registeredMetrics(t *testing.T, root string) map[string]bool {
+// registeredMetrics returns the metric names the code declares (`Name: "…"` in metric options), read from
+// the source tree once for all the tests that need them.
+func registeredMetrics(t *testing.T) map[string]bool {
 	t.Helper()
+	names, err := metricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !names["teplokarta_processor_lag_records"] {
+		t.Fatalf("the metric scan found %d names but not the processor's lag: is the pattern still right?", len(names))
+	}
+	return names
+}
+
+var metricNames = sync.OnceValues(func() (map[string]bool, error) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		return nil, err
+	}
+	return walkMetricNames(root)
+})
+
+func walkMetricNames(root string) (map[string]bool, error) {
 	name := regexp.MustCompile(`Name:\s*"([a-z0-9_]+)"`)
 	out := map[string]bool{}
 	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
@@ -226,13 +248,7 @@ func registeredMetrics(t *testing.T, root string) map[string]bool {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !out["teplokarta_processor_lag_records"] {
-		t.Fatalf("the metric scan found %d names but not the processor's lag: is the pattern still right?", len(out))
-	}
-	return out
+	return out, err
 }
 
 func readYAMLFile(t *testing.T, path string, v any) {
