@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -183,4 +184,60 @@ func portalTexts(t testing.TB) []string {
 		texts[i] = ex.Text
 	}
 	return texts
+}
+
+// BenchmarkClassifyCommand runs the built `teplokarta classify` (--workers 1 and 2) as its own process over
+// the portal's texts ×40 (50,360 lines), model loading included, and reports lines per CPU-second of that
+// process and lines per second of wall time: the command's figures in docs/classification.md.
+func BenchmarkClassifyCommand(b *testing.B) {
+	texts := portalTexts(b)
+	if len(texts) == 0 {
+		b.Skip("shared data not present")
+	}
+	bin := filepath.Join(b.TempDir(), "teplokarta")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build: %v\n%s", err, out)
+	}
+	var in bytes.Buffer
+	const copies = 40
+	for rep := range copies {
+		for i, text := range texts {
+			line, err := json.Marshal(map[string]any{"id": fmt.Sprintf("%d-%d", rep, i), "text": text})
+			if err != nil {
+				b.Fatal(err)
+			}
+			in.Write(line)
+			in.WriteByte('\n')
+		}
+	}
+	lines := copies * len(texts)
+	for _, workers := range []string{"1", "2"} {
+		b.Run("workers="+workers, func(b *testing.B) {
+			var cpu time.Duration
+			for b.Loop() {
+				cmd := exec.Command(bin, "classify", "--workers", workers)
+				cmd.Stdin = bytes.NewReader(in.Bytes())
+				var out lineCounter
+				var stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, &stderr
+				if err := cmd.Run(); err != nil {
+					b.Fatalf("classify: %v\n%s", err, stderr.String())
+				}
+				if int(out) != lines {
+					b.Fatalf("%d lines out for %d in", out, lines)
+				}
+				cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+			}
+			b.ReportMetric(float64(lines*b.N)/cpu.Seconds(), "lines/cpu-s")
+			b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
+		})
+	}
+}
+
+// lineCounter counts the lines written to it.
+type lineCounter int
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	*c += lineCounter(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
 }
