@@ -43,7 +43,7 @@ type GenericMapping struct {
 	Lat          string `yaml:"lat"`
 	Lon          string `yaml:"lon"`
 	URL          string `yaml:"url"`
-	Author       string `yaml:"author"` // hashed with the salt, never kept
+	Author       string `yaml:"author"` // hashed with the identity key, never kept
 	Attachments  string `yaml:"attachments"`
 	OKTMO        string `yaml:"oktmo"`
 	Municipality string `yaml:"municipality"`
@@ -82,7 +82,7 @@ type Generic struct {
 }
 
 // NewGeneric builds the parser of a configured source.
-func NewGeneric(name string, m GenericMapping, salt string, lim Limits) (*Generic, error) {
+func NewGeneric(name string, m GenericMapping, key string, lim Limits) (*Generic, error) {
 	if !ValidSourceName(name) {
 		return nil, fmt.Errorf("generic source %q: name must match %s", name, sourceName)
 	}
@@ -94,7 +94,7 @@ func NewGeneric(name string, m GenericMapping, salt string, lim Limits) (*Generi
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("generic source %q: %w", name, err)
 	}
-	return &Generic{common: common{salt: salt, lim: lim}, name: name, m: m}, nil
+	return &Generic{common: common{key: key, lim: lim}, name: name, m: m}, nil
 }
 
 // Source implements Parser.

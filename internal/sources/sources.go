@@ -5,8 +5,6 @@ package sources
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/processor/pii"
 )
 
 // ErrInvalid marks input that can never be parsed: it belongs in the dead-letter topic, not in a retry.
@@ -89,10 +88,11 @@ func NewRegistry(ps ...Parser) *Registry {
 	return r
 }
 
-// Default returns the four built-in sources. salt keys the hashes of authors and callers: the same
-// person hashes the same way across sources (for dedup) but cannot be looked up without the salt.
-func Default(salt string, lim Limits) *Registry {
-	c := common{salt: salt, lim: lim}
+// Default returns the four built-in sources. key is the HMAC key of the hashes of authors and callers
+// (pii.ResolveKey decides which key a program may use): the same person hashes the same way across
+// sources (for dedup) but cannot be looked up without the key.
+func Default(key string, lim Limits) *Registry {
+	c := common{key: key, lim: lim}
 	return NewRegistry(&VK{c}, &NashDom{c}, &Sys112{c}, &POS{c})
 }
 
@@ -124,23 +124,17 @@ func (r *Registry) Parse(source string, payload []byte, meta Meta) (*model.Appea
 	return p.Parse(payload, meta)
 }
 
-// common holds what every built-in parser shares: limits and the salted hashing.
+// common holds what every built-in parser shares: limits and the keyed identity hashing.
 type common struct {
-	salt string
+	key  string
 	lim  Limits
 }
 
-// HashIdentity is the salted hash stored instead of a person's identity (phone, account id, name).
-func HashIdentity(salt, identity string) string {
-	identity = strings.TrimSpace(strings.ToLower(identity))
-	if identity == "" {
-		return ""
-	}
-	h := sha256.Sum256([]byte(salt + "\x00" + identity))
-	return hex.EncodeToString(h[:12])
-}
+// HashIdentity is the keyed hash stored instead of a person's identity (phone, account id, name); it is
+// processor/pii.HashIdentity, the one definition.
+func HashIdentity(key, identity string) string { return pii.HashIdentity(key, identity) }
 
-func (c common) hash(identity string) string { return HashIdentity(c.salt, identity) }
+func (c common) hash(identity string) string { return pii.HashIdentity(c.key, identity) }
 
 // check applies the shared rules to a parsed appeal.
 func (c common) check(source string, payload []byte, a *model.Appeal, meta Meta) error {

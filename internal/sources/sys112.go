@@ -12,7 +12,7 @@ import (
 )
 
 // Sys112 parses an incident card of the «112» system. Callers' phone numbers and names are personal
-// data: only their salted hash leaves this parser.
+// data: only their keyed hash leaves this parser.
 type Sys112 struct{ common }
 
 // Source implements Parser.
