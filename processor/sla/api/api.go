@@ -8,6 +8,7 @@
 //	POST /v1/appeals/{id}/reject   {"comment": "why not ours"}                   agency
 //	POST /v1/appeals/{id}/reopen   {"agency": "optional", "comment": "..."}      curator
 //	GET  /v1/appeals/{id}                                                         curator, assigned agency
+//	GET  /v1/appeals[?since=&limit=&agency=]   open appeals: an agency its own, a curator all  both
 //
 // An optional "event_id" in the body makes a retried request idempotent.
 package api
@@ -57,6 +58,7 @@ var actions = map[string]string{"assign": model.EventAssign, "take": model.Event
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/appeals/{id}/{action}", s.command)
 	mux.HandleFunc("GET /v1/appeals/{id}", s.get)
+	mux.HandleFunc("GET /v1/appeals", s.list)
 }
 
 type body struct {

@@ -1,0 +1,47 @@
+package sla
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// OpenAppeals lists appeals not yet resolved that were received at or after since, oldest first, at most
+// limit: an agency's work queue (agency set) or, for curators, everything open (agency ""; appeals
+// returned to the curators have agency ""). It reads ClickHouse, which the applier writes first in each
+// batch, so a listed state is never older than what a previous API reply said.
+func (e *Engine) OpenAppeals(ctx context.Context, agency string, all bool, since time.Time, limit int) ([]State, error) {
+	q := `SELECT appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, breached,
+		updated_time, version FROM appeal_sla FINAL WHERE status != 'resolved' AND received_time >= ?`
+	args := []any{since.UTC()}
+	if !all {
+		q += ` AND agency = ?`
+		args = append(args, agency)
+	}
+	q += ` ORDER BY received_time, appeal_id LIMIT ?`
+	args = append(args, limit)
+	rows, err := e.store.ch.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sla: list open appeals: %w", err)
+	}
+	defer rows.Close()
+	var out []State
+	for rows.Next() {
+		var st State
+		var breached uint8
+		if err := rows.Scan(&st.AppealID, &st.Region, &st.OKTMO, &st.Category, &st.Source, &st.Agency, &st.Status,
+			&st.Received, &st.Deadline, &breached, &st.Updated, &st.Version); err != nil {
+			return nil, fmt.Errorf("sla: list open appeals: %w", err)
+		}
+		st.Breached = breached == 1
+		st.Received, st.Deadline, st.Updated = st.Received.UTC(), st.Deadline.UTC(), st.Updated.UTC()
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sla: list open appeals: %w", err)
+	}
+	return out, nil
+}
+
+// Now is the engine's clock (a scaled one in demo runs), for callers that default times to it.
+func (e *Engine) Now() time.Time { return e.clk.Now() }
