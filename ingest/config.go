@@ -1,10 +1,16 @@
 package ingest
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -46,13 +52,17 @@ type LimitsConfig struct {
 	MaxFutureSkew   time.Duration `yaml:"max_future_skew"`   // default 10m
 	MaxBatchBytes   int64         `yaml:"max_batch_bytes"`   // one NDJSON batch body; default 64 MiB
 	MaxBatchLines   int           `yaml:"max_batch_lines"`   // default 100,000
+	// MaxConcurrentRequests bounds source requests being read or processed at once (all sources); more
+	// are answered 429 at once. Default 256; 0 = unlimited.
+	MaxConcurrentRequests int `yaml:"max_concurrent_requests"`
 }
 
 // SourceConfig is what every source (built-in or generic) has at its HTTP door.
 type SourceConfig struct {
-	Auth         AuthConfig      `yaml:"auth"`
-	RateLimit    RateLimitConfig `yaml:"rate_limit"`
-	MaxBodyBytes int             `yaml:"max_body_bytes"` // single-message body; default limits.max_message_bytes
+	Auth          AuthConfig      `yaml:"auth"`
+	RateLimit     RateLimitConfig `yaml:"rate_limit"`
+	MaxBodyBytes  int             `yaml:"max_body_bytes"`  // single-message body; default limits.max_message_bytes
+	MaxBatchBytes int64           `yaml:"max_batch_bytes"` // NDJSON batch body; default limits.max_batch_bytes
 }
 
 // Auth modes.
@@ -66,7 +76,10 @@ const (
 type AuthConfig struct {
 	Mode   string `yaml:"mode"`   // none | token | hmac; default none
 	Secret string `yaml:"secret"` // the token or the HMAC key
-	Header string `yaml:"header"` // token: default Authorization; hmac: default X-Signature
+	// SecretFile holds the secret instead (one line; relative to the config file's folder), so the YAML
+	// can be shared while each deployment mounts its own secrets. LoadConfig reads it into Secret.
+	SecretFile string `yaml:"secret_file"`
+	Header     string `yaml:"header"` // token: default Authorization; hmac: default X-Signature
 }
 
 // RateLimitConfig is a token bucket of requests per second per source; 0 = unlimited.
@@ -79,6 +92,7 @@ type RateLimitConfig struct {
 type VKConfig struct {
 	Confirmation string       `yaml:"confirmation"` // string VK expects back on "confirmation"
 	Secret       string       `yaml:"secret"`       // "secret" field VK puts in every event; "" = not checked
+	SecretFile   string       `yaml:"secret_file"`  // or read it from this file (relative to the config file)
 	GroupIDs     []int64      `yaml:"group_ids"`    // accepted communities; empty = any
 	Poller       VKPollerConf `yaml:"poller"`
 }
@@ -115,7 +129,7 @@ func DefaultConfig() Config {
 	return Config{
 		Listen: "127.0.0.1:8080",
 		Kafka:  KafkaConfig{Brokers: []string{"127.0.0.1:19092"}, BatchSize: 1000, BatchTimeout: 2 * time.Millisecond, EnsureTopics: true, Partitions: 4},
-		Limits: LimitsConfig{MaxMessageBytes: 256 << 10, MaxTextRunes: 20000, MaxFutureSkew: 10 * time.Minute, MaxBatchBytes: 64 << 20, MaxBatchLines: 100000},
+		Limits: LimitsConfig{MaxMessageBytes: 256 << 10, MaxTextRunes: 20000, MaxFutureSkew: 10 * time.Minute, MaxBatchBytes: 64 << 20, MaxBatchLines: 100000, MaxConcurrentRequests: 256},
 		VK:     VKConfig{Poller: VKPollerConf{APIBase: "https://api.vk.com/method", Version: "5.199", Interval: time.Minute, PostsPerPoll: 100, CommentPosts: 20, RequestPause: 350 * time.Millisecond}},
 	}
 }
@@ -134,7 +148,44 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("ingest config %s: %w", path, err)
 	}
+	if err := c.readSecretFiles(filepath.Dir(path)); err != nil {
+		return c, fmt.Errorf("ingest config %s: %w", path, err)
+	}
 	return c, nil
+}
+
+// readSecretFiles replaces every secret_file by the secret it holds.
+func (c *Config) readSecretFiles(dir string) error {
+	var errs []error
+	read := func(what string, secret *string, file string) {
+		if file == "" {
+			return
+		}
+		if *secret != "" {
+			errs = append(errs, fmt.Errorf("%s: set secret or secret_file, not both", what))
+			return
+		}
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+			return
+		}
+		if *secret = strings.TrimSpace(string(b)); *secret == "" {
+			errs = append(errs, fmt.Errorf("%s: %s is empty", what, file))
+		}
+	}
+	for name, sc := range c.Sources {
+		read("sources."+name+".auth", &sc.Auth.Secret, sc.Auth.SecretFile)
+		c.Sources[name] = sc
+	}
+	for i := range c.Generic {
+		read("generic "+c.Generic[i].Name+" auth", &c.Generic[i].Auth.Secret, c.Generic[i].Auth.SecretFile)
+	}
+	read("vk", &c.VK.Secret, c.VK.SecretFile)
+	return errors.Join(errs...)
 }
 
 // SourceNames lists the built-in and generic sources.
@@ -205,7 +256,7 @@ func (c Config) Validate() error {
 	if c.Kafka.BatchSize < 1 || c.Kafka.BatchTimeout <= 0 || c.Kafka.Partitions < 1 {
 		errs = append(errs, errors.New("kafka.batch_size, batch_timeout and partitions must be positive"))
 	}
-	if c.Limits.MaxMessageBytes < 1 || c.Limits.MaxTextRunes < 1 || c.Limits.MaxBatchBytes < 1 || c.Limits.MaxBatchLines < 1 {
+	if c.Limits.MaxMessageBytes < 1 || c.Limits.MaxTextRunes < 1 || c.Limits.MaxBatchBytes < 1 || c.Limits.MaxBatchLines < 1 || c.Limits.MaxConcurrentRequests < 0 {
 		errs = append(errs, errors.New("limits must be positive"))
 	}
 	for name := range c.Sources {
@@ -239,7 +290,7 @@ func (c Config) Validate() error {
 		default:
 			errs = append(errs, fmt.Errorf("source %s: auth mode %q: want none, token or hmac", name, sc.Auth.Mode))
 		}
-		if sc.RateLimit.PerSecond < 0 || sc.MaxBodyBytes < 0 {
+		if sc.RateLimit.PerSecond < 0 || sc.MaxBodyBytes < 0 || sc.MaxBatchBytes < 0 {
 			errs = append(errs, fmt.Errorf("source %s: negative limit", name))
 		}
 	}
@@ -270,4 +321,25 @@ func isLoopback(listen string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Sign adds this auth's credential for body to a request's headers, as a client of the door must (the
+// simulator signs with it): the token in its header, or the body's hex HMAC-SHA256 with "sha256=".
+func (a AuthConfig) Sign(h http.Header, body []byte) {
+	switch a.Mode {
+	case AuthToken:
+		if a.Header == "" || strings.EqualFold(a.Header, "Authorization") {
+			h.Set("Authorization", "Bearer "+a.Secret)
+			return
+		}
+		h.Set(a.Header, a.Secret)
+	case AuthHMAC:
+		name := a.Header
+		if name == "" {
+			name = "X-Signature"
+		}
+		mac := hmac.New(sha256.New, []byte(a.Secret))
+		mac.Write(body)
+		h.Set(name, "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	}
 }

@@ -49,6 +49,8 @@ func TestConfigValidate(t *testing.T) {
 		{"generic without mapping", "generic:\n  - name: gis\n    mapping: {id: n}\n", "mapping.text"},
 		{"generic with built-in name", "generic:\n  - name: vk\n    mapping: {id: n, text: t, event_time: d}\n", "built-in"},
 		{"poller without communities", "vk:\n  poller: {enabled: true}\n", "vk.poller"},
+		{"secret and secret_file", "sources:\n  pos:\n    auth: {mode: token, secret: x, secret_file: pos.token}\n", "not both"},
+		{"secret_file missing", "sources:\n  pos:\n    auth: {mode: token, secret_file: nowhere.token}\n", "nowhere.token"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,5 +71,27 @@ func TestConfigValidate(t *testing.T) {
 	public.Listen, public.AllowUnauthenticated = "0.0.0.0:8080", true
 	if err := public.Validate(); err != nil {
 		t.Fatalf("allow_unauthenticated: %v", err)
+	}
+}
+
+// TestSecretFile: a secret_file is read relative to the config file, trimmed of its newline, and used
+// exactly like an inline secret.
+func TestSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"pos.token": "tok-1\n", "vk.secret": "cb-2\n",
+		"c.yaml": "sources:\n  pos:\n    auth: {mode: token, secret_file: pos.token, header: X-Pos-Token}\nvk: {secret_file: vk.secret}\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := ingest.LoadConfig(filepath.Join(dir, "c.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Source("pos").Auth.Secret; got != "tok-1" {
+		t.Errorf("pos secret %q", got)
+	}
+	if cfg.VK.Secret != "cb-2" {
+		t.Errorf("vk secret %q", cfg.VK.Secret)
 	}
 }

@@ -110,6 +110,7 @@ func runIngest(ctx context.Context, env *cli.Env, args []string) error {
 		"when vk.poller is enabled. `teplokarta ingest backfill --help` imports exports. See docs/ingest.md.")
 	f := addIngestFlags(fs)
 	listen := fs.String("listen", "", "listen address (overrides listen; default 127.0.0.1:8080)")
+	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -119,6 +120,12 @@ func runIngest(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
+	}
+	if *check {
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("ingest config: %w", err)
+		}
+		return configOK(env, "ingest")
 	}
 	rt, err := newIngestRuntime(ctx, env, cfg)
 	if err != nil {

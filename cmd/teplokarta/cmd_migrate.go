@@ -11,8 +11,15 @@ import (
 func runMigrate(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet(env, "migrate", "Apply the ClickHouse migrations embedded in this binary (schemas/clickhouse/*.sql) that are not\nrecorded in schema_migrations yet. Safe to run any number of times.")
 	ch := addClickHouseFlags(fs)
+	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *check {
+		if err := ch.config().Validate(); err != nil {
+			return err
+		}
+		return configOK(env, "migrate")
 	}
 	conn, err := chstore.Open(ctx, ch.config())
 	if err != nil {

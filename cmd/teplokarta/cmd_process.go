@@ -17,8 +17,15 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 	pf := addProcessorFlags(fs)
 	metrics := fs.String("metrics-addr", "127.0.0.1:9463", "address of /metrics, /healthz and /debug/pprof/ (empty: off)")
 	memLimit := fs.Int("memory-limit-mib", 256, "soft memory limit of the Go runtime in MiB (0: none; the GOMEMLIMIT variable wins)")
+	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *check {
+		if err := checkProcessorConfig(pf, brokers(kb), *rf.prefix, ch); err != nil {
+			return err
+		}
+		return configOK(env, "process")
 	}
 	// With the in-flight bound the live heap stays near 100 MB; the soft limit keeps the garbage
 	// collector from letting the heap double past it (GOGC alone would).

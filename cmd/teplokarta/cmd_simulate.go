@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teplokarta/teplokarta/ingest"
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
@@ -50,6 +51,8 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 	count := fs.Int("count", 0, "stop after this many messages (0: no limit)")
 	duration := fs.Duration("duration", 0, "live: stop after this long; fast: simulate this span ending now (default 24h)")
 	truthPath := fs.String("truth", "", "write the ground truth (totals and per-minute cells) to this JSON file")
+	ingestConfig := fs.String("ingest-config", "", "ingest YAML whose source auth (tokens, HMAC keys) signs the HTTP requests (--target http…)")
+	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -65,13 +68,33 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		start, until = now.Add(-span), now
 	}
+	if *check {
+		if err := sf.config(start).Validate(); err != nil {
+			return err
+		}
+		if _, err := simTarget(*target); err != nil {
+			return err
+		}
+		if _, err := simSigner(*ingestConfig); err != nil {
+			return err
+		}
+		return configOK(env, "simulate")
+	}
 	g, err := simulator.New(sf.config(start))
+	if err != nil {
+		return err
+	}
+	sign, err := simSigner(*ingestConfig)
 	if err != nil {
 		return err
 	}
 	sink, closeSink, err := openSimSink(*target, brokers(kb))
 	if err != nil {
 		return err
+	}
+	if hs, ok := sink.(simulator.HTTPSink); ok {
+		hs.Sign = sign
+		sink = hs
 	}
 	defer closeSink()
 	truth := simulator.NewTruth()
@@ -91,12 +114,39 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 	return err
 }
 
-func openSimSink(target string, brokers []string) (simulator.Sink, func(), error) {
+// simTarget tells whether target is ingest's URL (true) or kafka (false), or refuses it.
+func simTarget(target string) (http bool, err error) {
 	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
-		return simulator.HTTPSink{BaseURL: strings.TrimRight(target, "/"), Client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
+		return true, nil
 	}
 	if target != "kafka" {
-		return nil, nil, fmt.Errorf("--target %q: want kafka or an http(s) URL", target)
+		return false, fmt.Errorf("--target %q: want kafka or an http(s) URL", target)
+	}
+	return false, nil
+}
+
+// simSigner signs the simulator's requests with the auth an ingest config gives each source.
+func simSigner(path string) (func(string, http.Header, []byte), error) {
+	if path == "" {
+		return nil, nil
+	}
+	cfg, err := ingest.LoadConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest config: %w", err)
+	}
+	return func(source string, h http.Header, body []byte) { cfg.Source(source).Auth.Sign(h, body) }, nil
+}
+
+func openSimSink(target string, brokers []string) (simulator.Sink, func(), error) {
+	isHTTP, err := simTarget(target)
+	if err != nil {
+		return nil, nil, err
+	}
+	if isHTTP {
+		return simulator.HTTPSink{BaseURL: strings.TrimRight(target, "/"), Client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
 	}
 	pc := kafkax.DefaultProducerConfig()
 	pc.Brokers = brokers

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -57,6 +58,7 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	instance := fs.String("instance", "", "instance name in logs (default: host name)")
 	poll := fs.Duration("poll-interval", d.PollInterval, "how often due timers are claimed")
 	wait := fs.Duration("api-wait", 10*time.Second, "how long an API request waits for its command to be applied (then 202)")
+	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -77,6 +79,12 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	cfg.Instance = *instance
 	if cfg.Instance == "" {
 		cfg.Instance, _ = os.Hostname()
+	}
+	if *check {
+		if err := errors.Join(cfg.Validate(), ch.config().Validate()); err != nil {
+			return err
+		}
+		return configOK(env, "sla serve")
 	}
 	conn, err := chstore.Open(ctx, ch.config())
 	if err != nil {

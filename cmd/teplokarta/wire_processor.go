@@ -128,3 +128,13 @@ func addClassifierFlags(fs *cli.FlagSet) *classifierFlags {
 func (f *classifierFlags) stage() (*enrich.Stage, error) {
 	return enrich.Load(*f.model, *f.taxonomy, *f.routing)
 }
+
+// checkProcessorConfig validates what a processor start would build from its flags (options, model and
+// rule files, every stage's config), without connecting.
+func checkProcessorConfig(pf *processorFlags, brokers []string, prefix string, ch *chFlags) error {
+	o, err := pf.options(brokers, prefix)
+	if err != nil {
+		return err
+	}
+	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), ch.config().Validate())
+}

@@ -45,6 +45,9 @@ func RawRecord(m Message) kafka.Message {
 type HTTPSink struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Client  *http.Client
+	// Sign adds a source's credentials for a batch body (ingest.AuthConfig.Sign); nil sends none, which
+	// only an ingest without auth (loopback) accepts.
+	Sign func(source string, h http.Header, body []byte)
 }
 
 // Send implements Sink.
@@ -67,6 +70,9 @@ func (s HTTPSink) Send(ctx context.Context, batch []Message) error {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/x-ndjson")
+		if s.Sign != nil {
+			s.Sign(src, req.Header, bySource[src].Bytes())
+		}
 		resp, err := s.Client.Do(req)
 		if err != nil {
 			return fmt.Errorf("simulator: post %s batch: %w", src, err)
@@ -87,6 +93,10 @@ type RunConfig struct {
 	Live      bool          // pace by the wall clock (arrival times are real); otherwise as fast as possible
 	BatchSize int           // messages per Send; default 500
 	MaxDelay  time.Duration // live mode: longest a message waits in a batch; default 200ms
+	// Now is the clock live mode paces by (arrival times are on its timeline); default the wall clock.
+	// A scaled clock (processor/sla/clock.Scaled) with Scale set plays a simulated day in minutes.
+	Now   func() time.Time
+	Scale float64 // simulated seconds per real second of Now; default 1
 }
 
 // Run sends messages until the count, the time limit or ctx ends, recording them in truth.
@@ -96,6 +106,12 @@ func Run(ctx context.Context, g *Generator, sink Sink, rc RunConfig, truth *Trut
 	}
 	if rc.MaxDelay <= 0 {
 		rc.MaxDelay = 200 * time.Millisecond
+	}
+	if rc.Now == nil {
+		rc.Now = time.Now
+	}
+	if rc.Scale < 1 {
+		rc.Scale = 1
 	}
 	var batch []Message
 	flush := func() error {
@@ -118,7 +134,7 @@ func Run(ctx context.Context, g *Generator, sink Sink, rc RunConfig, truth *Trut
 			break
 		}
 		if rc.Live {
-			if wait := time.Until(m.Arrival); wait > 0 {
+			if wait := time.Duration(float64(m.Arrival.Sub(rc.Now())) / rc.Scale); wait > 0 {
 				if err := flush(); err != nil {
 					return err
 				}

@@ -43,8 +43,7 @@ func readYAML(t *testing.T, path string, v any) {
 	}
 }
 
-// TestProvisioning checks the datasource and dashboard provisioning and that compose mounts them where
-// the provider looks.
+// TestProvisioning checks the datasource and dashboard provisioning files.
 func TestProvisioning(t *testing.T) {
 	var ds struct {
 		Datasources []struct {
@@ -78,20 +77,10 @@ func TestProvisioning(t *testing.T) {
 		}
 	}
 	readYAML(t, "provisioning/dashboards/teplokarta.yaml", &prov)
-	var compose struct {
-		Services map[string]struct{ Volumes []string }
-	}
-	readYAML(t, "compose.yaml", &compose)
-	vols := compose.Services["grafana"].Volumes
-	for _, want := range []string{
-		"./dashboards:" + prov.Providers[0].Options.Path + ":ro",
-		"./provisioning/datasources:/etc/grafana/provisioning/datasources:ro",
-		"./provisioning/dashboards:/etc/grafana/provisioning/dashboards:ro",
-		"../../plugin/dist:/var/lib/grafana/plugins/" + plugin.ID + ":ro",
-	} {
-		if !slices.Contains(vols, want) {
-			t.Errorf("compose does not mount %q (has %v)", want, vols)
-		}
+	// Where compose mounts the folder this path names is checked on docker-compose.yml itself
+	// (deploy's TestComposeGrafanaPaths).
+	if len(prov.Providers) != 1 || prov.Providers[0].Type != "file" || prov.Providers[0].Options.Path == "" {
+		t.Errorf("dashboard providers: %+v", prov.Providers)
 	}
 }
 

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/teplokarta/teplokarta/internal/cli"
+)
+
+// TestCheckConfig: --check-config validates what a start would validate, connects to nothing, and tells
+// a good configuration from a bad one for every command a deployment runs.
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	open := write("open.yaml", "listen: 127.0.0.1:8080\n")
+	write("vk.token", "s3cret\n")
+	closed := write("closed.yaml", "sources:\n"+
+		"  vk: {auth: {mode: token, secret_file: vk.token}}\n  nashdom: {auth: {mode: hmac, secret: k}}\n"+
+		"  \"112\": {auth: {mode: token, secret: t}}\n  pos: {auth: {mode: token, secret: p}}\n")
+	missing := write("missing.yaml", "sources:\n  vk: {auth: {mode: token, secret_file: nowhere.token}}\n")
+	tokens := filepath.Join("..", "..", "deploy", "sla-tokens.example.yaml")
+	tests := []struct {
+		name string
+		args []string
+		ok   bool
+		want string // in the output
+	}{
+		{"ingest local", []string{"ingest", "--config", open}, true, ""},
+		{"ingest open beyond loopback", []string{"ingest", "--config", open, "--listen", ":8080"}, false, "source vk has no auth"},
+		{"ingest with auth beyond loopback", []string{"ingest", "--config", closed, "--listen", ":8080"}, true, ""},
+		{"ingest secret file missing", []string{"ingest", "--config", missing}, false, "nowhere.token"},
+		{"migrate", []string{"migrate"}, true, ""},
+		{"migrate bad database", []string{"migrate", "--clickhouse-database", "a-b"}, false, "must be an identifier"},
+		{"process", []string{"process"}, true, ""},
+		{"process bad window", []string{"process", "--window-sizes", "7m"}, false, "divide a day"},
+		{"process bad batch", []string{"process", "--batch-size", "20000", "--max-in-flight", "100"}, false, "max in-flight"},
+		{"sla serve", []string{"sla", "serve", "--tokens", tokens}, true, ""},
+		{"sla serve tokens missing", []string{"sla", "serve", "--tokens", filepath.Join(dir, "none.yaml")}, false, "none.yaml"},
+		{"simulate signed", []string{"simulate", "--target", "http://ingest:8080", "--ingest-config", closed}, true, ""},
+		{"simulate bad target", []string{"simulate", "--target", "ftp://x"}, false, "want kafka"},
+		{"simulate bad rate", []string{"simulate", "--rate", "0"}, false, "rate must be positive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			env := &cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" },
+				Log: slog.New(slog.NewTextHandler(&out, nil)), Version: "test"}
+			code := realMain(env, append(tc.args, "--check-config"))
+			if got := code == 0 && strings.Contains(out.String(), "configuration OK"); got != tc.ok {
+				t.Fatalf("exit %d, want ok=%v:\n%s", code, tc.ok, out.String())
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out.String())
+			}
+		})
+	}
+}
