@@ -3,6 +3,8 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -16,7 +18,47 @@ func heatIndex(observed, baseline uint64, periodDays, baselineDays float64) floa
 	return (float64(observed) + 1) / (expected + 1)
 }
 
-type heatCounts struct{ cur, base uint64 }
+// heatCounts is one municipality's sums: cur/base of the query's measure (the heat index's inputs), and for
+// the choropleth's tooltip the range's incidents and voices regardless of the measure, and the measure per
+// category in the range.
+type heatCounts struct {
+	cur, base         uint64
+	incidents, voices uint64
+	cats              map[string]uint64
+}
+
+func (c *heatCounts) add(category string, cur, base, inc, voi uint64) {
+	c.cur, c.base, c.incidents, c.voices = c.cur+cur, c.base+base, c.incidents+inc, c.voices+voi
+	if cur > 0 {
+		if c.cats == nil {
+			c.cats = map[string]uint64{}
+		}
+		c.cats[category] += cur
+	}
+}
+
+// topCategories is the range's three largest categories by the measure, "ЖКХ 6 · Дороги 3" (ties by name).
+func (c heatCounts) topCategories() string {
+	names := make([]string, 0, len(c.cats))
+	for k := range c.cats {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if c.cats[names[i]] != c.cats[names[j]] {
+			return c.cats[names[i]] > c.cats[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, 0, 3)
+	for i := 0; i < len(names) && i < 3; i++ {
+		name := names[i]
+		if name == "" {
+			name = "без категории"
+		}
+		parts = append(parts, fmt.Sprintf("%s %d", name, c.cats[names[i]]))
+	}
+	return strings.Join(parts, " · ")
+}
 
 func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, error) {
 	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0)
@@ -30,9 +72,11 @@ func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, err
 	w.timeRange(src.timeCol, baseFrom, to)
 	fromSQL, args := src.from(r.Filters, d.cfg.Region)
 	col := src.measureCol(r.Measure)
-	sql := fmt.Sprintf("SELECT oktmo, sumIf(%[1]s, %[2]s >= toDateTime(?)) AS cur, sumIf(%[1]s, %[2]s < toDateTime(?)) AS base FROM %[3]s%[4]s GROUP BY oktmo",
-		col, src.timeCol, fromSQL, w.sql())
-	args = append([]any{from.Unix(), from.Unix()}, append(args, w.args...)...)
+	// By category too: the choropleth's tooltip shows each municipality's top categories from the same read.
+	sql := fmt.Sprintf("SELECT oktmo, category, sumIf(%[1]s, %[2]s >= toDateTime(?)) AS cur, sumIf(%[1]s, %[2]s < toDateTime(?)) AS base, "+
+		"sumIf(%[5]s, %[2]s >= toDateTime(?)) AS cur_incidents, sumIf(%[6]s, %[2]s >= toDateTime(?)) AS cur_voices FROM %[3]s%[4]s GROUP BY oktmo, category",
+		col, src.timeCol, fromSQL, w.sql(), src.measureCol(MeasureIncidents), src.measureCol(MeasureVoices))
+	args = append([]any{from.Unix(), from.Unix(), from.Unix(), from.Unix()}, append(args, w.args...)...)
 
 	rows, err := d.ch.Query(ctx, sql, args...)
 	if err != nil {
@@ -41,11 +85,13 @@ func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, err
 	defer rows.Close()
 	counts := map[string]heatCounts{}
 	for rows.Next() {
-		var oktmo string
-		var c heatCounts
-		if err := rows.Scan(&oktmo, &c.cur, &c.base); err != nil {
+		var oktmo, category string
+		var cur, base, inc, voi uint64
+		if err := rows.Scan(&oktmo, &category, &cur, &base, &inc, &voi); err != nil {
 			return nil, fmt.Errorf("heatmap: %w", err)
 		}
+		c := counts[oktmo]
+		c.add(category, cur, base, inc, voi)
 		counts[oktmo] = c
 	}
 	if err := rows.Err(); err != nil {
@@ -68,6 +114,9 @@ func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, err
 		data.NewField("baseline", nil, []int64{}),
 		data.NewField("per_10k", nil, []*float64{}),
 		data.NewField("heat", nil, []float64{}),
+		data.NewField("incidents", nil, []int64{}),
+		data.NewField("voices", nil, []int64{}),
+		data.NewField("top_categories", nil, []string{}),
 	)
 	for _, m := range muns {
 		c := counts[m.OKTMO]
@@ -79,12 +128,22 @@ func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, err
 			pop, per = &p, &v
 		}
 		f.AppendRow(m.OKTMO, m.DisplayName(), m.Lat, m.Lon, pop, int64(c.cur), int64(c.base), per,
-			heatIndex(c.cur, c.base, periodDays, baseDays))
+			heatIndex(c.cur, c.base, periodDays, baseDays), int64(c.incidents), int64(c.voices), c.topCategories())
 	}
 	f.Fields[8].Config = &data.FieldConfig{DisplayName: "Индекс тепла", Decimals: ptr(uint16(2))}
 	f.Fields[5].Config = &data.FieldConfig{DisplayName: "Обращения"}
 	f.Fields[7].Config = &data.FieldConfig{DisplayName: "На 10 тыс. жителей", Decimals: ptr(uint16(2))}
-	return []*data.Frame{frameMeta(f, sql)}, nil
+	f.Fields[9].Config = &data.FieldConfig{DisplayName: "Инциденты"}
+	f.Fields[10].Config = &data.FieldConfig{DisplayName: "Все обращения"}
+	f.Fields[11].Config = &data.FieldConfig{DisplayName: "Топ категорий"}
+	f = frameMeta(f, sql)
+	// Appeals whose place was not resolved (empty OKTMO) have no row to sit in: the choropleth shows them
+	// as a number beside the map.
+	u := counts[""]
+	f.Meta.Custom = map[string]any{"unknown": map[string]any{
+		"municipality": d.munName(""), "appeals": u.cur, "incidents": u.incidents, "voices": u.voices,
+	}}
+	return []*data.Frame{f}, nil
 }
 
 // heatAlertFrames is the alerting shape: one single-number frame per municipality, labelled, so that

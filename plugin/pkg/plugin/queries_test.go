@@ -1,6 +1,8 @@
 package plugin_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +37,16 @@ func heatmapRows(cur, base map[string]int64, periodDays, baseDays float64) [][]a
 	return out
 }
 
+// heatmapCore is a heatmap frame's rows without the choropleth tooltip's columns (incidents, voices,
+// top_categories), which TestHeatmap checks on their own.
+func heatmapCore(f *data.Frame) [][]any {
+	got := rows(f)
+	for i := range got {
+		got[i] = got[i][:9]
+	}
+	return got
+}
+
 func TestHeatmap(t *testing.T) {
 	h := newHarness(t, true, nil)
 	if p, _ := geo.Default().ByOKTMO(ryazan); p.Population != 525062 {
@@ -65,13 +77,46 @@ func TestHeatmap(t *testing.T) {
 			if len(frames) != 1 {
 				t.Fatalf("%d frames", len(frames))
 			}
-			want := []string{"oktmo", "municipality", "latitude", "longitude", "population", "appeals", "baseline", "per_10k", "heat"}
-			if got := fieldNames(frames[0]); len(got) != len(want) {
+			want := []string{"oktmo", "municipality", "latitude", "longitude", "population", "appeals", "baseline", "per_10k", "heat",
+				"incidents", "voices", "top_categories"}
+			if got := fieldNames(frames[0]); strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Fatalf("fields %v", got)
 			}
-			sameRows(t, c.name, rows(frames[0]), heatmapRows(c.cur, c.base, 30, c.baseDays))
+			sameRows(t, c.name, heatmapCore(frames[0]), heatmapRows(c.cur, c.base, 30, c.baseDays))
 		})
 	}
+	t.Run("tooltip columns: incidents, voices, top categories; unresolved place in meta", func(t *testing.T) {
+		// The same numbers whatever the measure, and from every count source (narrow rollups, 1d, raw).
+		for _, model := range []q{{"queryType": "heatmap"}, {"queryType": "heatmap", "measure": "voices"},
+			{"queryType": "heatmap", "filters": q{"themes": []string{"Отопление", "Вывоз мусора", "Ямы"}}},
+			{"queryType": "heatmap", "filters": q{"statuses": []string{"new", "resolved", "in_work", "assigned"}}}} {
+			f := h.run(june, july, oneDay, model)[0]
+			tips := map[string][]any{}
+			for _, r := range rows(f) {
+				tips[r[0].(string)] = r[9:]
+			}
+			voices := model["measure"] == "voices"
+			ryazanTop := "ЖКХ 6 · Дороги 3"
+			if voices {
+				ryazanTop = "ЖКХ 7 · Дороги 5"
+			}
+			want := map[string][]any{
+				ryazan:     {int64(9), int64(12), ryazanTop},
+				kasimov:    {int64(2), int64(2), "Дороги 2"},
+				shilovo:    {int64(3), int64(3), "ЖКХ 3"},
+				"61710000": {int64(0), int64(0), ""}, // Сасово: nothing,
+			}
+			for code, w := range want {
+				if fmt.Sprint(tips[code]) != fmt.Sprint(w) {
+					t.Errorf("%v: %s tooltip columns %v, want %v", model, code, tips[code], w)
+				}
+			}
+			u, _ := f.Meta.Custom.(map[string]any)["unknown"].(map[string]any)
+			if fmt.Sprintf("%v %v %v %v", u["appeals"], u["incidents"], u["voices"], u["municipality"]) != "1 1 1 не определено" {
+				t.Errorf("%v: unknown place %v, want 1 appeal", model, f.Meta.Custom)
+			}
+		}
+	})
 	t.Run("municipality filter keeps only chosen rows", func(t *testing.T) {
 		frames := h.run(june, july, oneDay, q{"queryType": "heatmap", "filters": q{"municipalities": []string{kasimov, ryazan}}})
 		got := rows(frames[0])
