@@ -11,6 +11,7 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/sources"
+	"github.com/teplokarta/teplokarta/processor/window"
 )
 
 // processBatch runs one partition's records through the stages and commits after the sink confirmed.
@@ -31,7 +32,7 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 			e.Metrics.Messages.WithLabelValues(a.Source, "exact_duplicate").Inc()
 		}
 	}
-	e.Windower.Observe(topic, partition, rows)
+	watermark := e.Windower.Observe(topic, partition, rows)
 	if len(dead) > 0 {
 		if err := e.Producer.WriteMessages(ctx, dead...); err != nil {
 			return fmt.Errorf("dead letters: %w", err)
@@ -50,9 +51,9 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 		e.Log.Warn("commit offsets", "topic", topic, "partition", partition, "err", err)
 	}
 	e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(partition)).Set(float64(lagAfter(lastMsg)))
-	if e.cfg.WindowsTopic != "" { // live windows are kept only for their subscribers
-		e.Windower.Commit(rows)
-	}
+	// The watermark moves only now that the batch is stored: a batch that failed is read again and judged
+	// against the same watermark. Live windows are counted only for their subscribers.
+	e.Windower.Commit(topic, partition, watermark, rows, e.cfg.WindowsTopic != "")
 	now := time.Now()
 	for _, a := range rows {
 		e.Metrics.Messages.WithLabelValues(a.Source, "stored").Inc()
@@ -96,6 +97,11 @@ func (e *Engine) normalize(msgs []kafka.Message) ([]*model.Appeal, []kafka.Messa
 	return appeals, dead
 }
 
+// MaxDeadLetterBytes bounds a dead letter's key, value and headers so that it fits one record batch
+// (kafkax.DefaultBatchBytes, below the brokers' limit). A bigger original is cut, says so in a header, and
+// stays whole in its raw topic, where the origin header points.
+const MaxDeadLetterBytes = 900_000
+
 // DeadLetter wraps a record that can't be processed: original key, bytes and headers, plus why and where.
 func DeadLetter(topic string, m kafka.Message, err error) kafka.Message {
 	h := append([]kafka.Header(nil), m.Headers...)
@@ -104,7 +110,16 @@ func DeadLetter(topic string, m kafka.Message, err error) kafka.Message {
 		kafka.Header{Key: model.HeaderStage, Value: []byte("processor")},
 		kafka.Header{Key: model.HeaderOrigin, Value: []byte(model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}.String())},
 	)
-	return kafka.Message{Topic: topic, Key: m.Key, Value: m.Value, Headers: h}
+	value := m.Value
+	size := len(m.Key) + len(value)
+	for _, x := range h {
+		size += len(x.Key) + len(x.Value)
+	}
+	if size > MaxDeadLetterBytes {
+		h = append(h, kafka.Header{Key: model.HeaderTruncated, Value: []byte(strconv.Itoa(len(value)))})
+		value = value[:max(len(value)-(size-MaxDeadLetterBytes)-64, 0)]
+	}
+	return kafka.Message{Topic: topic, Key: m.Key, Value: value, Headers: h}
 }
 
 // emitCreated tells the SLA engine about new incidents.
@@ -138,15 +153,21 @@ func (e *Engine) publishWindows(ctx context.Context, force bool) {
 	if e.cfg.WindowsTopic == "" {
 		return
 	}
-	closed := e.Windower.Flush(force)
-	if len(closed) == 0 {
+	e.writeWindows(ctx, e.Windower.Flush(force))
+}
+
+// writeWindows publishes window counts. Each record is one instance's contribution for the rows it stored
+// (partitions are split between instances, and a revoked partition hands over its open windows with
+// closed=false): subscribers sum records of one key.
+func (e *Engine) writeWindows(ctx context.Context, counts []window.Count) {
+	if e.cfg.WindowsTopic == "" || len(counts) == 0 {
 		return
 	}
-	msgs := make([]kafka.Message, 0, len(closed))
-	for _, c := range closed {
+	msgs := make([]kafka.Message, 0, len(counts))
+	for _, c := range counts {
 		b, _ := json.Marshal(map[string]any{"size_seconds": int(c.Size.Seconds()), "window_start": c.Start,
 			"region": c.Region, "oktmo": c.OKTMO, "category": c.Cat, "source": c.Source,
-			"incidents": c.Incidents, "voices": c.Voices, "late": c.Late})
+			"incidents": c.Incidents, "voices": c.Voices, "late": c.Late, "closed": c.Closed})
 		key := c.Region + "/" + c.OKTMO + "/" + c.Cat + "/" + c.Source + "/" + c.Start.UTC().Format(time.RFC3339)
 		msgs = append(msgs, kafka.Message{Topic: e.cfg.WindowsTopic, Key: []byte(key), Value: b})
 	}

@@ -179,8 +179,12 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		start = prog.Offset + 1
 	}
 	e.Windower.Restore(topic, p.ID, prog.MaxEventTime)
-	// The partition's lag is its owner's to report: whoever takes it next sets it anew.
-	defer e.Metrics.Lag.DeleteLabelValues(topic, strconv.Itoa(p.ID))
+	// The partition's lag and window state are its owner's: whoever takes it next sets them anew. Its open
+	// windows' counts go out before they are dropped (the rows behind them are stored).
+	defer func() {
+		e.Metrics.Lag.DeleteLabelValues(topic, strconv.Itoa(p.ID))
+		e.writeWindows(context.WithoutCancel(rootCtx), e.Windower.Forget(topic, p.ID))
+	}()
 	log.Info("partition assigned", "committed", p.Offset, "stored_up_to", prog.Offset, "start", start)
 
 	r := kafka.NewReader(kafka.ReaderConfig{

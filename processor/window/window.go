@@ -58,14 +58,21 @@ type Count struct {
 	Closed                  bool // the watermark passed its end: later events are corrections
 }
 
-// Windower tracks watermarks per partition and open window counts. Safe for concurrent use by the
-// partition goroutines.
+// Windower tracks, per owned partition, its watermark and the open window counts of the rows it stored.
+// State follows the partitions: a partition's watermark moves only after its batch is stored (Commit), and
+// a revoked partition's state is dropped (Forget), so a partition that moved to another instance neither
+// holds this instance's windows open nor keeps growing its map. Safe for concurrent use by the partition
+// goroutines.
 type Windower struct {
 	cfg Config
 
-	mu         sync.Mutex
-	watermarks map[string]time.Time // "topic/partition" → watermark
-	open       map[Key]*Count
+	mu    sync.Mutex
+	parts map[string]*partState // "topic/partition" → state
+}
+
+type partState struct {
+	watermark time.Time
+	open      map[Key]*Count // this partition's contribution to each open window
 }
 
 // New builds a windower.
@@ -73,39 +80,56 @@ func New(cfg Config) (*Windower, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Windower{cfg: cfg, watermarks: map[string]time.Time{}, open: map[Key]*Count{}}, nil
+	return &Windower{cfg: cfg, parts: map[string]*partState{}}, nil
 }
 
 func partKey(topic string, partition int) string { return topic + "/" + strconv.Itoa(partition) }
 
-// Restore sets a partition's watermark from the sink's progress (the latest event time already stored),
-// so a restarted processor judges lateness as the crashed one would have.
+func (w *Windower) part(topic string, partition int) *partState {
+	k := partKey(topic, partition)
+	p := w.parts[k]
+	if p == nil {
+		p = &partState{open: map[Key]*Count{}}
+		w.parts[k] = p
+	}
+	return p
+}
+
+// Restore takes a partition on: its watermark starts from the sink's progress (the latest event time
+// already stored), so a restarted processor or the partition's next owner judges lateness as the previous
+// owner would have.
 func (w *Windower) Restore(topic string, partition int, maxEventTime time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.part(topic, partition)
 	if maxEventTime.IsZero() {
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	wm := maxEventTime.Add(-w.cfg.AllowedLateness)
-	if wm.After(w.watermarks[partKey(topic, partition)]) {
-		w.watermarks[partKey(topic, partition)] = wm
+	if wm := maxEventTime.Add(-w.cfg.AllowedLateness); wm.After(p.watermark) {
+		p.watermark = wm
 	}
 }
 
-// Watermark returns a partition's watermark (zero before any event).
+// Watermark returns a partition's watermark (zero before any event or when not owned).
 func (w *Windower) Watermark(topic string, partition int) time.Time {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.watermarks[partKey(topic, partition)]
+	if p := w.parts[partKey(topic, partition)]; p != nil {
+		return p.watermark
+	}
+	return time.Time{}
 }
 
-// Observe marks late appeals of one partition's batch (in Kafka order) and advances its watermark. It
-// does not count: counting happens in Commit, after the sink confirmed the batch.
-func (w *Windower) Observe(topic string, partition int, batch []*model.Appeal) {
+// Observe marks late appeals of one partition's batch (in Kafka order) and returns the watermark the
+// partition will have once the batch is stored. It changes no state: a batch that fails to be stored is
+// read again, and must be judged against the same watermark.
+func (w *Windower) Observe(topic string, partition int, batch []*model.Appeal) time.Time {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := partKey(topic, partition)
-	wm := w.watermarks[k]
+	wm := time.Time{}
+	if p := w.parts[partKey(topic, partition)]; p != nil {
+		wm = p.watermark
+	}
+	w.mu.Unlock()
 	smallest := w.cfg.Sizes[0]
 	for _, a := range batch {
 		end := a.EventTime.Truncate(smallest).Add(smallest)
@@ -114,20 +138,28 @@ func (w *Windower) Observe(topic string, partition int, batch []*model.Appeal) {
 			wm = cand
 		}
 	}
-	w.watermarks[k] = wm
+	return wm
 }
 
-// Commit counts a confirmed batch into the live windows.
-func (w *Windower) Commit(batch []*model.Appeal) {
+// Commit records a stored batch of one partition: its watermark moves to what Observe returned, and with
+// count the rows are added to the live windows (kept only when someone subscribes to them).
+func (w *Windower) Commit(topic string, partition int, watermark time.Time, batch []*model.Appeal, count bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	p := w.part(topic, partition)
+	if watermark.After(p.watermark) {
+		p.watermark = watermark
+	}
+	if !count {
+		return
+	}
 	for _, a := range batch {
 		for _, size := range w.cfg.Sizes {
 			key := Key{Size: size, Start: a.EventTime.Truncate(size).UTC(), Region: a.Region, OKTMO: a.OKTMO, Cat: a.Category, Source: a.Source}
-			c := w.open[key]
+			c := p.open[key]
 			if c == nil {
 				c = &Count{Key: key}
-				w.open[key] = c
+				p.open[key] = c
 			}
 			c.Voices++
 			if a.IsIncident {
@@ -140,30 +172,87 @@ func (w *Windower) Commit(batch []*model.Appeal) {
 	}
 }
 
-// Flush returns the windows that the slowest partition's watermark has closed and forgets them; with
-// force (shutdown) it returns every window. Partitions that never saw data do not hold windows open.
+// Forget drops a revoked partition's watermark and returns its open windows' counts (not closed: the
+// partition's next owner counts the rows after them), so the caller can publish them before they go.
+func (w *Windower) Forget(topic string, partition int) []Count {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	k := partKey(topic, partition)
+	p := w.parts[k]
+	delete(w.parts, k)
+	if p == nil {
+		return nil
+	}
+	out := make([]Count, 0, len(p.open))
+	for _, c := range p.open {
+		out = append(out, *c)
+	}
+	sortCounts(out)
+	return out
+}
+
+// Flush returns the windows that the slowest owned partition's watermark has closed, summed over the
+// partitions that contributed, and forgets them; with force (shutdown) it returns every window.
+// Partitions that never saw data do not hold windows open.
 func (w *Windower) Flush(force bool) []Count {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var low time.Time
-	for _, wm := range w.watermarks {
-		if low.IsZero() || wm.Before(low) {
-			low = wm
+	for _, p := range w.parts {
+		if !p.watermark.IsZero() && (low.IsZero() || p.watermark.Before(low)) {
+			low = p.watermark
 		}
 	}
-	var out []Count
-	for k, c := range w.open {
-		if force || !k.Start.Add(k.Size).After(low) {
-			c.Closed = true
-			out = append(out, *c)
-			delete(w.open, k)
+	merged := map[Key]*Count{}
+	for _, p := range w.parts {
+		for k, c := range p.open {
+			if !force && k.Start.Add(k.Size).After(low) {
+				continue
+			}
+			m := merged[k]
+			if m == nil {
+				m = &Count{Key: k, Closed: true}
+				merged[k] = m
+			}
+			m.Incidents += c.Incidents
+			m.Voices += c.Voices
+			m.Late += c.Late
+			delete(p.open, k)
 		}
 	}
+	out := make([]Count, 0, len(merged))
+	for _, c := range merged {
+		out = append(out, *c)
+	}
+	sortCounts(out)
+	return out
+}
+
+// OpenWindows is how many window counters the owned partitions hold (a gauge for memory).
+func (w *Windower) OpenWindows() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, p := range w.parts {
+		n += len(p.open)
+	}
+	return n
+}
+
+func sortCounts(out []Count) {
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].Start.Equal(out[j].Start) {
 			return out[i].Start.Before(out[j].Start)
 		}
-		return out[i].OKTMO < out[j].OKTMO
+		if out[i].Size != out[j].Size {
+			return out[i].Size < out[j].Size
+		}
+		if out[i].OKTMO != out[j].OKTMO {
+			return out[i].OKTMO < out[j].OKTMO
+		}
+		if out[i].Cat != out[j].Cat {
+			return out[i].Cat < out[j].Cat
+		}
+		return out[i].Source < out[j].Source
 	})
-	return out
 }

@@ -29,11 +29,11 @@ func TestLatenessAndWatermark(t *testing.T) {
 	}
 	for _, tc := range tests {
 		a := &model.Appeal{EventTime: at(tc.event), Region: "RU-RYA", OKTMO: "61701000", Category: "ЖКХ", Source: "vk", IsIncident: true}
-		w.Observe("appeals.raw.vk", 0, []*model.Appeal{a})
+		wm := w.Observe("appeals.raw.vk", 0, []*model.Appeal{a})
 		if a.IsLate != tc.late {
 			t.Errorf("event at +%d min: late=%v, want %v", tc.event, a.IsLate, tc.late)
 		}
-		w.Commit([]*model.Appeal{a})
+		w.Commit("appeals.raw.vk", 0, wm, []*model.Appeal{a}, true)
 	}
 	if got := w.Watermark("appeals.raw.vk", 0); !got.Equal(at(18)) {
 		t.Fatalf("watermark %s, want %s", got, at(18))
@@ -64,13 +64,87 @@ func TestRestoreContinuesTheWatermark(t *testing.T) {
 	w, _ := New(DefaultConfig())
 	w.Restore("t", 1, at(30))
 	a := &model.Appeal{EventTime: at(20)}
-	w.Observe("t", 1, []*model.Appeal{a})
+	w.Commit("t", 1, w.Observe("t", 1, []*model.Appeal{a}), nil, false)
 	if !a.IsLate {
 		t.Fatal("after a restart an event older than the stored progress minus lateness must be late")
 	}
 	w.Restore("t", 1, at(5)) // never moves backwards
 	if !w.Watermark("t", 1).Equal(at(28)) {
 		t.Fatalf("watermark %s", w.Watermark("t", 1))
+	}
+}
+
+// A batch that was not stored (the sink failed) is read again: it must be judged against the watermark the
+// partition had before it, or its own events would become "late" corrections of themselves.
+func TestWatermarkMovesOnlyAfterTheBatchIsStored(t *testing.T) {
+	w, _ := New(DefaultConfig())
+	w.Restore("t", 0, at(0))
+	batch := []*model.Appeal{{EventTime: at(10)}, {EventTime: at(11)}}
+	wm := w.Observe("t", 0, batch)
+	if !wm.Equal(at(9)) {
+		t.Fatalf("Observe returned %s, want %s", wm, at(9))
+	}
+	if got := w.Watermark("t", 0); !got.Equal(at(-2)) {
+		t.Fatalf("watermark moved to %s before the batch was stored", got)
+	}
+	// The retry of the same batch, after the failed store.
+	again := []*model.Appeal{{EventTime: at(10)}, {EventTime: at(11)}}
+	w.Commit("t", 0, w.Observe("t", 0, again), again, true)
+	for i, a := range again {
+		if a.IsLate {
+			t.Errorf("retried event %d marked late", i)
+		}
+	}
+	if got := w.Watermark("t", 0); !got.Equal(at(9)) {
+		t.Fatalf("watermark %s after the stored batch, want %s", got, at(9))
+	}
+}
+
+// A revoked partition's state goes with it: its watermark no longer holds windows open, its open windows
+// are handed back once, and nothing of it stays behind.
+func TestForgetDropsARevokedPartition(t *testing.T) {
+	w, _ := New(Config{Sizes: []time.Duration{time.Minute}, AllowedLateness: 0})
+	add := func(topic string, p int, min int) {
+		b := []*model.Appeal{{EventTime: at(min), OKTMO: "61701000", Source: "vk"}}
+		w.Commit(topic, p, w.Observe(topic, p, b), b, true)
+	}
+	w.Restore("vk", 0, time.Time{})
+	w.Restore("vk", 1, time.Time{})
+	add("vk", 0, 0)  // partition 0 lags at 10:00
+	add("vk", 1, 0)  // both contribute to the 10:00 window
+	add("vk", 1, 30) // partition 1 is at 10:30
+	if got := w.Flush(false); len(got) != 0 {
+		t.Fatalf("the slow partition 0 holds 10:00 open, but Flush returned %+v", got)
+	}
+	handed := w.Forget("vk", 0)
+	if len(handed) != 1 || handed[0].Voices != 1 || handed[0].Closed {
+		t.Fatalf("Forget returned %+v, want partition 0's one open 10:00 contribution, not closed", handed)
+	}
+	if !w.Watermark("vk", 0).IsZero() {
+		t.Fatal("the revoked partition's watermark is still kept")
+	}
+	closed := w.Flush(false)
+	if len(closed) != 1 || !closed[0].Start.Equal(at(0)) || closed[0].Voices != 1 || !closed[0].Closed {
+		t.Fatalf("after the revoke the 10:00 window (partition 1's one appeal) must close, got %+v", closed)
+	}
+	if n := w.OpenWindows(); n != 1 { // 10:30 of partition 1
+		t.Fatalf("%d open windows kept, want 1", n)
+	}
+	if w.Forget("vk", 0) != nil {
+		t.Fatal("forgetting twice returned state")
+	}
+}
+
+// Windows of several partitions are summed when they close.
+func TestFlushSumsPartitions(t *testing.T) {
+	w, _ := New(Config{Sizes: []time.Duration{time.Minute}, AllowedLateness: 0})
+	for p := range 3 {
+		b := []*model.Appeal{{EventTime: at(0), IsIncident: p == 0}, {EventTime: at(5)}}
+		w.Commit("t", p, w.Observe("t", p, b), b, true)
+	}
+	closed := w.Flush(false)
+	if len(closed) != 1 || closed[0].Voices != 3 || closed[0].Incidents != 1 {
+		t.Fatalf("closed %+v, want one 10:00 window with 3 voices and 1 incident", closed)
 	}
 }
 
