@@ -20,12 +20,21 @@ type ProducerConfig struct {
 	Brokers      []string      // bootstrap addresses; default 127.0.0.1:19092 (embedded broker)
 	BatchSize    int           // messages per produce request; default 1000
 	BatchTimeout time.Duration // longest wait to fill a batch; default 5ms
-	Async        bool          // fire-and-forget; never for data that must not be lost
+	// BatchBytes caps one partition's record batch; default 1,000,000. A broker refuses a batch above its
+	// message.max.bytes (1,048,588 by default in Apache Kafka and in the embedded broker), so a bigger cap
+	// lets two large records to one partition fail together. A single record above it is refused here.
+	BatchBytes int64
+	Async      bool // fire-and-forget; never for data that must not be lost
 }
+
+// DefaultBatchBytes is ProducerConfig.BatchBytes' default, below the brokers' default record-batch limit
+// with room for the batch header.
+const DefaultBatchBytes = 1_000_000
 
 // DefaultProducerConfig is tuned for low latency on webhooks and high throughput on batches.
 func DefaultProducerConfig() ProducerConfig {
-	return ProducerConfig{Brokers: []string{"127.0.0.1:19092"}, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond}
+	return ProducerConfig{Brokers: []string{"127.0.0.1:19092"}, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond,
+		BatchBytes: DefaultBatchBytes}
 }
 
 // Validate checks the configuration.
@@ -33,7 +42,7 @@ func (c ProducerConfig) Validate() error {
 	if len(c.Brokers) == 0 {
 		return errors.New("kafka: no brokers")
 	}
-	if c.BatchSize < 1 || c.BatchTimeout <= 0 {
+	if c.BatchSize < 1 || c.BatchTimeout <= 0 || c.BatchBytes < 0 {
 		return errors.New("kafka: batch size and timeout must be positive")
 	}
 	return nil
@@ -45,11 +54,14 @@ func NewWriter(c ProducerConfig) (*kafka.Writer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = DefaultBatchBytes
+	}
 	return &kafka.Writer{
 		Addr:         kafka.TCP(c.Brokers...),
 		Balancer:     &kafka.Murmur2Balancer{},
 		BatchSize:    c.BatchSize,
-		BatchBytes:   16 << 20,
+		BatchBytes:   c.BatchBytes,
 		BatchTimeout: c.BatchTimeout,
 		RequiredAcks: kafka.RequireAll,
 		Async:        c.Async,

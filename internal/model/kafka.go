@@ -6,9 +6,10 @@ const (
 	HeaderReceivedAt    = "received_at" // RFC 3339 with nanoseconds, UTC
 	HeaderContentType   = "content_type"
 	HeaderSchemaVersion = "schema_version"
-	HeaderReason        = "reason" // dead letters: why it was rejected
-	HeaderStage         = "stage"  // dead letters: ingest | processor
-	HeaderOrigin        = "origin" // dead letters from the processor: topic/partition/offset
+	HeaderReason        = "reason"         // dead letters: why it was rejected
+	HeaderStage         = "stage"          // dead letters: ingest | processor
+	HeaderOrigin        = "origin"         // dead letters from the processor: topic/partition/offset
+	HeaderTruncated     = "truncated_from" // dead letters cut to fit a record batch: the original size in bytes
 	SchemaVersion       = "1"
 )
 
