@@ -15,6 +15,7 @@ type Config struct {
 	Brokers      []string      // Kafka bootstrap addresses; required
 	StatusTopic  string        // default appeals.status: input (and where timers and the API produce)
 	SLATopic     string        // default appeals.sla: at-risk and breach notices
+	DLQTopic     string        // default appeals.dlq: status events that cannot be decoded, with the reason
 	Group        string        // consumer group; default "teplokarta-sla"
 	Instance     string        // name of this instance in logs and locks; default "sla"
 	PollInterval time.Duration // how often due timers are claimed; default 100ms
@@ -28,7 +29,7 @@ type Config struct {
 
 // DefaultConfig returns the defaults; Brokers must still be set.
 func DefaultConfig() Config {
-	return Config{KeyPrefix: "tk:", StatusTopic: model.TopicStatus, SLATopic: model.TopicSLA,
+	return Config{KeyPrefix: "tk:", StatusTopic: model.TopicStatus, SLATopic: model.TopicSLA, DLQTopic: model.TopicDLQ,
 		Group: "teplokarta-sla", Instance: "sla", PollInterval: 100 * time.Millisecond, BatchSize: 500,
 		BatchLinger: 20 * time.Millisecond, ReadyCheck: time.Second, ResolvedTTL: 7 * 24 * time.Hour,
 		ReplyTTL: time.Minute, Timers: timers.DefaultConfig()}
@@ -40,8 +41,8 @@ func (c Config) Validate() error {
 	if len(c.Brokers) == 0 {
 		errs = append(errs, errors.New("sla: no Kafka brokers"))
 	}
-	if c.StatusTopic == "" || c.SLATopic == "" || c.Group == "" {
-		errs = append(errs, errors.New("sla: status topic, sla topic and group must be set"))
+	if c.StatusTopic == "" || c.SLATopic == "" || c.DLQTopic == "" || c.Group == "" {
+		errs = append(errs, errors.New("sla: status, sla and dead-letter topics and group must be set"))
 	}
 	for name, d := range map[string]time.Duration{"poll interval": c.PollInterval, "batch linger": c.BatchLinger,
 		"ready check": c.ReadyCheck, "resolved ttl": c.ResolvedTTL, "reply ttl": c.ReplyTTL} {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/sla/timers"
 )
@@ -57,6 +58,7 @@ func New(cfg Config, rdb redis.UniversalClient, ch driver.Conn, pol Policy, clk 
 		// and reach the single applier in order.
 		Balancer:     &kafka.Murmur2Balancer{},
 		BatchTimeout: 5 * time.Millisecond,
+		BatchBytes:   kafkax.DefaultBatchBytes,
 		RequiredAcks: kafka.RequireAll,
 		Transport:    &kafka.Transport{},
 	}

@@ -53,14 +53,29 @@ func (e *Engine) consume(ctx context.Context, r *kafka.Reader, locks *partitionL
 			return fmt.Errorf("sla: read %s: %w", e.cfg.StatusTopic, err)
 		}
 		evs := make([]model.StatusEvent, 0, len(msgs))
+		var dead []kafka.Message
 		for _, m := range msgs {
 			var ev model.StatusEvent
 			if err := json.Unmarshal(m.Value, &ev); err != nil {
 				e.m.Refused.WithLabelValues("bad_json").Inc()
-				e.log.Warn("sla: undecodable status event skipped", "partition", m.Partition, "offset", m.Offset, "err", err)
+				e.log.Warn("sla: undecodable status event dead-lettered", "partition", m.Partition, "offset", m.Offset, "err", err)
+				dead = append(dead, e.deadLetter(m, "bad_json: "+err.Error()))
 				continue
 			}
 			evs = append(evs, ev)
+		}
+		// Dead letters go out before the batch is committed: a crash replays them, never loses them.
+		for backoff := 100 * time.Millisecond; len(dead) > 0; backoff = min(2*backoff, 5*time.Second) {
+			err := e.writer.WriteMessages(ctx, dead...)
+			if err == nil {
+				break
+			}
+			e.log.Error("sla: dead letters not written; retrying", "n", len(dead), "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
 		}
 		held, err := locks.acquire(ctx, msgs)
 		if err != nil {
@@ -90,6 +105,19 @@ func (e *Engine) consume(ctx context.Context, r *kafka.Reader, locks *partitionL
 		e.reply(ctx, results)
 	}
 	return nil
+}
+
+// deadLetter wraps a status event that can't be applied: original key, bytes and headers, plus why and
+// where it came from.
+func (e *Engine) deadLetter(m kafka.Message, reason string) kafka.Message {
+	h := append([]kafka.Header(nil), m.Headers...)
+	h = append(h,
+		kafka.Header{Key: model.HeaderReason, Value: []byte(reason)},
+		kafka.Header{Key: model.HeaderStage, Value: []byte("sla")},
+		kafka.Header{Key: model.HeaderOrigin, Value: []byte(model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}.String())},
+		kafka.Header{Key: model.HeaderSource, Value: []byte("status")},
+	)
+	return kafka.Message{Topic: e.cfg.DLQTopic, Key: []byte("status"), Value: m.Value, Headers: h}
 }
 
 // fetch blocks for one message, then gathers more for up to BatchLinger.
