@@ -13,6 +13,6 @@ describe('plugin.json', () => {
       streaming: true,
       metrics: true,
     });
-    expect(pluginJson.dependencies.grafanaDependency).toBe('>=11.0.0');
+    expect(pluginJson.dependencies.grafanaDependency).toBe('>=12.4.0'); // the @grafana/* version it builds with (deploy/versions_test.go)
   });
 });

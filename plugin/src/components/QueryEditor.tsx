@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-deprecated -- Select/MultiSelect: Combobox is not in Grafana 11.0 (grafanaDependency >=11.0.0) */
+/* eslint-disable @typescript-eslint/no-deprecated -- Select/MultiSelect: Combobox is not in Grafana 11.0 (kept from the >=11.0.0 days; grafanaDependency is now >=12.4.0) */
 import React, { useEffect, useMemo, useState } from 'react';
 import { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { getTemplateSrv } from '@grafana/runtime';
