@@ -284,13 +284,11 @@ func optionFields(o map[string]any) []string {
 			str(loc["latitude"])
 			str(loc["longitude"])
 			cfg, _ := lm["config"].(map[string]any)
-			for _, k := range []string{"color", "size"} {
-				m, _ := cfg[k].(map[string]any)
+			style, _ := cfg["style"].(map[string]any) // Grafana's markers layer reads only config.style
+			for _, k := range []string{"color", "size", "text"} {
+				m, _ := style[k].(map[string]any)
 				str(m["field"])
 			}
-			style, _ := cfg["style"].(map[string]any)
-			text, _ := style["text"].(map[string]any)
-			str(text["field"])
 		}
 	}
 	str(o["xField"])
