@@ -1,6 +1,8 @@
-// Package pii masks personal data in appeal texts before anything is stored for analytics: phone
-// numbers, e-mail addresses, and the numbers of passports, СНИЛС and bank cards. Names are not guessed:
-// sources that carry names in fields (112 callers) hash them in the parser instead.
+// Package pii masks personal data in appeal texts before anything is stored for analytics or shown to an
+// analyst: phone numbers, e-mail addresses, the numbers of passports, СНИЛС and bank cards, and people's
+// names (ФИО) written in the text. Sources that carry names in fields (112 callers) hash them in the
+// parser instead. The processor masks before storage and the Grafana plugin masks again with the same
+// Masker before a text reaches a screen.
 package pii
 
 import (
@@ -11,6 +13,7 @@ import (
 // Masker replaces personal data with fixed tokens. Safe for concurrent use.
 type Masker struct {
 	rules []rule
+	names *nameFinder
 }
 
 // A rule runs only on texts that could match it: most appeals hold a house number or two and no
@@ -31,7 +34,7 @@ func New() *Masker {
 		{regexp.MustCompile(`(?:\+7|\b8)[\s\-(]*\d{3}[\s\-)]*\d{3}[\s\-]*\d{2}[\s\-]*\d{2}\b`), "[телефон]", 11, ""},
 		{regexp.MustCompile(`\b\d{2}\s?\d{2}\s?№?\s?\d{6}\b`), "[документ]", 10, ""},
 		{regexp.MustCompile(`\b\d{2,3}-\d{2}-\d{2}\b`), "[телефон]", 6, "-"}, // local 6- and 7-digit numbers
-	}}
+	}, names: &nameFinder{d: mustDictionaries()}}
 }
 
 // Mask returns text with personal data replaced.
@@ -44,7 +47,7 @@ func (m *Masker) Mask(text string) string {
 		}
 		text = r.re.ReplaceAllString(text, r.with)
 	}
-	return text
+	return m.maskNames(text)
 }
 
 func countDigits(s string) int {
