@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -46,24 +47,69 @@ func simulateRate(t testing.TB, brokerAddr string, seed uint64, n int, start tim
 	return truth
 }
 
-// waitRows waits until ClickHouse holds want appeal rows.
+// waitRows waits until ClickHouse holds want appeal rows and every table filled from them by a
+// materialized view has them too. The wait for the views matters: ClickHouse commits an INSERT's appeals
+// part before it runs the views (one after another, in name order), so a reader that saw the last rows
+// arrive in appeals may still, for a few milliseconds, find them missing from appeal_counts_1h and _1m.
+// Reading the rollups at that instant made the crash and rebalance tests fail now and then with "1073 of
+// 51009 windows differ": the rows were all in appeals and were counted moments later. appeal_progress is
+// the last view, written after every rollup, so the processor never resumes past rows the rollups lack.
 func waitRows(t testing.TB, conn driver.Conn, want int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var got uint64
-	for time.Now().Before(deadline) {
+	for {
 		if err := conn.QueryRow(context.Background(), "SELECT count() FROM appeals").Scan(&got); err != nil {
 			t.Fatal(err)
 		}
 		if got == uint64(want) {
-			return
+			break
 		}
 		if got > uint64(want) {
 			t.Fatalf("ClickHouse holds %d appeals, more than the %d unique ones sent", got, want)
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ClickHouse holds %d appeals after %s, want %d", got, timeout, want)
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	t.Fatalf("ClickHouse holds %d appeals after %s, want %d", got, timeout, want)
+	for {
+		behind := viewsBehind(t, conn, uint64(want))
+		if behind == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("views still disagree with appeals after %s: %s", timeout, behind)
+			return // the comparison that follows says where
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// viewsBehind names the view-filled tables whose totals differ from want ("" when none does).
+func viewsBehind(t testing.TB, conn driver.Conn, want uint64) string {
+	t.Helper()
+	var out []string
+	for _, table := range []string{"appeal_counts_1m", "appeal_counts_1h", "appeal_counts_1d", "appeal_counts_1mo", "appeal_counts_oktmo_1d"} {
+		var n uint64
+		if err := conn.QueryRow(context.Background(), "SELECT sum(voices) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			out = append(out, fmt.Sprintf("%s %d", table, n))
+		}
+	}
+	var stored, rows uint64
+	if err := conn.QueryRow(context.Background(), `SELECT
+			(SELECT count() FROM appeals WHERE (kafka_topic, kafka_partition, kafka_offset) IN
+				(SELECT kafka_topic, kafka_partition, max(max_offset) FROM appeal_progress GROUP BY kafka_topic, kafka_partition)),
+			(SELECT uniqExact(kafka_topic, kafka_partition) FROM appeals)`).Scan(&stored, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if stored != rows {
+		out = append(out, fmt.Sprintf("appeal_progress names the last row of %d of %d partitions", stored, rows))
+	}
+	return strings.Join(out, ", ")
 }
 
 type cellKey struct {
@@ -132,6 +178,7 @@ func compareWithTruth(t *testing.T, conn driver.Conn, truth *simulator.Truth) {
 		t.Errorf("window %s %s %s: ClickHouse has %d appeals the simulator never sent", time.Unix(k.start, 0).UTC().Format(time.RFC3339), k.oktmo, k.source, v[0])
 	}
 	if mismatch > 0 {
+		explainRollupGap(t, conn)
 		t.Fatalf("%d of %d windows differ", mismatch, len(cells))
 	}
 	// Every rollup agrees on the totals, and so do the raw rows.
@@ -312,4 +359,38 @@ func gaugeValues(t *testing.T, reg *prometheus.Registry, name string) map[string
 		}
 	}
 	return out
+}
+
+// explainRollupGap logs which inserts' rows are in appeals but missing from the minute rollup: grouped by
+// Kafka partition and the insert's processed_time, so a lost view write shows as one insert.
+func explainRollupGap(t *testing.T, conn driver.Conn) {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), `SELECT kafka_topic, kafka_partition, processed_time, count(), min(kafka_offset), max(kafka_offset), min(event_time), max(event_time)
+		FROM appeals
+		WHERE (toStartOfMinute(event_time), oktmo, category, source) IN (
+			SELECT window_start, oktmo, category, source FROM (
+				SELECT toStartOfMinute(event_time) AS window_start, oktmo, category, source, count() AS n FROM appeals
+				GROUP BY window_start, oktmo, category, source) ANY LEFT JOIN (
+				SELECT window_start, oktmo, category, source, sum(voices) AS r FROM appeal_counts_1m
+				GROUP BY window_start, oktmo, category, source) USING (window_start, oktmo, category, source)
+			WHERE n != r)
+		GROUP BY kafka_topic, kafka_partition, processed_time ORDER BY processed_time LIMIT 40`)
+	if err != nil {
+		t.Logf("explain rollup gap: %v", err)
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var topic string
+		var part int32
+		var pt, minT, maxT time.Time
+		var n uint64
+		var lo, hi int64
+		if err := rows.Scan(&topic, &part, &pt, &n, &lo, &hi, &minT, &maxT); err != nil {
+			t.Logf("explain rollup gap: %v", err)
+			return
+		}
+		t.Logf("rows in differing windows: %s/%d processed %s: %d rows, offsets %d–%d, events %s–%s", topic, part,
+			pt.Format(time.RFC3339), n, lo, hi, minT.Format(time.RFC3339), maxT.Format(time.RFC3339))
+	}
 }
