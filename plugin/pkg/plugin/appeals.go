@@ -6,7 +6,14 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/teplokarta/teplokarta/processor/pii"
 )
+
+// textMasker is the processor's masker. The processor masks before storage; the drill-down masks again
+// because it is the one place raw text reaches a screen, and older rows may predate a masking rule (names
+// were not masked before issue 14).
+var textMasker = pii.New()
 
 // appeals lists appeals for drill-down, newest first, with the current status and agency from appeal_sla
 // (the routed agency and status "new" until the SLA engine has a row). Without a status filter the limit
@@ -61,7 +68,7 @@ ORDER BY event_time DESC, appeal_id LIMIT ?`, statusExpr, inner.sql(), innerLimi
 		if deadline.Unix() > 0 {
 			dl = ptr(deadline.UTC())
 		}
-		fr.AppendRow(at.UTC(), id, d.munName(oktmo), oktmo, cat, theme, src, status, agency, dl, maskText(text), maskText(addr), url)
+		fr.AppendRow(at.UTC(), id, d.munName(oktmo), oktmo, cat, theme, src, status, agency, dl, textMasker.Mask(text), textMasker.Mask(addr), url)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("appeals: %w", err)

@@ -82,7 +82,7 @@ func seedAppeals() []appeal {
 		rya("s3", shilovo, zkh, heat, gzhi, "112", day(6, 13, 0, 0)),
 		rya("u1", "", zkh, heat, gzhi, "vk", day(6, 15, 10, 0)),
 	}
-	a[0].text = "Нет отопления, звоните +7 (912) 345-67-89 или пишите ivan.petrov@mail.ru"
+	a[0].text = "Нет отопления на улице Есенина, звоните +7 (912) 345-67-89 или пишите ivan.petrov@mail.ru, Иванов Иван Петрович"
 	for i := range 60 {
 		a = append(a, rya(fmt.Sprintf("b%02d", i), ryazan, zkh, heat, gzhi, "vk", day(3, 3, 0, 0).Add(time.Duration(i)*36*time.Hour)))
 	}

@@ -74,21 +74,6 @@ func TestHeatIndex(t *testing.T) {
 	}
 }
 
-func TestMaskText(t *testing.T) {
-	cases := map[string]string{
-		"звоните +7 (912) 345-67-89":   "звоните [телефон]",
-		"или 8 912 345 67 89, спасибо": "или [телефон], спасибо",
-		"почта a.b-c@mail.ru.":         "почта [e-mail].",
-		"дом 12, кв 34, 2025 год":      "дом 12, кв 34, 2025 год",
-		"номер заявки 1234567":         "номер заявки 1234567",
-	}
-	for in, want := range cases {
-		if got := maskText(in); got != want {
-			t.Errorf("maskText(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestSettings(t *testing.T) {
 	cases := []struct {
 		name, json string
