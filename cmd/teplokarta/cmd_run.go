@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/teplokarta/teplokarta/ingest"
 	"github.com/teplokarta/teplokarta/ingest/server"
 	"github.com/teplokarta/teplokarta/ingest/simulator"
@@ -19,120 +22,272 @@ import (
 	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/internal/heattable"
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/slaview"
+	"github.com/teplokarta/teplokarta/processor/sla"
+	"github.com/teplokarta/teplokarta/processor/sla/clock"
 )
 
-func runAll(ctx context.Context, env *cli.Env, args []string) error {
-	fs := cli.NewFlagSet(env, "run", "The embedded default, all in one process: Kafka-protocol broker (kfake, persisted in --data-dir),\ningest, processor and the simulator sending live traffic, over the local ClickHouse and Redis\n(deploy/local/stack.sh). Every --table-every it prints the current hour's appeals per municipality and\ncategory, read back from ClickHouse. Ctrl-C stops it cleanly.")
-	bd := broker.DefaultConfig()
-	port := fs.Int("broker-port", bd.Port, "loopback port of the embedded broker")
-	dataDir := fs.String("data-dir", ".state/kafka", "broker persistence directory")
-	ch := addClickHouseFlags(fs)
-	rf := addRedisFlags(fs)
-	pf := addProcessorFlags(fs)
-	sf := addSimFlags(fs, 5)
-	noSim := fs.Bool("no-simulator", false, "do not send simulated traffic")
-	ingestAddr := fs.String("ingest-listen", "127.0.0.1:8080", "address of the ingest HTTP API (the simulator posts to it)")
-	every := fs.Duration("table-every", 10*time.Second, "how often to print the heat table (0: never)")
-	metrics := fs.String("metrics-addr", "127.0.0.1:9460", "address of /metrics and /healthz (empty: off)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
+// runFlags are `run`'s flags.
+type runFlags struct {
+	port                *int
+	dataDir             *string
+	ch                  *chFlags
+	rf                  *redisFlags
+	pf                  *processorFlags
+	sf                  *simFlags
+	noSim, noExec       *bool
+	simSpan             *time.Duration
+	ingestAddr, slaAddr *string
+	slaPolicy           *string
+	timeScale           *float64
+	every               *time.Duration
+	metrics             *string
+	bd                  broker.Config
+}
 
-	bd.Port, bd.DataDir = *port, *dataDir
+func runFlagSet(env *cli.Env) (*cli.FlagSet, *runFlags) {
+	fs := cli.NewFlagSet(env, "run", "The embedded default, all in one process: Kafka-protocol broker (kfake, persisted in --data-dir),\n"+
+		"ingest, processor, the SLA engine with its API, and the simulator sending live traffic and playing the\n"+
+		"agencies and curators through the SLA API, over the local ClickHouse and Redis (deploy/local/stack.sh).\n"+
+		"Every --table-every it prints the current hour's appeals per municipality and category and the SLA\n"+
+		"block (open, at risk, overdue, on-time share today, agencies with the most overdue incidents), read\n"+
+		"back from ClickHouse. --sla-time-scale 60 plays one simulated hour per real minute. Ctrl-C stops it cleanly.")
+	f := &runFlags{bd: broker.DefaultConfig()}
+	f.port = fs.Int("broker-port", f.bd.Port, "loopback port of the embedded broker")
+	f.dataDir = fs.String("data-dir", ".state/kafka", "broker persistence directory")
+	f.ch = addClickHouseFlags(fs)
+	f.rf = addRedisFlags(fs)
+	f.pf = addProcessorFlags(fs)
+	f.sf = addSimFlags(fs, 5)
+	f.noSim = fs.Bool("no-simulator", false, "do not send simulated traffic")
+	f.noExec = fs.Bool("no-executors", false, "do not play the agencies and curators (every incident then stays open)")
+	f.simSpan = fs.Duration("sim-duration", 0, "stop the simulated traffic after this much simulated time (0: never)")
+	f.ingestAddr = fs.String("ingest-listen", "127.0.0.1:8080", "address of the ingest HTTP API (the simulator posts to it)")
+	f.slaAddr = fs.String("sla-listen", "127.0.0.1:9470", "address of the SLA API (the simulated executors call it)")
+	f.slaPolicy = fs.String("sla-config", "", "SLA policy YAML (deploy/sla.yaml); empty: 8 h for everything, at-risk 2 h before")
+	f.timeScale = fs.Float64("sla-time-scale", 1, "simulated seconds per real second for the whole run (60: an hour a minute, deadlines\n"+
+		"pass in minutes); stored times are simulated and run ahead of the wall clock — see README. 1: real time")
+	f.every = fs.Duration("table-every", 10*time.Second, "how often to print the heat table and the SLA block (0: never)")
+	f.metrics = fs.String("metrics-addr", "127.0.0.1:9460", "address of /metrics and /healthz (empty: off)")
+	return fs, f
+}
+
+// runStack is everything `run` starts. Tests build it the same way.
+type runStack struct {
+	clk       sla.Clock
+	scale     float64
+	conn      driver.Conn
+	rdb       *redis.Client
+	brokerAdr string
+	ingestURL string
+	sla       *slaEngine
+	simTruth  *simulator.Truth
+	executors *simulator.Executors // nil with --no-executors
+
+	errs     chan error
+	wg       sync.WaitGroup
+	stopSim  context.CancelFunc
+	simDone  chan struct{}
+	stopExec context.CancelFunc
+	execDone chan struct{}
+	closers  []func()
+}
+
+// startRun starts broker, ingest, processor, SLA engine, simulator and executors; ctx ends them.
+func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err error) {
+	s := &runStack{errs: make(chan error, 8), scale: *f.timeScale, simDone: make(chan struct{}), execDone: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	s.clk = clock.Real{}
+	if s.scale != 1 {
+		// One timeline for the whole run: the simulator's arrival and event times, ingest's received
+		// time, the SLA engine's deadlines and timers, the executors and the screen all read this clock.
+		if s.clk, err = clock.NewScaled(time.Now(), s.scale); err != nil {
+			return nil, fmt.Errorf("--sla-time-scale: %w", err)
+		}
+	}
+	bd := f.bd
+	bd.Port, bd.DataDir = *f.port, *f.dataDir
 	b, err := broker.Start(bd, env.Log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer b.Close()
-	conn, err := chstore.Open(ctx, ch.config())
-	if err != nil {
-		return err
+	s.closers = append(s.closers, b.Close)
+	s.brokerAdr = b.Addr()
+	if s.conn, err = chstore.Open(ctx, f.ch.config()); err != nil {
+		return nil, err
 	}
-	defer conn.Close()
-	if _, err := chstore.MigrateProject(ctx, conn); err != nil {
-		return err
+	s.closers = append(s.closers, func() { s.conn.Close() })
+	if _, err := chstore.MigrateProject(ctx, s.conn); err != nil {
+		return nil, err
 	}
-	rdb, err := rf.open(ctx)
-	if err != nil {
-		return err
+	if s.rdb, err = f.rf.open(ctx); err != nil {
+		return nil, err
 	}
-	defer rdb.Close()
+	s.closers = append(s.closers, func() { s.rdb.Close() })
 
-	eng, err := startProcessor(ctx, env, pf, []string{b.Addr()}, *rf.prefix, conn, rdb, *metrics)
+	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, *f.rf.prefix, s.conn, s.rdb, *f.metrics)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if s.sla, err = startSLAEngine(ctx, env, []string{b.Addr()}, *f.rf.prefix, *f.slaAddr, *f.slaPolicy, s.conn, s.rdb, s.clk); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.sla.close)
 
 	icfg := ingest.DefaultConfig()
-	icfg.Kafka.Brokers, icfg.Listen, icfg.PIISalt = []string{b.Addr()}, *ingestAddr, *pf.salt
+	icfg.Kafka.Brokers, icfg.Listen, icfg.PIISalt = []string{b.Addr()}, *f.ingestAddr, *f.pf.salt
 	rt, err := newIngestRuntime(ctx, env, icfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer rt.w.Close()
-	srv := &http.Server{Addr: icfg.Listen, Handler: server.New(icfg, rt.in, vk.NewCallback(icfg.VK, rt.in, env.Log), rt.reg, env.Log),
+	s.closers = append(s.closers, func() { rt.w.Close() })
+	rt.in.WithClock(s.clk.Now) // received time on the run's timeline
+	srv := &http.Server{Handler: server.New(icfg, rt.in, vk.NewCallback(icfg.VK, rt.in, env.Log), rt.reg, env.Log),
 		ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", icfg.Listen)
 	if err != nil {
-		return fmt.Errorf("ingest: %w", err)
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	go func() { _ = srv.Serve(ln) }()
-	defer func() {
+	s.closers = append(s.closers, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
-	}()
+	})
+	s.ingestURL = "http://" + ln.Addr().String()
 
-	var wg sync.WaitGroup
-	errs := make(chan error, 2)
-	wg.Add(1)
-	go func() { defer wg.Done(); errs <- eng.Run(ctx) }()
-	if !*noSim {
-		g, err := simulator.New(sf.config(time.Now().UTC()))
+	s.wg.Go(func() { s.errs <- proc.Run(ctx) })
+	s.wg.Go(func() { s.errs <- s.sla.eng.Run(ctx) })
+
+	simCtx, stopSim := context.WithCancel(ctx)
+	s.stopSim = stopSim
+	s.simTruth = simulator.NewTruth()
+	if *f.noSim {
+		close(s.simDone)
+	} else {
+		// --rate is per real second: on a scaled timeline the generator's own rate is divided by the
+		// scale, so the machine's load stays what was asked while a simulated day passes faster.
+		cfg := f.sf.config(s.clk.Now())
+		cfg.Rate /= s.scale
+		g, err := simulator.New(cfg)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		sink, closeSink, err := openSimSink("http://"+ln.Addr().String(), nil)
+		target := s.ingestURL
+		if s.scale != 1 {
+			// Ingest's HTTP batch endpoint stamps wall-clock receipt times, which would put every simulated
+			// event "in the future"; on a scaled timeline the simulator writes the raw records ingest would
+			// make (same topic, key, bytes and headers) with received_at = its simulated arrival time.
+			target = "kafka"
+		}
+		sink, closeSink, err := openSimSink(target, []string{b.Addr()})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer closeSink()
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- simulator.Run(ctx, g, sink, simulator.RunConfig{Live: true}, simulator.NewTruth())
-		}()
+		s.closers = append(s.closers, closeSink)
+		rc := simulator.RunConfig{Live: true, Now: s.clk.Now, Scale: s.scale}
+		if *f.simSpan > 0 {
+			rc.Until = cfg.Start.Add(*f.simSpan)
+		}
+		s.wg.Go(func() {
+			defer close(s.simDone)
+			s.errs <- simulator.Run(simCtx, g, sink, rc, s.simTruth)
+		})
 	}
-	env.Log.Info("teplokarta is running: broker, ingest, processor and simulator", "broker", b.Addr(),
-		"ingest", "http://"+ln.Addr().String(), "clickhouse", *ch.addr, "redis", *rf.addr)
+
+	execCtx, stopExec := context.WithCancel(ctx)
+	s.stopExec = stopExec
+	if *f.noExec {
+		close(s.execDone)
+	} else {
+		ec, err := s.sla.executorConfig(uint64(*f.sf.seed), *f.pf.classify.routing, s.clk.Now, s.scale)
+		if err != nil {
+			return nil, err
+		}
+		ec.Log = env.Log
+		if s.executors, err = simulator.NewExecutors(ec); err != nil {
+			return nil, err
+		}
+		s.wg.Go(func() {
+			defer close(s.execDone)
+			s.errs <- s.executors.Run(execCtx)
+		})
+	}
+	return s, nil
+}
+
+// close releases what startRun opened, last first; the goroutines must have ended (ctx done, wait).
+func (s *runStack) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// wait waits for every component to stop after ctx ended and returns the first real error.
+func (s *runStack) wait() error {
+	s.wg.Wait()
+	return firstErr(s.errs)
+}
+
+// StopExecutors ends the simulated agencies and curators and waits for their calls in flight.
+func (s *runStack) StopExecutors() { s.stopExec(); <-s.execDone }
+
+func runAll(ctx context.Context, env *cli.Env, args []string) error {
+	fs, f := runFlagSet(env)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := startRun(ctx, env, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	env.Log.Info("teplokarta is running: broker, ingest, processor, SLA engine, simulator and executors", "broker", s.brokerAdr,
+		"ingest", s.ingestURL, "sla_api", s.sla.url, "clickhouse", *f.ch.addr, "redis", *f.rf.addr, "time_scale", s.scale)
+	s.sla.hello(env.Stdout)
 
 	gz := geo.Default()
 	var tick <-chan time.Time
-	if *every > 0 {
-		t := time.NewTicker(*every)
+	if *f.every > 0 {
+		t := time.NewTicker(*f.every)
 		defer t.Stop()
 		tick = t.C
 	}
+	vcfg := slaview.DefaultConfig()
 	for {
 		select {
 		case <-ctx.Done():
-			env.Log.Info("stopping: simulator, processor (finishing its batch), broker")
-			wg.Wait()
-			return firstErr(errs)
-		case err := <-errs:
-			if err != nil {
+			env.Log.Info("stopping: simulator, executors, processor (finishing its batch), SLA engine, broker")
+			return s.wait()
+		case err := <-s.errs:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				cancel()
+				s.wg.Wait()
 				return err
 			}
-		case now := <-tick:
-			from := now.UTC().Truncate(time.Hour)
-			qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			tab, err := heattable.Query(qctx, conn, gz, model.DefaultRegion, from, from.Add(time.Hour))
-			cancel()
+		case <-tick:
+			now := s.clk.Now()
+			from := now.Truncate(time.Hour)
+			qctx, qcancel := context.WithTimeout(ctx, 5*time.Second)
+			tab, err := heattable.Query(qctx, s.conn, gz, model.DefaultRegion, from, from.Add(time.Hour))
+			var v slaview.View
+			if err == nil {
+				v, err = slaview.Query(qctx, s.conn, vcfg, now)
+			}
+			qcancel()
 			if err != nil {
-				env.Log.Warn("heat table", "err", err)
+				env.Log.Warn("terminal view", "err", err)
 				continue
 			}
 			_ = tab.Render(env.Stdout, 5)
+			_ = v.Render(env.Stdout, vcfg.Location)
 		}
 	}
 }

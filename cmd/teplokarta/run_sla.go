@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/redis/go-redis/v9"
+	"gopkg.in/yaml.v3"
+
+	"github.com/teplokarta/teplokarta/ingest/simulator"
+	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/processor/route"
+	"github.com/teplokarta/teplokarta/processor/sla"
+	"github.com/teplokarta/teplokarta/processor/sla/api"
+	"github.com/teplokarta/teplokarta/processor/sla/auth"
+	"github.com/teplokarta/teplokarta/processor/sla/policy"
+)
+
+// slaEngine is the SLA engine of `run`: the same engine and API as `sla serve`, on the run's clock, with
+// tokens made for this process (auth.Local) instead of a tokens file.
+type slaEngine struct {
+	eng    *sla.Engine
+	tokens *auth.Local
+	url    string // base URL of the API
+	policy policy.Config
+	srv    *http.Server
+}
+
+func startSLAEngine(ctx context.Context, env *cli.Env, brokers []string, prefix, listen, policyPath string,
+	conn driver.Conn, rdb *redis.Client, clk sla.Clock) (*slaEngine, error) {
+	pol, pcfg, err := loadPolicy(policyPath)
+	if err != nil {
+		return nil, err
+	}
+	cfg := sla.DefaultConfig()
+	cfg.Brokers, cfg.KeyPrefix, cfg.Instance = brokers, prefix, "run"
+	eng, err := sla.New(cfg, rdb, conn, pol, clk, env.Log, nil)
+	if err != nil {
+		return nil, err
+	}
+	toks, err := auth.NewLocal()
+	if err != nil {
+		eng.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		eng.Close()
+		return nil, fmt.Errorf("sla api: %w", err)
+	}
+	mux := http.NewServeMux()
+	api.New(eng, toks, env.Log, 10*time.Second).Register(mux)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &slaEngine{eng: eng, tokens: toks, url: "http://" + ln.Addr().String(), policy: pcfg, srv: srv}, nil
+}
+
+func (s *slaEngine) close() {
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(sctx)
+	_ = s.eng.Close()
+}
+
+// hello prints where the API is and a request that works right away.
+func (s *slaEngine) hello(w io.Writer) {
+	fmt.Fprintf(w, "\nSLA API %s (curator token of this run below; agencies' tokens are made per agency for the simulated executors)\n", s.url)
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' '%s/v1/appeals?limit=3'\n", s.tokens.CuratorToken(), s.url)
+	fmt.Fprintf(w, "  curl -s -H 'Authorization: Bearer %s' %s/v1/appeals/<appeal_id>\n\n", s.tokens.CuratorToken(), s.url)
+}
+
+// executorConfig sets the simulated agencies and curators on this engine. The curators hand an appeal
+// back to the municipality's administration from the routing table (in Ryazan city: the category's
+// city department), which is what the ЦУР's curators do with an appeal rejected as "not ours".
+func (s *slaEngine) executorConfig(seed uint64, routingPath string, now func() time.Time, scale float64) (simulator.ExecutorConfig, error) {
+	raw := route.DefaultYAML()
+	if routingPath != "" {
+		b, err := os.ReadFile(routingPath)
+		if err != nil {
+			return simulator.ExecutorConfig{}, fmt.Errorf("executors: %w", err)
+		}
+		raw = b
+	}
+	var tab route.Table
+	if err := yaml.Unmarshal(raw, &tab); err != nil {
+		return simulator.ExecutorConfig{}, fmt.Errorf("executors: routing table: %w", err)
+	}
+	var cal simulator.WorkingTime
+	if s.policy.WorkingHours {
+		c, err := policy.NewCalendar(s.policy.Calendar)
+		if err != nil {
+			return simulator.ExecutorConfig{}, err
+		}
+		cal = c
+	}
+	return simulator.ExecutorConfig{
+		BaseURL: s.url, CuratorToken: s.tokens.CuratorToken(), AgencyToken: s.tokens.AgencyToken,
+		Reassign: func(oktmo, category, current string) string {
+			if a := tab.Administrations[oktmo]; a != "" && oktmo != tab.CityOKTMO {
+				return a
+			}
+			if a := tab.CityDefaults[category]; a != "" {
+				return a
+			}
+			return tab.CityDefaults["*"]
+		},
+		Seed: seed, Now: now, Scale: scale, Calendar: cal,
+	}, nil
+}
