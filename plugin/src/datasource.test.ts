@@ -1,4 +1,4 @@
-import { DataQueryRequest, DataSourceInstanceSettings, dateTime, LiveChannelScope } from '@grafana/data';
+import { DataQueryRequest, DataSourceInstanceSettings, dateTime, LiveChannelScope, StreamingFrameAction } from '@grafana/data';
 import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv } from '@grafana/runtime';
 import { lastValueFrom, of, toArray } from 'rxjs';
 
@@ -241,7 +241,7 @@ describe('DataSource.query live streaming', () => {
     expect(isLiveQuery({ refId: 'A', queryType: 'heatmap', live: true })).toBe(false);
   });
 
-  it('subscribes to ds/<uid>/counts for live timeseries and queries the backend for the rest', async () => {
+  it('subscribes to ds/<uid>/counts/<range minutes> for live timeseries and queries the backend for the rest', async () => {
     const getDataStream = jest.fn().mockReturnValue(of({ data: ['live-frame'], key: 'tk-uid/A' }));
     jest.mocked(getGrafanaLiveSrv).mockReturnValue({ getDataStream } as never);
     const backend = jest
@@ -260,10 +260,10 @@ describe('DataSource.query live streaming', () => {
     );
     expect(getDataStream).toHaveBeenCalledTimes(1);
     const opts = getDataStream.mock.calls[0][0];
-    expect(opts.addr).toMatchObject({ scope: LiveChannelScope.DataSource, namespace: 'tk-uid', path: LIVE_PATH });
+    expect(opts.addr).toMatchObject({ scope: LiveChannelScope.DataSource, namespace: 'tk-uid', path: `${LIVE_PATH}/60` });
     expect(opts.addr.stream).toBe('tk-uid');
     expect(opts.key).toBe('tk-uid/A');
-    expect(opts.buffer).toEqual({ maxLength: 10000, maxDelta: 3_600_000 });
+    expect(opts.buffer).toEqual({ maxLength: 144_000, action: StreamingFrameAction.Replace });
     expect(backend).toHaveBeenCalledTimes(1);
     expect(backend.mock.calls[0][0].targets.map((t) => t.refId)).toEqual(['B']);
     expect(out.flatMap((r) => r.data)).toEqual(expect.arrayContaining(['live-frame', 'backend-frame']));

@@ -7,6 +7,8 @@ import {
   LiveChannelScope,
   MetricFindValue,
   ScopedVars,
+  StreamingFrameAction,
+  StreamingFrameOptions,
 } from '@grafana/data';
 import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv } from '@grafana/runtime';
 import { merge, Observable } from 'rxjs';
@@ -30,8 +32,27 @@ import {
 } from './types';
 import { AppealsVariableSupport } from './variables';
 
-/** Grafana Live path served by the backend's RunStream. */
+/** Grafana Live path served by the backend's RunStream: counts/<minutes> carries the last minutes. */
 export const LIVE_PATH = 'counts';
+/** Window of a live query without a time range, and the longest the backend serves (plugin/pkg/plugin/stream.go). */
+export const LIVE_DEFAULT_MINUTES = 60;
+export const LIVE_MAX_MINUTES = 24 * 60;
+
+/** Whole minutes of the dashboard range (from, to in ms), the window the live channel carries. */
+export function liveMinutes(from?: number, to?: number): number {
+  if (from === undefined || to === undefined || !(to > from)) {
+    return LIVE_DEFAULT_MINUTES;
+  }
+  return Math.min(LIVE_MAX_MINUTES, Math.max(1, Math.ceil((to - from) / 60_000)));
+}
+
+/**
+ * Every frame the backend pushes is the whole window as ClickHouse has it now (late rows included), so the
+ * buffer replaces what it holds; appending would count re-sent minutes again.
+ */
+export function liveBufferOptions(): Partial<StreamingFrameOptions> {
+  return { maxLength: LIVE_MAX_MINUTES * 100, action: StreamingFrameAction.Replace };
+}
 /** How long option lists from the resources are reused by the editors. */
 export const OPTIONS_TTL_MS = 5 * 60 * 1000;
 
@@ -141,23 +162,21 @@ export class DataSource extends DataSourceWithBackend<AppealsQuery, AppealsDataS
   }
 
   /** Channel address of the live counters; `namespace` (Grafana 11) and `stream` (Grafana 12) both carry the uid. */
-  liveAddress(): LiveChannelAddress {
+  liveAddress(minutes = LIVE_DEFAULT_MINUTES): LiveChannelAddress {
     return {
       scope: LiveChannelScope.DataSource,
       namespace: this.uid,
       stream: this.uid,
-      path: LIVE_PATH,
+      path: `${LIVE_PATH}/${minutes}`,
     } as LiveChannelAddress;
   }
 
   private liveStream(query: AppealsQuery, request: DataQueryRequest<AppealsQuery>): Observable<DataQueryResponse> {
-    const from = request.range?.from?.valueOf();
-    const to = request.range?.to?.valueOf();
-    const maxDelta = from !== undefined && to !== undefined && to > from ? to - from : undefined;
+    const minutes = liveMinutes(request.range?.from?.valueOf(), request.range?.to?.valueOf());
     return getGrafanaLiveSrv().getDataStream({
-      addr: this.liveAddress(),
+      addr: this.liveAddress(minutes),
       key: `${this.uid}/${query.refId}`,
-      buffer: { maxLength: 10000, ...(maxDelta !== undefined ? { maxDelta } : {}) },
+      buffer: liveBufferOptions(),
     });
   }
 

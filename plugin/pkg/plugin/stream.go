@@ -1,24 +1,60 @@
 package plugin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 )
 
-// StreamPath is the Live channel path: ds/<uid>/counts.
+// StreamPath is the Live channel path: ds/<uid>/counts (the default window) or ds/<uid>/counts/<minutes>.
 const StreamPath = "counts"
 
-// SubscribeStream admits subscribers to the counts channel only.
-func (d *Datasource) SubscribeStream(_ context.Context, req *backend.SubscribeStreamRequest) (*backend.SubscribeStreamResponse, error) {
-	if req.Path != StreamPath {
+// Live windows: a channel counts/<n> carries the last n minutes (the current one included).
+const (
+	DefaultLiveMinutes = 60
+	MaxLiveMinutes     = 24 * 60
+)
+
+// liveMinutes reads the window of a channel path; ok is false for a path this datasource does not serve.
+func liveMinutes(path string) (n int, ok bool) {
+	if path == StreamPath {
+		return DefaultLiveMinutes, true
+	}
+	rest, found := strings.CutPrefix(path, StreamPath+"/")
+	if !found {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 1 || n > MaxLiveMinutes || strconv.Itoa(n) != rest {
+		return 0, false
+	}
+	return n, true
+}
+
+// SubscribeStream admits subscribers to the counts channels and hands each the window's current frame,
+// so a subscriber joining a running channel has the whole picture before the next change is pushed.
+func (d *Datasource) SubscribeStream(ctx context.Context, req *backend.SubscribeStreamRequest) (*backend.SubscribeStreamResponse, error) {
+	minutes, ok := liveMinutes(req.Path)
+	if !ok {
 		return &backend.SubscribeStreamResponse{Status: backend.SubscribeStreamStatusNotFound}, nil
 	}
-	return &backend.SubscribeStreamResponse{Status: backend.SubscribeStreamStatusOK}, nil
+	resp := &backend.SubscribeStreamResponse{Status: backend.SubscribeStreamStatusOK}
+	f, err := d.liveCounts(ctx, liveFilters(req.Data), minutes)
+	if err != nil {
+		d.log.Warn("stream initial read failed", "error", err.Error())
+		return resp, nil // the stream's first push follows
+	}
+	if resp.InitialData, err = backend.NewInitialFrame(f, data.IncludeAll); err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
+	return resp, nil
 }
 
 // PublishStream refuses: the channel is fed by the backend only.
@@ -26,29 +62,35 @@ func (d *Datasource) PublishStream(context.Context, *backend.PublishStreamReques
 	return &backend.PublishStreamResponse{Status: backend.PublishStreamStatusPermissionDenied}, nil
 }
 
-// RunStream pushes the current and previous minute's counts by category until Grafana has no subscribers
-// left (ctx ends). The previous minute is included because late rows keep changing it after it closes.
+// RunStream pushes the window's counts by minute and category until Grafana has no subscribers left (ctx
+// ends). Each frame is the whole window as ClickHouse has it now, late rows included, and is meant to
+// REPLACE what the subscriber holds (the frontend's buffer uses StreamingFrameAction.Replace): appending
+// re-sent minutes would count them again. A frame equal to the last one sent is not sent.
 // A failed read is logged and retried on the next tick, so a ClickHouse restart does not end the stream.
 func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamRequest, sender *backend.StreamSender) error {
-	if req.Path != StreamPath {
+	minutes, ok := liveMinutes(req.Path)
+	if !ok {
 		return fmt.Errorf("stream: unknown path %q", req.Path)
 	}
-	var opts struct {
-		Regions []string `json:"regions"`
-	}
-	if len(req.Data) > 0 {
-		_ = json.Unmarshal(req.Data, &opts) // optional; a malformed body means the default region
-	}
+	filters := liveFilters(req.Data)
 	tick := time.NewTicker(d.cfg.StreamInterval())
 	defer tick.Stop()
+	var last []byte
 	for {
-		f, err := d.liveCounts(ctx, Filters{Regions: opts.Regions})
+		f, err := d.liveCounts(ctx, filters, minutes)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			d.log.Warn("stream read failed", "error", err.Error())
 		case err == nil:
-			if err := sender.SendFrame(f, data.IncludeAll); err != nil {
-				return fmt.Errorf("stream: send: %w", err)
+			b, err := data.FrameToJSON(f, data.IncludeAll)
+			if err != nil {
+				return fmt.Errorf("stream: %w", err)
+			}
+			if !bytes.Equal(b, last) {
+				if err := sender.SendJSON(b); err != nil {
+					return fmt.Errorf("stream: send: %w", err)
+				}
+				last = b
 			}
 		}
 		select {
@@ -59,13 +101,26 @@ func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReques
 	}
 }
 
-func (d *Datasource) liveCounts(ctx context.Context, f Filters) (*data.Frame, error) {
+// liveFilters reads the optional subscription body {"regions": [...]}; a malformed one means the
+// datasource's region.
+func liveFilters(body []byte) Filters {
+	var opts struct {
+		Regions []string `json:"regions"`
+	}
+	if len(body) > 0 {
+		_ = json.Unmarshal(body, &opts)
+	}
+	return Filters{Regions: opts.Regions}
+}
+
+// liveCounts reads the last `minutes` one-minute windows, the current one included.
+func (d *Datasource) liveCounts(ctx context.Context, f Filters, minutes int) (*data.Frame, error) {
 	ctx, cancel := d.queryCtx(ctx)
 	defer cancel()
 	cur := d.now().UTC().Truncate(time.Minute)
 	var w where
 	w.in("region", f.regions(d.cfg.Region))
-	w.timeRange("window_start", cur.Add(-time.Minute), cur.Add(time.Minute))
+	w.timeRange("window_start", cur.Add(-time.Duration(minutes-1)*time.Minute), cur.Add(time.Minute))
 	sql := "SELECT window_start, category, sum(incidents), sum(voices) FROM appeal_counts_1m" + w.sql() +
 		" GROUP BY window_start, category ORDER BY window_start, category"
 	rows, err := d.ch.Query(ctx, sql, w.args...)
