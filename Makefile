@@ -7,7 +7,7 @@ TEST_ENV := TEPLOKARTA_STATE_DIR=$(CURDIR)/.state/test TEPLOKARTA_CH_PORT=19100 
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run stop test test-go test-plugin stack-up stack-down bench plugin model cv
+.PHONY: build run stop test test-go test-plugin stack-up stack-down bench plugin model cv geo
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/teplokarta ./cmd/teplokarta
@@ -48,6 +48,11 @@ plugin:
 SHARED_DATA ?= ../shared/data
 model:
 	$(GO) run ./cmd/teplokarta train --data $(SHARED_DATA)/nashdom-ryazan/train.csv --out processor/classify/model/nashdom-ryazan.model.gz
+
+# geo: the municipality boundaries (OpenStreetMap, ODbL) embedded for `teplokarta map`, copied from the
+# shared data (internal/geo/data/README.md says where they come from and their licence).
+geo:
+	install -m 644 $(SHARED_DATA)/geo/ryazan-municipalities.geojson internal/geo/data/ryazan-municipalities.geojson
 
 # cv: 5-fold cross-validation report of the classifier on the training data.
 cv:
