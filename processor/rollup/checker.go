@@ -1,0 +1,146 @@
+package rollup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/obs"
+)
+
+// ErrStillDiffers: a repair ran and the partition still differs (something wrote during it without the
+// gate, or ClickHouse failed midway); the next check repairs it again.
+var ErrStillDiffers = errors.New("rollup: still differs after repair")
+
+// Checker runs Verify and Repair with the gate closed and counts what it found.
+type Checker struct {
+	conn driver.Conn
+	gate *Gate // nil: no concurrent writer to keep out (a stopped processor, a test)
+	log  *slog.Logger
+	m    *Metrics
+}
+
+// NewChecker builds a checker. gate may be nil only when no processor writes meanwhile.
+func NewChecker(conn driver.Conn, gate *Gate, log *slog.Logger) *Checker {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Checker{conn: conn, gate: gate, log: log, m: NewMetrics()}
+}
+
+// Metrics of the checks.
+type Metrics struct {
+	Checked     prometheus.Counter
+	Differences *prometheus.CounterVec
+	Repaired    *prometheus.CounterVec
+	Seconds     prometheus.Histogram
+}
+
+// NewMetrics creates the metrics, unregistered.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		Checked: prometheus.NewCounter(prometheus.CounterOpts{Name: "teplokarta_rollup_checked_partitions_total",
+			Help: "Rollup partitions compared with what appeals derive."}),
+		Differences: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_rollup_differences_total",
+			Help: "Rollup partitions (or progress records) found to differ from appeals."}, []string{"table"}),
+		Repaired: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_rollup_repairs_total",
+			Help: "Rollup partitions rebuilt from appeals (or progress records rewritten)."}, []string{"table"}),
+		Seconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "teplokarta_rollup_check_seconds",
+			Help: "Duration of one check (with repair), gate closed.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
+	}
+}
+
+// Register adds the checker's metrics to reg.
+func (c *Checker) Register(reg prometheus.Registerer) error {
+	return obs.Register(reg, "rollup", c.m.Checked, c.m.Differences, c.m.Repaired, c.m.Seconds)
+}
+
+// Check compares scope and, with repair, rebuilds what differs and checks it again.
+func (c *Checker) Check(ctx context.Context, scope Scope, repair bool) (Report, error) {
+	began := time.Now()
+	defer func() { c.m.Seconds.Observe(time.Since(began).Seconds()) }()
+	if c.gate != nil {
+		open, err := c.gate.Close(ctx)
+		if err != nil {
+			return Report{}, err
+		}
+		defer open()
+	}
+	rep, err := Verify(ctx, c.conn, scope)
+	if err != nil {
+		return rep, err
+	}
+	c.m.Checked.Add(float64(rep.Checked))
+	for _, d := range rep.Diffs {
+		c.m.Differences.WithLabelValues(d.Table).Inc()
+		c.log.Warn("rollup differs from appeals", "table", d.Table, "partition", d.Partition,
+			"voices", d.Got.Voices, "want_voices", d.Want.Voices, "incidents", d.Got.Incidents, "want_incidents", d.Want.Incidents)
+	}
+	for _, p := range rep.Progress {
+		c.m.Differences.WithLabelValues("appeal_progress").Inc()
+		c.log.Warn("progress record behind appeals", "topic", p.Topic, "partition", p.Partition, "recorded", p.Recorded, "stored", p.Stored)
+	}
+	if !repair || rep.Clean() {
+		return rep, nil
+	}
+	if err := Repair(ctx, c.conn, rep); err != nil {
+		return rep, err
+	}
+	again := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}}
+	for _, d := range rep.Diffs {
+		c.m.Repaired.WithLabelValues(d.Table).Inc()
+		again.Partitions[d.Table] = append(again.Partitions[d.Table], d.Partition)
+	}
+	for _, p := range rep.Progress {
+		c.m.Repaired.WithLabelValues("appeal_progress").Inc()
+		again.Kafka = append(again.Kafka, KafkaPartition{Topic: p.Topic, Partition: p.Partition})
+	}
+	after, err := Verify(ctx, c.conn, again)
+	if err != nil {
+		return rep, err
+	}
+	if !after.Clean() {
+		return rep, fmt.Errorf("%w: %v %v", ErrStillDiffers, after.Diffs, after.Progress)
+	}
+	c.log.Info("rollups repaired from appeals", "partitions", len(rep.Diffs), "progress_records", len(rep.Progress))
+	return rep, nil
+}
+
+// ScopeOf is the scope touched by rows: every rollup partition their event times fall in, and their
+// Kafka partitions' progress records.
+func ScopeOf(rows []*model.Appeal) Scope {
+	s := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}}
+	seenPart := map[string]map[uint32]bool{}
+	seenKafka := map[KafkaPartition]bool{}
+	for _, a := range rows {
+		for _, t := range Tables {
+			p := t.PartitionOf(a.EventTime)
+			if seenPart[t.Name] == nil {
+				seenPart[t.Name] = map[uint32]bool{}
+			}
+			if !seenPart[t.Name][p] {
+				seenPart[t.Name][p] = true
+				s.Partitions[t.Name] = append(s.Partitions[t.Name], p)
+			}
+		}
+		k := KafkaPartition{Topic: a.Origin.Topic, Partition: int32(a.Origin.Partition)}
+		if !seenKafka[k] {
+			seenKafka[k] = true
+			s.Kafka = append(s.Kafka, k)
+		}
+	}
+	return s
+}
+
+// Settle makes the rollups and progress records of rows whose INSERT reached appeals but may have missed
+// some views agree with appeals (the sink calls it after such an INSERT).
+func (c *Checker) Settle(ctx context.Context, rows []*model.Appeal) error {
+	_, err := c.Check(ctx, ScopeOf(rows), true)
+	return err
+}

@@ -1,0 +1,67 @@
+package rollup
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Repair rebuilds what Verify found different: each differing rollup partition is built anew from appeals
+// in a staging table and swapped in whole with ALTER TABLE … REPLACE PARTITION (atomic for readers, and a
+// repeat of the same repair gives the same partition: no double counting); each lagging progress record
+// gets the row its view should have written. The caller holds the Gate closed: rows inserted while a
+// partition is rebuilt would be lost by the swap.
+func Repair(ctx context.Context, conn driver.Conn, rep Report) error {
+	for _, d := range rep.Diffs {
+		t, ok := TableByName(d.Table)
+		if !ok {
+			return fmt.Errorf("rollup: unknown table %s", d.Table)
+		}
+		if err := rebuildPartition(ctx, conn, t, d.Partition); err != nil {
+			return err
+		}
+	}
+	if len(rep.Progress) == 0 {
+		return nil
+	}
+	b, err := conn.PrepareBatch(ctx, `INSERT INTO appeal_progress (kafka_topic, kafka_partition, max_offset, max_event_time)`)
+	if err != nil {
+		return fmt.Errorf("rollup: repair progress: %w", err)
+	}
+	for _, p := range rep.Progress {
+		if err := b.Append(p.Topic, p.Partition, p.Stored, p.MaxEventTime); err != nil {
+			_ = b.Abort()
+			return fmt.Errorf("rollup: repair progress: %w", err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("rollup: repair progress: %w", err)
+	}
+	return nil
+}
+
+// rebuildPartition replaces one partition of a rollup with the rows appeals derive for it.
+func rebuildPartition(ctx context.Context, conn driver.Conn, t Table, p uint32) error {
+	staging := t.Name + "__repair"
+	steps := []struct {
+		what string
+		sql  string
+		args []any
+	}{
+		{"drop old staging", "DROP TABLE IF EXISTS " + staging, nil},
+		{"create staging", fmt.Sprintf("CREATE TABLE %s AS %s", staging, t.Name), nil},
+		{"fill staging", fmt.Sprintf("INSERT INTO %s (window_start, %s, incidents, voices, late) %s", staging, t.keyList(),
+			t.derivedSQL(fmt.Sprintf("toUInt32(%s(%s)) = %d", t.Part, t.Window, p))),
+			[]any{slackBefore(t.PartitionStart(p)), t.PartitionEnd(p).Add(24 * time.Hour)}},
+		{"swap in", fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %d FROM %s", t.Name, p, staging), nil},
+		{"drop staging", "DROP TABLE " + staging, nil},
+	}
+	for _, s := range steps {
+		if err := conn.Exec(ctx, s.sql, s.args...); err != nil {
+			return fmt.Errorf("rollup: rebuild %s partition %d: %s: %w", t.Name, p, s.what, err)
+		}
+	}
+	return nil
+}
