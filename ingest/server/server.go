@@ -27,6 +27,7 @@ type Server struct {
 	in      *ingest.Ingestor
 	log     *slog.Logger
 	buckets map[string]*bucket
+	gate    gate
 	mux     *http.ServeMux
 }
 
@@ -35,7 +36,7 @@ func New(cfg ingest.Config, in *ingest.Ingestor, vkCallback http.Handler, gather
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, in: in, log: log, buckets: map[string]*bucket{}, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, in: in, log: log, buckets: map[string]*bucket{}, gate: newGate(cfg.Limits.MaxConcurrentRequests), mux: http.NewServeMux()}
 	for _, name := range cfg.SourceNames() {
 		s.buckets[name] = newBucket(cfg.Source(name).RateLimit, time.Now)
 	}
@@ -99,40 +100,62 @@ func readBody(r *http.Request, max int64) ([]byte, error) {
 	return body, nil
 }
 
-// door applies what every source endpoint shares before the message is looked at: known source, body cap,
-// auth, rate limit. It answers and returns false when the request stops here.
-func (s *Server) door(w http.ResponseWriter, r *http.Request, source string, max int64, skipAuth bool) ([]byte, bool) {
+// door applies what every source endpoint shares, in an order that reads no body byte before the request
+// is authorised: known source, header auth (token; HMAC signature present), declared size, rate limit,
+// the concurrency gate; then the capped body and, for HMAC sources, the signature over it. headerAuth is
+// false only for VK's callback, which carries its credentials inside the body. The door answers and
+// returns ok=false when the request stops here; otherwise the caller calls done when finished.
+func (s *Server) door(w http.ResponseWriter, r *http.Request, source string, max int64, headerAuth bool) (body []byte, done func(), ok bool) {
 	if !s.in.Known(source) {
 		s.in.CountRefused(source, "unknown_source")
 		writeJSON(w, http.StatusNotFound, errorBody{"no source " + strconv.Quote(source), "unknown_source"})
-		return nil, false
+		return nil, nil, false
 	}
 	sc := s.cfg.Source(source)
-	body, err := readBody(r, max)
-	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			s.in.CountRefused(source, "oversize")
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{fmt.Sprintf("body over %d bytes", max), "oversize"})
-			return nil, false
+	if headerAuth {
+		if ae := checkHeaders(sc.Auth, r); ae != nil {
+			s.refuse(w, source, ae.status, ae.reason, ae.reason)
+			return nil, nil, false
 		}
-		s.in.CountRefused(source, "bad_request")
-		writeJSON(w, http.StatusBadRequest, errorBody{err.Error(), "bad_request"})
-		return nil, false
 	}
-	if !skipAuth {
-		if ae := checkAuth(sc.Auth, r, body); ae != nil {
-			s.in.CountRefused(source, ae.reason)
-			writeJSON(w, ae.status, errorBody{ae.reason, ae.reason})
-			return nil, false
-		}
+	if r.ContentLength > max {
+		s.refuse(w, source, http.StatusRequestEntityTooLarge, "oversize", fmt.Sprintf("body over %d bytes", max))
+		return nil, nil, false
 	}
 	if ok, wait := s.buckets[source].take(); !ok {
-		s.in.CountRefused(source, "rate_limited")
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-		writeJSON(w, http.StatusTooManyRequests, errorBody{"rate limit", "rate_limited"})
-		return nil, false
+		s.refuse(w, source, http.StatusTooManyRequests, "rate_limited", "rate limit")
+		return nil, nil, false
 	}
-	return body, true
+	if !s.gate.enter() {
+		w.Header().Set("Retry-After", "1")
+		s.refuse(w, source, http.StatusTooManyRequests, "busy", fmt.Sprintf("more than %d requests in progress", cap(s.gate)))
+		return nil, nil, false
+	}
+	body, err := readBody(r, max)
+	if err != nil {
+		s.gate.leave()
+		if errors.Is(err, errTooLarge) {
+			s.refuse(w, source, http.StatusRequestEntityTooLarge, "oversize", fmt.Sprintf("body over %d bytes", max))
+			return nil, nil, false
+		}
+		s.refuse(w, source, http.StatusBadRequest, "bad_request", err.Error())
+		return nil, nil, false
+	}
+	if headerAuth {
+		if ae := checkBody(sc.Auth, r, body); ae != nil {
+			s.gate.leave()
+			s.refuse(w, source, ae.status, ae.reason, ae.reason)
+			return nil, nil, false
+		}
+	}
+	return body, s.gate.leave, true
+}
+
+// refuse answers a request stopped at the door and counts it; nothing of it is stored.
+func (s *Server) refuse(w http.ResponseWriter, source string, code int, reason, detail string) {
+	s.in.CountRefused(source, reason)
+	writeJSON(w, code, errorBody{detail, reason})
 }
 
 // doorCap is the largest single body read at all; bodies between the parser's limit and this cap are
@@ -147,6 +170,14 @@ func (s *Server) doorCap(source string) int64 {
 	return 3 * int64(s.cfg.Limits.MaxMessageBytes)
 }
 
+// batchCap is the largest batch body of a source.
+func (s *Server) batchCap(source string) int64 {
+	if sc := s.cfg.Source(source); sc.MaxBatchBytes > 0 {
+		return sc.MaxBatchBytes
+	}
+	return s.cfg.Limits.MaxBatchBytes
+}
+
 // rejectedStatus maps a reason to the answer of the single-message endpoints.
 func rejectedStatus(reason string) int {
 	switch reason {
@@ -159,10 +190,11 @@ func rejectedStatus(reason string) int {
 }
 
 func (s *Server) single(w http.ResponseWriter, r *http.Request, source string) {
-	body, ok := s.door(w, r, source, s.doorCap(source), false)
+	body, done, ok := s.door(w, r, source, s.doorCap(source), true)
 	if !ok {
 		return
 	}
+	defer done()
 	res, err := s.in.Ingest(r.Context(), ingest.Message{Source: source, Payload: body, ContentType: r.Header.Get("Content-Type")})
 	if err != nil {
 		s.unavailable(w, source, err)
@@ -198,10 +230,11 @@ type batchAnswer struct {
 // batch takes NDJSON: one raw message per line (1-based line numbers in the answer; blank lines skipped).
 func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	source := r.PathValue("source")
-	body, ok := s.door(w, r, source, s.cfg.Limits.MaxBatchBytes, false)
+	body, done, ok := s.door(w, r, source, s.batchCap(source), true)
 	if !ok {
 		return
 	}
+	defer done()
 	ct := "application/json"
 	if cs := sources.Charset(r.Header.Get("Content-Type")); cs != "" {
 		ct += "; charset=" + cs
@@ -254,14 +287,15 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ans)
 }
 
-// vk wraps the VK callback handler with the door (size, rate) but not header auth: VK cannot send custom
-// headers; the handler checks VK's own secret.
+// vk wraps the VK callback handler with the door (size, rate, concurrency) but not header auth: VK cannot
+// send custom headers; the handler checks VK's group and secret before anything is stored.
 func (s *Server) vk(h http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, ok := s.door(w, r, model.SourceVK, s.doorCap(model.SourceVK), true)
+		body, done, ok := s.door(w, r, model.SourceVK, s.doorCap(model.SourceVK), false)
 		if !ok {
 			return
 		}
+		defer done()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		h.ServeHTTP(w, r)
 	}

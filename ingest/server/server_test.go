@@ -262,8 +262,13 @@ func TestVKCallback(t *testing.T) {
 	if len(raw) != 1 || !bytes.Equal(raw[0].Value, ev) || string(raw[0].Key) != "vk:wall-71234567_2841" {
 		t.Fatalf("raw vk: %d records", len(raw))
 	}
-	if n := ingesttest.Count(t, addr, model.TopicDLQ); n != 2 {
-		t.Fatalf("dlq %d, want 2 (unsupported event, not json)", n)
+	// Only the authenticated unsupported event is a dead letter: the body that is not JSON carries no
+	// group or secret, so it is refused and counted, never written (no unauthenticated writes to the DLQ).
+	if n := ingesttest.Count(t, addr, model.TopicDLQ); n != 1 {
+		t.Fatalf("dlq %d, want 1 (the unsupported event)", n)
+	}
+	if _, metrics := get(t, s.URL+"/metrics"); !strings.Contains(metrics, `teplokarta_ingest_rejected_total{reason="bad_json",source="vk"} 1`) {
+		t.Error("the refused non-JSON body is not counted")
 	}
 }
 

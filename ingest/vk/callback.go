@@ -37,8 +37,9 @@ type envelope struct {
 	Secret  string `json:"secret"`
 }
 
-// ServeHTTP implements http.Handler. The body is kept byte for byte, "secret" field included: the raw topic
-// is internal and the contract is the original bytes.
+// ServeHTTP implements http.Handler. Nothing is written to Kafka (raw topic or dead letters) before the
+// group and the secret are checked. The body is kept byte for byte, "secret" field included: the raw
+// topic is internal and the contract is the original bytes.
 func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -47,11 +48,9 @@ func (c *Callback) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var env envelope
 	if json.Unmarshal(body, &env) != nil {
-		// Not VK (VK always sends JSON): dead-letter it like any invalid message, and say so.
-		if _, err := c.in.Ingest(r.Context(), ingest.Message{Source: model.SourceVK, Payload: body, ContentType: r.Header.Get("Content-Type")}); err != nil {
-			http.Error(w, "not stored, retry", http.StatusServiceUnavailable)
-			return
-		}
+		// Not VK (VK always sends JSON), and without a group and secret nobody vouches for it: refused and
+		// counted, never written to the dead-letter topic (that would let anyone write to appeals.dlq).
+		c.in.CountRefused(model.SourceVK, "bad_json")
 		http.Error(w, "not a VK Callback API event", http.StatusBadRequest)
 		return
 	}
