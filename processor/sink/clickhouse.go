@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -34,6 +35,17 @@ type Sink interface {
 // Config of the ClickHouse sink.
 type Config struct {
 	RetryBackoff time.Duration // first pause after a failed insert, doubling to 30 s; default 200ms
+	// Gate, when set, is entered for every INSERT round, so a rollup repair never runs while rows go in.
+	Gate Gate
+	// Settle, when set, is called after an INSERT that failed but whose appeals rows ClickHouse stored
+	// anyway: its views (rollups, progress) may have missed them, and Settle makes them agree before the
+	// partition moves on. The gate is not held during the call.
+	Settle func(ctx context.Context, rows []*model.Appeal) error
+}
+
+// Gate keeps INSERTs and rollup repairs apart (rollup.Gate).
+type Gate interface {
+	Enter(ctx context.Context) (release func(), err error)
 }
 
 // ClickHouse is the Sink over a clickhouse-go connection.
@@ -179,12 +191,28 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 	errs := make([]error, len(round))
 	ctx, cancel := roundContext(round)
 	defer cancel()
-	stored, err := s.allProgress(ctx)
-	if err != nil {
+	fail := func(err error) []error {
 		for i := range errs {
 			errs[i] = err
 		}
 		return errs
+	}
+	release := func() {}
+	if s.cfg.Gate != nil {
+		var err error
+		if release, err = s.cfg.Gate.Enter(ctx); err != nil {
+			return fail(fmt.Errorf("sink: %w", err))
+		}
+	}
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	stored, err := s.allProgress(ctx)
+	if err != nil {
+		return fail(err)
 	}
 	runs := make([][][]*model.Appeal, len(round))
 	for i, r := range round {
@@ -204,6 +232,8 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 		}
 		runs[i] = monthRuns(batch)
 	}
+	var uncertain []*model.Appeal // stored in appeals by a failed INSERT: its views may lack them
+	var uncertainOf []int
 	for {
 		// The month of the oldest request's next run; every request whose next run is in it joins.
 		m := -1
@@ -214,7 +244,7 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 			}
 		}
 		if m < 0 {
-			return errs
+			break
 		}
 		var rows []*model.Appeal
 		var members []int
@@ -226,7 +256,7 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 			}
 		}
 		began := time.Now()
-		err := s.writeRun(ctx, rows)
+		landed, err := s.writeRun(ctx, rows)
 		if len(rows) > 0 {
 			s.m.rows.Observe(float64(len(rows)))
 			s.m.partitions.Observe(float64(len(members)))
@@ -237,7 +267,27 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 				errs[i], runs[i] = err, nil // its later runs must not land without this one
 			}
 		}
+		if landed {
+			uncertain = append(uncertain, rows...)
+			uncertainOf = append(uncertainOf, members...)
+		}
 	}
+	release()
+	released = true
+	if len(uncertain) > 0 && s.cfg.Settle != nil {
+		s.m.settled.Add(float64(len(uncertain)))
+		if err := s.cfg.Settle(ctx, uncertain); err != nil {
+			// The rows are in appeals: the partition must not move on until the views agree. Its next owner
+			// (or this instance after rejoining) checks the partition before it resumes.
+			err = fmt.Errorf("sink: settle the views of %d rows a failed INSERT stored: %w", len(uncertain), err)
+			for _, i := range uncertainOf {
+				if errs[i] == nil {
+					errs[i] = err
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // allProgress reads the highest stored offset of every partition (the table holds a few rows per
@@ -281,39 +331,116 @@ func monthRuns(batch []*model.Appeal) [][]*model.Appeal {
 func month(a *model.Appeal) int { y, m, _ := a.EventTime.UTC().Date(); return y*12 + int(m) }
 
 // writeRun inserts one month's rows (of one or more partitions), retrying until they are stored. After a
-// failure it first asks ClickHouse whether the insert landed anyway (the acknowledgement may be what was
-// lost), so a retry never doubles a row: the insert is one part, so one partition's progress tells.
-func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) error {
+// failure it first waits until ClickHouse no longer runs that INSERT, then asks appeals which of the rows
+// it holds (the acknowledgement may be what was lost, or the INSERT may have died after the appeals part
+// and before every view): it inserts only the rows missing, so no row is stored twice, and reports
+// landed when any row of the run went in through a failed INSERT — whose views are then uncertain.
+func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) (landed bool, err error) {
 	if len(run) == 0 {
-		return nil
+		return false, nil
 	}
 	last := run[len(run)-1].Origin
 	backoff := s.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
-		err := s.insert(ctx, run)
+		queryID := fmt.Sprintf("teplokarta-sink-%d-%d", time.Now().UnixNano(), attempt)
+		err := s.insert(clickhouse.Context(ctx, clickhouse.WithQueryID(queryID)), run)
 		if err == nil {
-			return nil
+			return landed, nil
 		}
 		s.m.failures.Inc()
 		s.log.Warn("clickhouse insert failed; will check and retry", "attempt", attempt, "rows", len(run), "err", err)
 		for {
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("sink: insert %d rows up to %s: %w", len(run), last, errors.Join(err, ctx.Err()))
+				return landed, fmt.Errorf("sink: insert %d rows up to %s: %w", len(run), last, errors.Join(err, ctx.Err()))
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, 30*time.Second)
-			p, perr := s.Progress(ctx, last.Topic, last.Partition)
+			missing, perr := s.missing(ctx, queryID, run)
 			if perr != nil {
 				s.log.Warn("clickhouse unreachable", "err", perr)
 				continue
 			}
-			if p.Offset >= last.Offset {
-				return nil // the failed attempt had landed
+			if len(missing) < len(run) {
+				landed = true
+				s.log.Warn("a failed insert stored its rows in appeals; its views will be checked", "rows", len(run)-len(missing))
 			}
+			if len(missing) == 0 {
+				return landed, nil
+			}
+			run = missing
 			break
 		}
 	}
+}
+
+// missing waits until the INSERT queryID has left ClickHouse's process list, then returns the rows of
+// run that appeals does not hold (by Kafka topic, partition and offset).
+func (s *ClickHouse) missing(ctx context.Context, queryID string, run []*model.Appeal) ([]*model.Appeal, error) {
+	for {
+		var n uint64
+		if err := s.conn.QueryRow(ctx, `SELECT count() FROM system.processes WHERE query_id = ?`, queryID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	type span struct {
+		lo, hi     int64
+		minT, maxT time.Time
+		topic      string
+		partition  int
+	}
+	spans := map[model.Offset]*span{}
+	for _, a := range run {
+		k := model.Offset{Topic: a.Origin.Topic, Partition: a.Origin.Partition}
+		sp := spans[k]
+		if sp == nil {
+			sp = &span{lo: a.Origin.Offset, hi: a.Origin.Offset, minT: a.EventTime, maxT: a.EventTime, topic: k.Topic, partition: k.Partition}
+			spans[k] = sp
+		}
+		sp.lo, sp.hi = min(sp.lo, a.Origin.Offset), max(sp.hi, a.Origin.Offset)
+		if a.EventTime.Before(sp.minT) {
+			sp.minT = a.EventTime
+		}
+		if a.EventTime.After(sp.maxT) {
+			sp.maxT = a.EventTime
+		}
+	}
+	have := map[model.Offset]bool{}
+	for _, sp := range spans {
+		rows, err := s.conn.Query(ctx, `SELECT kafka_offset FROM appeals
+			WHERE event_time >= ? AND event_time <= ? AND kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset <= ?`,
+			sp.minT.UTC(), sp.maxT.UTC(), sp.topic, int32(sp.partition), sp.lo, sp.hi)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var off int64
+			if err := rows.Scan(&off); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			have[model.Offset{Topic: sp.topic, Partition: sp.partition, Offset: off}] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	var out []*model.Appeal
+	for _, a := range run {
+		if !have[a.Origin] {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {

@@ -13,6 +13,7 @@ type metrics struct {
 	seconds    prometheus.Histogram
 	failures   prometheus.Counter
 	skipped    prometheus.Counter
+	settled    prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -35,10 +36,13 @@ func newMetrics() *metrics {
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "teplokarta_sink_fenced_rows_total", Help: "Rows not written because ClickHouse already held their offsets (a late writer after a rebalance).",
 		}),
+		settled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "teplokarta_sink_uncertain_rows_total", Help: "Rows a failed INSERT stored in appeals anyway; their rollups and progress were checked and repaired.",
+		}),
 	}
 }
 
 // Register adds the sink's metrics to reg.
 func (s *ClickHouse) Register(reg prometheus.Registerer) error {
-	return obs.Register(reg, "sink", s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped)
+	return obs.Register(reg, "sink", s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped, s.m.settled)
 }
