@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/teplokarta/teplokarta/ingest"
@@ -313,16 +314,20 @@ func (p *Poller) call(ctx context.Context, method string, q url.Values) ([]item,
 		}
 	}
 	q.Set("v", p.cfg.Version)
-	if p.cfg.Token != "" {
-		q.Set("access_token", p.cfg.Token)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.cfg.APIBase+"/"+method+"?"+q.Encode(), nil)
+	// The token goes in "Authorization: Bearer" and the parameters in a POST form body, both of which VK's
+	// API takes (dev.vk.com/en/api/api-requests): a URL ends up in error messages, logs and proxies'
+	// access logs, a header does not.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.cfg.APIBase+"/"+method, strings.NewReader(q.Encode()))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", method, p.redact(err))
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if p.cfg.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+p.cfg.Token)
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", method, err)
+		return nil, fmt.Errorf("%s: %w", method, p.redact(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -353,6 +358,15 @@ func (p *Poller) call(ctx context.Context, method string, q url.Values) ([]item,
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// redact keeps the token out of an error that might quote it (a transport error names the URL, an
+// API base configured with the token in it included).
+func (p *Poller) redact(err error) error {
+	if p.cfg.Token == "" || !strings.Contains(err.Error(), p.cfg.Token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), p.cfg.Token, "[token]"))
 }
 
 // save writes the cursor atomically (temp file + rename).

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -21,12 +22,13 @@ import (
 // fakeVK serves wall.get and wall.getComments in VK's documented JSON shape from an in-memory wall that
 // the test grows between polls. Posts come newest first (pinned first), comments in the asked order.
 type fakeVK struct {
-	mu       sync.Mutex
-	owner    int64
-	posts    []map[string]any // oldest first
-	comments map[int64][]map[string]any
-	calls    []string
-	failNext bool
+	mu         sync.Mutex
+	owner      int64
+	posts      []map[string]any // oldest first
+	comments   map[int64][]map[string]any
+	calls      []string
+	failNext   bool
+	tokenInURL bool
 }
 
 func (f *fakeVK) addPost(id int64, text string, pinned bool) {
@@ -50,14 +52,25 @@ func (f *fakeVK) addComment(post, id int64, text string) {
 func (f *fakeVK) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	q := r.URL.Query()
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	q := r.Form
 	f.calls = append(f.calls, r.URL.Path)
+	if r.URL.Query().Has("access_token") {
+		f.tokenInURL = true
+	}
 	if f.failNext {
 		f.failNext = false
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"error_code": 6, "error_msg": "Too many requests per second"}})
 		return
 	}
-	if q.Get("v") == "" || q.Get("access_token") != "svc-token" {
+	token := q.Get("access_token")
+	if h := r.Header.Get("Authorization"); h != "" {
+		token = strings.TrimPrefix(h, "Bearer ")
+	}
+	if q.Get("v") == "" || token != "svc-token" {
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"error_code": 5, "error_msg": "User authorization failed"}})
 		return
 	}
@@ -170,4 +183,38 @@ func TestPollerResumes(t *testing.T) {
 			t.Errorf("missing %s in %v", k, keys)
 		}
 	}
+}
+
+// TestPollerKeepsTokenSecret: the token never travels in a URL (URLs are logged by proxies and quoted by
+// Go's transport errors), and a failed call's error, which Run logs as is, does not show it.
+func TestPollerKeepsTokenSecret(t *testing.T) {
+	_, w := ingesttest.Broker(t)
+	api := &fakeVK{owner: -71234567, comments: map[int64][]map[string]any{}}
+	api.addPost(1, "Пост о дорогах", false)
+	srv := httptest.NewServer(api)
+	in := ingest.NewIngestor(sources.Default("s", sources.DefaultLimits()), nil, w, nil, nil)
+	cfg := ingest.DefaultConfig().VK.Poller
+	cfg.Enabled, cfg.APIBase, cfg.Token, cfg.RequestPause, cfg.Interval = true, srv.URL+"/method", "svc-token", 0, time.Hour
+	cfg.Communities = []ingest.VKCommunity{{OwnerID: -71234567, Name: "Губернатор"}}
+	p, err := vk.NewPoller(cfg, in, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if st, err := p.PollOnce(ctx); err != nil || st.Posts != 1 {
+		t.Fatalf("poll: %+v %v", st, err)
+	}
+	if api.tokenInURL {
+		t.Error("access_token was sent in the URL")
+	}
+	srv.Close() // the next call fails in the transport, whose error quotes the URL
+	_, err = p.PollOnce(ctx)
+	if err == nil {
+		t.Fatal("poll against a closed server succeeded")
+	}
+	if strings.Contains(err.Error(), "svc-token") {
+		t.Errorf("error shows the token: %v", err)
+	}
+
 }
