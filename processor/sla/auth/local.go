@@ -31,6 +31,35 @@ func NewLocal() (*Local, error) {
 	return &Local{secret: s}, nil
 }
 
+// NewLocalSecret derives the tokens from a secret shared by two processes (the compose stack's SLA
+// engine and its simulated executors). It must be at least 16 bytes.
+func NewLocalSecret(secret string) (*Local, error) {
+	if len(secret) < 16 {
+		return nil, fmt.Errorf("auth: the agency token secret must be at least 16 bytes, got %d", len(secret))
+	}
+	return &Local{secret: []byte(secret)}, nil
+}
+
+// Authenticator is anything that resolves an Authorization header.
+type Authenticator interface {
+	Authenticate(header string) (Principal, error)
+}
+
+// Any accepts a token any of its authenticators accepts (a tokens file and derived tokens side by side).
+type Any []Authenticator
+
+// Authenticate tries each authenticator in order.
+func (a Any) Authenticate(header string) (Principal, error) {
+	err := fmt.Errorf("%w: no authenticator", ErrUnauthorized)
+	for _, x := range a {
+		var p Principal
+		if p, err = x.Authenticate(header); err == nil {
+			return p, nil
+		}
+	}
+	return Principal{}, err
+}
+
 func (l *Local) mac(what string) string {
 	h := hmac.New(sha256.New, l.secret)
 	h.Write([]byte(what))

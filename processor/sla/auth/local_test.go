@@ -41,3 +41,35 @@ func TestLocalTokens(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalSecretAndAny(t *testing.T) {
+	if _, err := NewLocalSecret("short"); err == nil {
+		t.Fatal("a short secret was accepted")
+	}
+	a, _ := NewLocalSecret("compose-demo-secret-0001")
+	b, _ := NewLocalSecret("compose-demo-secret-0001")
+	if a.AgencyToken("ЖКХ-Рязань") != b.AgencyToken("ЖКХ-Рязань") || a.CuratorToken() != b.CuratorToken() {
+		t.Fatal("the same secret gave different tokens")
+	}
+	file, err := New(File{Curators: map[string][]string{"ivanova": {"curator-token-00000001"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := Any{file, a}
+	for _, c := range []struct {
+		header string
+		name   string
+	}{
+		{"Bearer curator-token-00000001", "ivanova"},
+		{"Bearer " + b.AgencyToken("ЖКХ-Рязань"), "ЖКХ-Рязань"},
+		{"Bearer nope-nope-nope-nope", ""},
+	} {
+		p, err := both.Authenticate(c.header)
+		if p.Name != c.name || (err == nil) != (c.name != "") {
+			t.Errorf("%s: %+v %v", c.header, p, err)
+		}
+		if err != nil && !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("%s: %v is not ErrUnauthorized", c.header, err)
+		}
+	}
+}
