@@ -38,7 +38,7 @@ test-go:
 	  $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /node_modules/)
 
 test-plugin:
-	@if [ -f plugin/package.json ]; then $(MAKE) -C plugin test; fi
+	@if [ -f plugin/package.json ]; then TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 $(MAKE) -C plugin test; fi
 
 # plugin: the Grafana datasource, frontend (webpack) and backend (linux amd64 + arm64) in plugin/dist.
 plugin:

@@ -23,6 +23,8 @@ export default defineConfig([
       '**/lib-cov',
       '**/coverage',
       '**/dist/',
+      '**/dist-panel/',
+      'harness/out/',
       '**/artifacts/',
       '**/work/',
       '**/ci/',
