@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"run":      {"all-in-one local default: broker + ingest + processor + simulator + heat table", runAll},
 		"train":    {"train the classifier from a labeled CSV (id,text,category,theme,executor)", runTrain},
 		"classify": {"classify JSON lines {id,text} from stdin, one JSON line out per input", runClassify},
+		"map":      {"draw the heat map of the municipalities from ClickHouse as SVG or PNG (no Grafana)", runMap},
 		"sla":      {"SLA engine: `sla serve` (timers + executor API), `sla report`", runSLA},
 		"version":  {"print the version", runVersion},
 	}

@@ -20,12 +20,12 @@ func TestScale(t *testing.T) {
 		v    float64
 		want color.RGBA
 	}{
-		{0, color.RGBA{0x2c, 0x7b, 0xb6, 0xff}},    // blue
-		{-5, color.RGBA{0x2c, 0x7b, 0xb6, 0xff}},   // clamped
-		{1.5, color.RGBA{0xff, 0xff, 0xbf, 0xff}},  // the middle stop
-		{3, color.RGBA{0xd7, 0x19, 0x1c, 0xff}},    // red
-		{99, color.RGBA{0xd7, 0x19, 0x1c, 0xff}},   // clamped
-		{math.NaN(), choropleth.NoData},            // no value
+		{0, color.RGBA{0x2c, 0x7b, 0xb6, 0xff}},     // blue
+		{-5, color.RGBA{0x2c, 0x7b, 0xb6, 0xff}},    // clamped
+		{1.5, color.RGBA{0xff, 0xff, 0xbf, 0xff}},   // the middle stop
+		{3, color.RGBA{0xd7, 0x19, 0x1c, 0xff}},     // red
+		{99, color.RGBA{0xd7, 0x19, 0x1c, 0xff}},    // clamped
+		{math.NaN(), choropleth.NoData},             // no value
 		{0.375, color.RGBA{0x6c, 0xaa, 0xd0, 0xff}}, // half way from blue to light blue
 	}
 	for _, tc := range tests {
