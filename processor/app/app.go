@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -22,6 +23,7 @@ import (
 	"github.com/teplokarta/teplokarta/processor/pii"
 	"github.com/teplokarta/teplokarta/processor/pipeline"
 	"github.com/teplokarta/teplokarta/processor/resolve"
+	"github.com/teplokarta/teplokarta/processor/rollup"
 	"github.com/teplokarta/teplokarta/processor/sink"
 	"github.com/teplokarta/teplokarta/processor/window"
 )
@@ -34,7 +36,7 @@ type Options struct {
 	// Deduper replaces the Redis deduper built from Dedup (then Clients.Redis may be nil and no state is
 	// rebuilt at start). Benchmarks use it to measure the rest of the pipeline without Redis.
 	Deduper   pipeline.Deduper
-	PIISalt   string            // salt of identity hashes
+	PIIKey    string            // HMAC key of identity hashes (pii.ResolveKey decides which key a program may use)
 	Sources   *sources.Registry // parsers by source; nil: the four built-in sources
 	Enrich    *enrich.Stage
 	Gazetteer *geo.Gazetteer // nil: the default region
@@ -43,7 +45,7 @@ type Options struct {
 // DefaultOptions returns the documented defaults of every stage.
 func DefaultOptions() Options {
 	return Options{Pipeline: pipeline.DefaultConfig(), Window: window.DefaultConfig(), Dedup: dedup.DefaultConfig(),
-		PIISalt: "teplokarta-local-only"}
+		PIIKey: pii.LocalKey}
 }
 
 // Clients are the opened connections a processor uses.
@@ -111,7 +113,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 	}
 	reg := o.Sources
 	if reg == nil {
-		reg = sources.Default(o.PIISalt, sources.DefaultLimits())
+		reg = sources.Default(o.PIIKey, sources.DefaultLimits())
 	}
 	st := o.Enrich
 	if st == nil {
@@ -120,8 +122,23 @@ func Build(o Options, c Clients) (*Processor, error) {
 	if st.Resolver == nil {
 		st.Resolver = resolve.New(g)
 	}
-	sk := sink.New(c.ClickHouse, sink.Config{}, c.Log)
-	if err := errors.Join(sk.Register(c.Registerer), st.Register(c.Registerer)); err != nil {
+	// The rollup gate lives in Redis beside the dedup state; without Redis (benchmarks that take dedup
+	// out) no other writer can be told apart, and the checks run ungated.
+	var gate *rollup.Gate
+	scfg := sink.Config{}
+	if c.Redis != nil {
+		host, _ := os.Hostname()
+		gate, err = rollup.NewGate(c.Redis, rollup.GateConfig{KeyPrefix: o.Dedup.KeyPrefix,
+			Owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())})
+		if err != nil {
+			return nil, err
+		}
+		scfg.Gate = gate
+	}
+	checker := rollup.NewChecker(c.ClickHouse, gate, c.Log)
+	scfg.Settle = checker.Settle
+	sk := sink.New(c.ClickHouse, scfg, c.Log)
+	if err := errors.Join(sk.Register(c.Registerer), st.Register(c.Registerer), checker.Register(c.Registerer)); err != nil {
 		return nil, err
 	}
 	eng, err := pipeline.New(o.Pipeline, pipeline.Deps{
@@ -131,6 +148,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		Windower:   win,
 		Sink:       sk,
 		Producer:   prod,
+		Resume:     checker,
 		Metrics:    pipeline.NewMetrics(c.Registerer),
 		Log:        c.Log,
 	})

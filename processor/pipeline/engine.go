@@ -84,8 +84,11 @@ type Deps struct {
 	Windower   *window.Windower
 	Sink       sink.Sink
 	Producer   *kafka.Writer // DLQ, status and window records; must use RequireAll
-	Metrics    *Metrics
-	Log        *slog.Logger
+	// Resume, when set, checks (and repairs) the views of the partitions an instance is about to resume,
+	// before their progress is read: an INSERT cut short by a crash may have left them behind appeals.
+	Resume  ResumeChecker
+	Metrics *Metrics
+	Log     *slog.Logger
 }
 
 // Engine is the running processor.
@@ -143,6 +146,9 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.Log.Warn("consumer group: waiting for the next generation", "err", err)
 			continue
 		}
+		if e.Resume != nil {
+			e.checkResumed(ctx, gen)
+		}
 		n := 0
 		for topic, parts := range gen.Assignments {
 			for _, p := range parts {
@@ -151,6 +157,33 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		}
 		e.Log.Info("generation assigned", "generation", gen.ID, "partitions", n)
+	}
+}
+
+// ResumeChecker is rollup.Checker's resume check.
+type ResumeChecker interface {
+	CheckResumed(ctx context.Context, partitions map[string][]int, window int64) error
+}
+
+// checkResumed runs the resume check for a generation's partitions, retrying until it passes: resuming
+// before the views agree with appeals could leave them behind for good.
+func (e *Engine) checkResumed(ctx context.Context, gen *kafka.Generation) {
+	parts := map[string][]int{}
+	for topic, ps := range gen.Assignments {
+		for _, p := range ps {
+			parts[topic] = append(parts[topic], p.ID)
+		}
+	}
+	for ctx.Err() == nil {
+		err := e.Resume.CheckResumed(ctx, parts, int64(e.cfg.BatchSize))
+		if err == nil {
+			return
+		}
+		e.Log.Warn("checking the views of the resumed partitions; will retry", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
 	}
 }
 

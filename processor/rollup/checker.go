@@ -144,3 +144,68 @@ func (c *Checker) Settle(ctx context.Context, rows []*model.Appeal) error {
 	_, err := c.Check(ctx, ScopeOf(rows), true)
 	return err
 }
+
+// CheckResumed is the check a processor runs before it resumes Kafka partitions: the progress records of
+// those partitions, and every rollup partition holding their last rows (offsets within window of the
+// highest stored) — where an INSERT cut short by a crash would have left its views behind. What differs
+// is repaired before the partitions' progress is read.
+func (c *Checker) CheckResumed(ctx context.Context, partitions map[string][]int, window int64) error {
+	var kafka []KafkaPartition
+	for topic, ps := range partitions {
+		for _, p := range ps {
+			kafka = append(kafka, KafkaPartition{Topic: topic, Partition: int32(p)})
+		}
+	}
+	if len(kafka) == 0 {
+		return nil
+	}
+	days, err := recentDays(ctx, c.conn, kafka, window)
+	if err != nil {
+		return err
+	}
+	scope := Scope{Partitions: map[string][]uint32{}, Kafka: kafka}
+	for _, t := range Tables {
+		seen := map[uint32]bool{}
+		for _, d := range days {
+			if p := t.PartitionOf(d); !seen[p] {
+				seen[p] = true
+				scope.Partitions[t.Name] = append(scope.Partitions[t.Name], p)
+			}
+		}
+	}
+	_, err = c.Check(ctx, scope, true)
+	return err
+}
+
+// recentDays returns the days of event time of each partition's rows within window offsets of its
+// highest stored offset.
+func recentDays(ctx context.Context, conn driver.Conn, kafka []KafkaPartition, window int64) ([]time.Time, error) {
+	list := ""
+	for i, k := range kafka {
+		if i > 0 {
+			list += ","
+		}
+		list += fmt.Sprintf("('%s', %d)", escape(k.Topic), k.Partition)
+	}
+	q := fmt.Sprintf(`SELECT DISTINCT toDateTime(toStartOfDay(event_time)) FROM appeals
+		WHERE (kafka_topic, kafka_partition) IN (%[1]s) AND (kafka_topic, kafka_partition, kafka_offset) IN (
+			SELECT kafka_topic, kafka_partition, kafka_offset FROM appeals ANY INNER JOIN (
+				SELECT kafka_topic, kafka_partition, max(kafka_offset) - %[2]d AS low FROM appeals
+				WHERE (kafka_topic, kafka_partition) IN (%[1]s) GROUP BY kafka_topic, kafka_partition
+			) USING (kafka_topic, kafka_partition)
+			WHERE (kafka_topic, kafka_partition) IN (%[1]s) AND kafka_offset >= low)`, list, window)
+	rows, err := conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("rollup: recent rows of resumed partitions: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var d time.Time
+		if err := rows.Scan(&d); err != nil {
+			return nil, err
+		}
+		out = append(out, d.UTC())
+	}
+	return out, rows.Err()
+}
