@@ -50,11 +50,18 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 	live := fs.Bool("live", true, "pace by the wall clock; false sends as fast as possible")
 	count := fs.Int("count", 0, "stop after this many messages (0: no limit)")
 	duration := fs.Duration("duration", 0, "live: stop after this long; fast: simulate this span ending now (default 24h)")
-	truthPath := fs.String("truth", "", "write the ground truth (totals and per-minute cells) to this JSON file")
+	truthPath := fs.String("truth", "", "write the ground truth (totals and per-minute cells; with --executors their SLA outcomes) to this JSON file")
 	ingestConfig := fs.String("ingest-config", "", "ingest YAML whose source auth (tokens, HMAC keys) signs the HTTP requests (--target http…)")
+	execURL := fs.String("executors", "", "live: also play the agencies and curators through the SLA API at this base URL\n(http://127.0.0.1:9470); needs --agency-token-secret, the secret `sla serve` derives agency tokens from")
+	execSecret := fs.Secret("agency-token-secret", "secret shared with `sla serve --agency-token-secret` (at least 16 bytes)")
+	execPolicy := fs.String("sla-config", "", "SLA policy YAML: with working_hours: true the agencies work in its calendar's hours only")
 	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *execURL != "" && (!*live || *execSecret == "") {
+		fmt.Fprintln(env.Stderr, "simulate: --executors needs --live and --agency-token-secret")
+		return errUsage
 	}
 	now := time.Now().UTC().Truncate(time.Second)
 	start, until := now, time.Time{}
@@ -99,11 +106,24 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 	defer closeSink()
 	truth := simulator.NewTruth()
 	began := time.Now()
+	ex, stopEx, err := startSimExecutors(ctx, env, *execURL, *execSecret, *execPolicy, uint64(*sf.seed))
+	if err != nil {
+		return err
+	}
 	err = simulator.Run(ctx, g, sink, simulator.RunConfig{Count: *count, Until: until, Live: *live}, truth)
+	stopEx()
 	fmt.Fprintf(env.Stderr, "sent %d messages in %s: %d unique appeals, %d retries, %d same-text copies, %d burst neighbours, %d late\n",
 		truth.Messages, time.Since(began).Round(time.Millisecond), truth.Appeals, truth.Retries, truth.Voices, truth.NearVoices, truth.Late)
 	if *truthPath != "" {
-		b, jerr := json.MarshalIndent(truth.Report(), "", "  ")
+		out := struct {
+			simulator.Report
+			Executors *simulator.ExecutorReport `json:"executors,omitempty"`
+		}{Report: truth.Report()}
+		if ex != nil {
+			r := ex.Truth().Report(time.Now())
+			out.Executors = &r
+		}
+		b, jerr := json.MarshalIndent(out, "", "  ")
 		if jerr == nil {
 			jerr = os.WriteFile(*truthPath, b, 0o644)
 		}

@@ -53,6 +53,7 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	d := sla.DefaultConfig()
 	listen := fs.String("listen", "127.0.0.1:9470", "address of the HTTP API, /metrics and /healthz")
 	tokens := fs.String("tokens", "", "tokens file: agency → tokens, curators (see deploy/sla-tokens.example.yaml); required")
+	derived := fs.Secret("agency-token-secret", "also accept tokens derived from this secret for every agency and a curator\n(what `simulate --executors` uses in a demo stack); empty: off")
 	policyPath := fs.String("config", "", "SLA policy YAML (deploy/sla.yaml); empty: 8 h for everything, at-risk 2 h before")
 	group := fs.String("group", d.Group, "Kafka consumer group of appeals.status")
 	instance := fs.String("instance", "", "instance name in logs (default: host name)")
@@ -106,7 +107,15 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	defer eng.Close()
 	mux := obs.Handler(reg, healthOf(conn, rdb))
-	api.New(eng, toks, env.Log, *wait).Register(mux)
+	var authn api.Authenticator = toks
+	if *derived != "" {
+		local, err := auth.NewLocalSecret(*derived)
+		if err != nil {
+			return err
+		}
+		authn = auth.Any{toks, local}
+	}
+	api.New(eng, authn, env.Log, *wait).Register(mux)
 	if err := obs.Serve(ctx, *listen, mux, env.Log); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -79,6 +80,12 @@ func (s *slaEngine) hello(w io.Writer) {
 // back to the municipality's administration from the routing table (in Ryazan city: the category's
 // city department), which is what the ЦУР's curators do with an appeal rejected as "not ours".
 func (s *slaEngine) executorConfig(seed uint64, routingPath string, now func() time.Time, scale float64) (simulator.ExecutorConfig, error) {
+	return executorConfig(s.url, s.tokens, s.policy, seed, routingPath, now, scale)
+}
+
+// executorConfig is the executors' configuration for an SLA API at url whose agency tokens toks derives.
+func executorConfig(url string, toks *auth.Local, pcfg policy.Config, seed uint64, routingPath string,
+	now func() time.Time, scale float64) (simulator.ExecutorConfig, error) {
 	raw := route.DefaultYAML()
 	if routingPath != "" {
 		b, err := os.ReadFile(routingPath)
@@ -92,15 +99,15 @@ func (s *slaEngine) executorConfig(seed uint64, routingPath string, now func() t
 		return simulator.ExecutorConfig{}, fmt.Errorf("executors: routing table: %w", err)
 	}
 	var cal simulator.WorkingTime
-	if s.policy.WorkingHours {
-		c, err := policy.NewCalendar(s.policy.Calendar)
+	if pcfg.WorkingHours {
+		c, err := policy.NewCalendar(pcfg.Calendar)
 		if err != nil {
 			return simulator.ExecutorConfig{}, err
 		}
 		cal = c
 	}
 	return simulator.ExecutorConfig{
-		BaseURL: s.url, CuratorToken: s.tokens.CuratorToken(), AgencyToken: s.tokens.AgencyToken,
+		BaseURL: url, CuratorToken: toks.CuratorToken(), AgencyToken: toks.AgencyToken,
 		Reassign: func(oktmo, category, current string) string {
 			if a := tab.Administrations[oktmo]; a != "" && oktmo != tab.CityOKTMO {
 				return a
@@ -112,4 +119,39 @@ func (s *slaEngine) executorConfig(seed uint64, routingPath string, now func() t
 		},
 		Seed: seed, Now: now, Scale: scale, Calendar: cal,
 	}, nil
+}
+
+// startSimExecutors starts `simulate --executors`: the agencies and curators against a separate SLA
+// engine (`sla serve --agency-token-secret`) on the wall clock. stop ends them and waits; with an empty
+// url it does nothing.
+func startSimExecutors(ctx context.Context, env *cli.Env, url, secret, policyPath string, seed uint64) (*simulator.Executors, func(), error) {
+	if url == "" {
+		return nil, func() {}, nil
+	}
+	toks, err := auth.NewLocalSecret(secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, pcfg, err := loadPolicy(policyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	ec, err := executorConfig(strings.TrimRight(url, "/"), toks, pcfg, seed, "", time.Now, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	ec.Log = env.Log
+	ex, err := simulator.NewExecutors(ec)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ex.Run(ctx); err != nil {
+			env.Log.Error("executors stopped", "err", err)
+		}
+	}()
+	return ex, func() { cancel(); <-done }, nil
 }

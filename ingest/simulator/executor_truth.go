@@ -114,3 +114,20 @@ func (t *ExecutorTruth) Breaches(now time.Time) []Outcome {
 	}
 	return out
 }
+
+// ExecutorReport is the executors' truth as `simulate --truth` writes it.
+type ExecutorReport struct {
+	At       time.Time        `json:"at"`
+	ByAgency map[string]Tally `json:"by_agency"`
+	Breaches []string         `json:"breaches"` // appeal ids whose deadline passed unresolved
+	Outcomes []Outcome        `json:"outcomes"`
+}
+
+// Report is the truth as of now.
+func (t *ExecutorTruth) Report(now time.Time) ExecutorReport {
+	r := ExecutorReport{At: now.UTC(), ByAgency: t.ByAgency(now), Outcomes: t.Outcomes(), Breaches: []string{}}
+	for _, o := range t.Breaches(now) {
+		r.Breaches = append(r.Breaches, o.AppealID)
+	}
+	return r
+}
