@@ -17,18 +17,20 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/sources"
+	"github.com/teplokarta/teplokarta/processor/pii"
 )
-
-// DefaultSalt keys the identity hashes when no salt is configured. It is public, so hashes made with it
-// can be reversed by trying phone numbers: for local use only; production sets pii_salt or
-// TEPLOKARTA_PII_SALT.
-const DefaultSalt = "teplokarta-local-only-salt"
 
 // Config of an ingest instance; deploy/ingest.example.yaml documents every field.
 type Config struct {
-	Listen               string                  `yaml:"listen"` // default 127.0.0.1:8080
-	Kafka                KafkaConfig             `yaml:"kafka"`
-	PIISalt              string                  `yaml:"pii_salt"` // default DefaultSalt (local only)
+	Listen string      `yaml:"listen"` // default 127.0.0.1:8080
+	Kafka  KafkaConfig `yaml:"kafka"`
+	// PIIKey is the HMAC key of the identity hashes (pii.HashIdentity); PIIKeyFile holds it instead
+	// (relative to the config file's folder). Required unless Local.
+	PIIKey     string `yaml:"pii_key"`
+	PIIKeyFile string `yaml:"pii_key_file"`
+	// Local is local mode (`teplokarta run`, --local, tests): without a key the public built-in
+	// pii.LocalKey is used. Never read from YAML: a deployment's file cannot switch it on.
+	Local                bool                    `yaml:"-"`
 	Limits               LimitsConfig            `yaml:"limits"`
 	AllowUnauthenticated bool                    `yaml:"allow_unauthenticated"` // needed to serve sources without auth on a non-loopback address
 	Sources              map[string]SourceConfig `yaml:"sources"`               // per built-in source; absent = defaults
@@ -124,9 +126,11 @@ type GenericSource struct {
 	Mapping      sources.GenericMapping `yaml:"mapping"`
 }
 
-// DefaultConfig is the local default: loopback, no auth, embedded broker.
+// DefaultConfig is the local default: loopback, no auth, embedded broker, local mode. LoadConfig leaves
+// local mode; commands set it from their --local flag.
 func DefaultConfig() Config {
 	return Config{
+		Local:  true,
 		Listen: "127.0.0.1:8080",
 		Kafka:  KafkaConfig{Brokers: []string{"127.0.0.1:19092"}, BatchSize: 1000, BatchTimeout: 2 * time.Millisecond, EnsureTopics: true, Partitions: 4},
 		Limits: LimitsConfig{MaxMessageBytes: 256 << 10, MaxTextRunes: 20000, MaxFutureSkew: 10 * time.Minute, MaxBatchBytes: 64 << 20, MaxBatchLines: 100000, MaxConcurrentRequests: 256},
@@ -148,6 +152,7 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("ingest config %s: %w", path, err)
 	}
+	c.Local = false
 	if err := c.readSecretFiles(filepath.Dir(path)); err != nil {
 		return c, fmt.Errorf("ingest config %s: %w", path, err)
 	}
@@ -185,6 +190,7 @@ func (c *Config) readSecretFiles(dir string) error {
 		read("generic "+c.Generic[i].Name+" auth", &c.Generic[i].Auth.Secret, c.Generic[i].Auth.SecretFile)
 	}
 	read("vk", &c.VK.Secret, c.VK.SecretFile)
+	read("pii_key", &c.PIIKey, c.PIIKeyFile)
 	return errors.Join(errs...)
 }
 
@@ -226,19 +232,19 @@ func (c Config) ParserLimits() sources.Limits {
 	return l
 }
 
-// Salt is the configured salt or the local default.
-func (c Config) Salt() string {
-	if c.PIISalt == "" {
-		return DefaultSalt
-	}
-	return c.PIISalt
-}
+// Key is the identity key the parsers hash with: the configured key, or pii.LocalKey in local mode; an
+// error outside local mode without a proper key.
+func (c Config) Key() (string, error) { return pii.ResolveKey(c.PIIKey, c.Local) }
 
 // Registry builds the parsers of all configured sources.
 func (c Config) Registry() (*sources.Registry, error) {
-	reg := sources.Default(c.Salt(), c.ParserLimits())
+	key, err := c.Key()
+	if err != nil {
+		return nil, err
+	}
+	reg := sources.Default(key, c.ParserLimits())
 	for _, g := range c.Generic {
-		p, err := sources.NewGeneric(g.Name, g.Mapping, c.Salt(), c.ParserLimits())
+		p, err := sources.NewGeneric(g.Name, g.Mapping, key, c.ParserLimits())
 		if err != nil {
 			return nil, err
 		}
@@ -250,6 +256,9 @@ func (c Config) Registry() (*sources.Registry, error) {
 // Validate checks the configuration.
 func (c Config) Validate() error {
 	var errs []error
+	if _, err := c.Key(); err != nil {
+		errs = append(errs, err)
+	}
 	if len(c.Kafka.Brokers) == 0 {
 		errs = append(errs, errors.New("kafka.brokers is empty"))
 	}

@@ -35,15 +35,15 @@ func TestCheckConfig(t *testing.T) {
 		ok   bool
 		want string // in the output
 	}{
-		{"ingest local", []string{"ingest", "--config", open}, true, ""},
-		{"ingest open beyond loopback", []string{"ingest", "--config", open, "--listen", ":8080"}, false, "source vk has no auth"},
-		{"ingest with auth beyond loopback", []string{"ingest", "--config", closed, "--listen", ":8080"}, true, ""},
+		{"ingest local", []string{"ingest", "--config", open, "--local"}, true, ""},
+		{"ingest open beyond loopback", []string{"ingest", "--config", open, "--listen", ":8080", "--local"}, false, "source vk has no auth"},
+		{"ingest with auth beyond loopback", []string{"ingest", "--config", closed, "--listen", ":8080", "--pii-key", "test-key-0123456789"}, true, ""},
 		{"ingest secret file missing", []string{"ingest", "--config", missing}, false, "nowhere.token"},
 		{"migrate", []string{"migrate"}, true, ""},
 		{"migrate bad database", []string{"migrate", "--clickhouse-database", "a-b"}, false, "must be an identifier"},
-		{"process", []string{"process"}, true, ""},
-		{"process bad window", []string{"process", "--window-sizes", "7m"}, false, "divide a day"},
-		{"process bad batch", []string{"process", "--batch-size", "20000", "--max-in-flight", "100"}, false, "max in-flight"},
+		{"process", []string{"process", "--local"}, true, ""},
+		{"process bad window", []string{"process", "--local", "--window-sizes", "7m"}, false, "divide a day"},
+		{"process bad batch", []string{"process", "--local", "--batch-size", "20000", "--max-in-flight", "100"}, false, "max in-flight"},
 		{"sla serve", []string{"sla", "serve", "--tokens", tokens}, true, ""},
 		{"sla serve tokens missing", []string{"sla", "serve", "--tokens", filepath.Join(dir, "none.yaml")}, false, "none.yaml"},
 		{"simulate signed", []string{"simulate", "--target", "http://ingest:8080", "--ingest-config", closed}, true, ""},

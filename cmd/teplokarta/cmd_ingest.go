@@ -25,14 +25,15 @@ import (
 
 // ingestFlags are shared by `ingest` and `ingest backfill`: flags override the YAML file.
 type ingestFlags struct {
-	config, brokers, salt *string
+	config, brokers *string
+	pii             *piiFlags
 }
 
 func addIngestFlags(fs *cli.FlagSet) *ingestFlags {
 	return &ingestFlags{
 		config:  fs.String("config", "", "YAML config (see deploy/ingest.example.yaml); empty = local defaults: 127.0.0.1:8080, no auth, embedded broker"),
 		brokers: fs.String("brokers", "", "Kafka bootstrap brokers, comma-separated (overrides kafka.brokers; default 127.0.0.1:19092)"),
-		salt:    fs.String("pii-salt", "", "salt of the identity hashes (overrides pii_salt; the built-in default is for local use only)"),
+		pii:     addPIIFlags(fs), // --pii-key overrides pii_key
 	}
 }
 
@@ -47,9 +48,10 @@ func (f *ingestFlags) load() (ingest.Config, error) {
 	if *f.brokers != "" {
 		cfg.Kafka.Brokers = kafkax.SplitBrokers(*f.brokers)
 	}
-	if *f.salt != "" {
-		cfg.PIISalt = *f.salt
+	if *f.pii.key != "" {
+		cfg.PIIKey = *f.pii.key
 	}
+	cfg.Local = *f.pii.local
 	return cfg, nil
 }
 
@@ -63,9 +65,6 @@ type ingestRuntime struct {
 func newIngestRuntime(ctx context.Context, env *cli.Env, cfg ingest.Config) (*ingestRuntime, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest config: %w", err)
-	}
-	if cfg.PIISalt == "" {
-		env.Log.Warn("pii_salt not set: identity hashes use the public local-only default salt")
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -96,6 +96,7 @@ type runStack struct {
 // startRun starts broker, ingest, processor, SLA engine, simulator and executors; ctx ends them.
 func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err error) {
 	s := &runStack{errs: make(chan error, 8), scale: *f.timeScale, simDone: make(chan struct{}), execDone: make(chan struct{})}
+	*f.pf.pii.local = true // run is local mode by definition: embedded broker, everything on loopback
 	defer func() {
 		if err != nil {
 			s.close()
@@ -139,7 +140,10 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 	s.closers = append(s.closers, s.sla.close)
 
 	icfg := ingest.DefaultConfig()
-	icfg.Kafka.Brokers, icfg.Listen, icfg.PIISalt = []string{b.Addr()}, *f.ingestAddr, *f.pf.salt
+	icfg.Kafka.Brokers, icfg.Listen = []string{b.Addr()}, *f.ingestAddr
+	if icfg.PIIKey, err = f.pf.pii.resolve(); err != nil {
+		return nil, err
+	}
 	rt, err := newIngestRuntime(ctx, env, icfg)
 	if err != nil {
 		return nil, err

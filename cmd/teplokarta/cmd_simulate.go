@@ -154,6 +154,7 @@ func simSigner(path string) (func(string, http.Header, []byte), error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Local = true // the simulator only signs: it hashes no identity, so ingest's key is not its concern
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest config: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/processor/pii"
 )
 
 // Flags shared by the commands that talk to the stack.
@@ -27,7 +28,7 @@ func addClickHouseFlags(fs *cli.FlagSet) *chFlags {
 		addr:     fs.String("clickhouse-addr", d.Addr, "ClickHouse native protocol address host:port"),
 		db:       fs.String("clickhouse-database", d.Database, "ClickHouse database (created if missing)"),
 		user:     fs.String("clickhouse-user", d.User, "ClickHouse user"),
-		password: fs.String("clickhouse-password", "", "ClickHouse password"),
+		password: fs.Secret("clickhouse-password", "ClickHouse password"),
 		tls:      fs.Bool("clickhouse-tls", false, "connect to ClickHouse with TLS"),
 	}
 }
@@ -43,7 +44,7 @@ type redisFlags struct{ addr, password, prefix *string }
 func addRedisFlags(fs *cli.FlagSet) *redisFlags {
 	return &redisFlags{
 		addr:     fs.String("redis-addr", "127.0.0.1:16379", "Redis address host:port"),
-		password: fs.String("redis-password", "", "Redis password"),
+		password: fs.Secret("redis-password", "Redis password"),
 		prefix:   fs.String("redis-prefix", "teplokarta:", "prefix of every Redis key (several deployments may share a Redis)"),
 	}
 }
@@ -58,6 +59,23 @@ func (f *redisFlags) open(ctx context.Context) (*redis.Client, error) {
 	}
 	return c, nil
 }
+
+// piiFlags choose the HMAC key of the identity hashes and say whether this is local mode.
+type piiFlags struct {
+	key   *string
+	local *bool
+}
+
+func addPIIFlags(fs *cli.FlagSet) *piiFlags {
+	return &piiFlags{
+		key: fs.Secret("pii-key", "HMAC key of the hashes that replace authors' and callers' identities (at least 16 bytes; never change it:\n"+
+			"hashes of one person must stay equal for dedup). Required unless --local"),
+		local: fs.Bool("local", false, "local mode (make run, tests): without --pii-key the public built-in key is used. Never in production"),
+	}
+}
+
+// resolve returns the key to hash with, refusing a missing or built-in key outside local mode.
+func (f *piiFlags) resolve() (string, error) { return pii.ResolveKey(*f.key, *f.local) }
 
 func addBrokersFlag(fs *cli.FlagSet) *string {
 	return fs.String("brokers", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated")

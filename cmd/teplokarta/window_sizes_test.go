@@ -47,7 +47,7 @@ func TestWindowSizesReachOptions(t *testing.T) {
 	} {
 		fs := cli.NewFlagSet(cli.OSEnv("test"), "process", "")
 		pf := addProcessorFlags(fs)
-		if err := fs.Parse([]string{"--window-sizes", tc.flag}); err != nil {
+		if err := fs.Parse([]string{"--local", "--window-sizes", tc.flag}); err != nil {
 			t.Fatal(err)
 		}
 		o, err := pf.options([]string{"127.0.0.1:1"}, "t:")

@@ -23,7 +23,7 @@ type processorFlags struct {
 	batch, maxInFlight        *int
 	prefetch                  *int
 	flush, lateness           *time.Duration
-	salt                      *string
+	pii                       *piiFlags
 	dedupHorizon, dedupIDTerm *time.Duration
 	classify                  *classifierFlags
 	sourcesConfig             *string
@@ -41,7 +41,7 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		prefetch:       fs.Int("prefetch", d.Pipeline.Prefetch, "records each partition's reader buffers ahead of the batch"),
 		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
 		windowSizes:    fs.String("window-sizes", formatSizes(d.Window.Sizes), "live tumbling windows, comma-separated (each divides a day or is whole days)"),
-		salt:           fs.String("pii-salt", d.PIISalt, "salt of the hashes that replace authors' and callers' identities (set a secret in production)"),
+		pii:            addPIIFlags(fs),
 		dedupHorizon:   fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
 		dedupIDTerm:    fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
 		classify:       addClassifierFlags(fs),
@@ -63,13 +63,15 @@ func (f *processorFlags) options(brokers []string, prefix string) (app.Options, 
 	}
 	o.Window.Sizes = sizes
 	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = prefix, *f.dedupHorizon, *f.dedupIDTerm
-	o.PIISalt = *f.salt
+	if o.PIIKey, err = f.pii.resolve(); err != nil {
+		return o, err
+	}
 	if *f.sourcesConfig != "" {
 		icfg, err := ingest.LoadConfig(*f.sourcesConfig)
 		if err != nil {
 			return o, err
 		}
-		icfg.PIISalt = *f.salt
+		icfg.PIIKey, icfg.Local = o.PIIKey, *f.pii.local
 		if o.Sources, err = icfg.Registry(); err != nil {
 			return o, err
 		}

@@ -188,7 +188,7 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		before := testenv.RedisUsedMemory(b, rdb)
 		cmd := exec.Command(buildProcessor(b), "process", "--brokers", broker, "--group", "bench",
 			"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", cfg.Database,
-			"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix, "--metrics-addr", os.Getenv("TEPLOKARTA_BENCH_METRICS_ADDR"))
+			"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix, "--metrics-addr", os.Getenv("TEPLOKARTA_BENCH_METRICS_ADDR"), "--local")
 		var out strings.Builder
 		cmd.Stderr = &out
 		servers := sampleServers(b, map[string]string{"broker": broker,

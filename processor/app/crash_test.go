@@ -87,7 +87,7 @@ func startChild(t *testing.T, broker, db, prefix string) *child {
 	cmd := exec.Command(buildProcessor(t), "process", "--brokers", broker, "--group", "crash",
 		"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", db,
 		"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix,
-		"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", "")
+		"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", "", "--local")
 	cmd.Env = os.Environ()
 	var out strings.Builder
 	cmd.Stderr = &out
