@@ -35,6 +35,7 @@ func commands() map[string]command {
 		"classify": {"classify JSON lines {id,text} from stdin, one JSON line out per input", runClassify},
 		"map":      {"draw the heat map of the municipalities from ClickHouse as SVG or PNG (no Grafana)", runMap},
 		"sla":      {"SLA engine: `sla serve` (timers + executor API), `sla report`", runSLA},
+		"verify":   {"compare the rollups with appeals per partition; --repair rebuilds what differs", runVerify},
 		"version":  {"print the version", runVersion},
 	}
 }
