@@ -61,9 +61,9 @@ func (s Scale) Ticks() []float64 { return []float64{s.Min, (s.Min + s.Max) / 2, 
 // hex is the CSS form of a colour.
 func hex(c color.RGBA) string { return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B) }
 
-// formatValue prints a legend or label figure: whole numbers without decimals, others with two.
+// formatValue prints a legend or label figure: whole (or large) numbers without decimals, others with two.
 func formatValue(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e9 {
+	if v == math.Trunc(v) || math.Abs(v) >= 100 {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return fmt.Sprintf("%.2f", v)
