@@ -19,16 +19,19 @@ export default defineConfig<PluginOptions>({
     provisioningRootDir: path.join(__dirname, '..', 'deploy', 'grafana', 'provisioning'),
     launchOptions: process.env.PLAYWRIGHT_CHROMIUM ? { executablePath: process.env.PLAYWRIGHT_CHROMIUM } : {},
   },
-  projects: [
-    {
-      name: 'auth',
-      testDir: './node_modules/@grafana/plugin-e2e/dist/auth',
-      testMatch: [/.*\.js/],
-    },
-    {
-      name: 'run-tests',
-      use: { ...devices['Desktop Chrome'], storageState: 'playwright/.auth/admin.json' },
-      dependencies: ['auth'],
-    },
-  ],
+  // Without a server there is nobody to log in to: the tests alone run, and skip themselves.
+  projects: process.env.GRAFANA_URL
+    ? [
+        {
+          name: 'auth',
+          testDir: './node_modules/@grafana/plugin-e2e/dist/auth',
+          testMatch: [/.*\.js/],
+        },
+        {
+          name: 'run-tests',
+          use: { ...devices['Desktop Chrome'], storageState: 'playwright/.auth/admin.json' },
+          dependencies: ['auth'],
+        },
+      ]
+    : [{ name: 'run-tests', use: { ...devices['Desktop Chrome'] } }],
 });
