@@ -54,7 +54,8 @@ function backendSrv(resources: Record<string, unknown>): BackendSrv {
   };
   return {
     get: async (url: string) => answer(url),
-    fetch: (o: { url: string }) => of({ data: answer(o.url), status: 200, ok: true, headers: new Headers(), url: o.url }),
+    fetch: (o: { url: string }) =>
+      of({ data: answer(o.url), status: 200, ok: true, headers: new Headers(), url: o.url }),
   } as unknown as BackendSrv;
 }
 
@@ -77,7 +78,12 @@ const settings: DataSourceInstanceSettings<AppealsDataSourceOptions> = {
 };
 
 function Editors({ ds }: { ds: DataSource }) {
-  const [query, setQuery] = useState<AppealsQuery>({ refId: 'A', queryType: 'heatmap', measure: 'incidents', baselineDays: 90 });
+  const [query, setQuery] = useState<AppealsQuery>({
+    refId: 'A',
+    queryType: 'heatmap',
+    measure: 'incidents',
+    baselineDays: 90,
+  });
   const [options, setOptions] = useState<DataSourceSettings<AppealsDataSourceOptions, AppealsSecureJsonData>>({
     ...(settings as unknown as DataSourceSettings<AppealsDataSourceOptions, AppealsSecureJsonData>),
     orgId: 1,
@@ -115,7 +121,11 @@ async function main() {
   setTemplateSrv(templateSrv);
   // The same conversion Grafana's runtime applies to a /api/ds/query answer.
   const series = toDataQueryResponse({ data: body }).data;
-  const timeRange = { from: dateTime(range.from), to: dateTime(range.to), raw: { from: dateTime(range.from), to: dateTime(range.to) } };
+  const timeRange = {
+    from: dateTime(range.from),
+    to: dateTime(range.to),
+    raw: { from: dateTime(range.from), to: dateTime(range.to) },
+  };
   const data: PanelData = { series, state: LoadingState.Done, timeRange };
   const theme = createTheme({ colors: { mode } });
   document.body.style.background = theme.colors.background.canvas;

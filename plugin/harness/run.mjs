@@ -21,9 +21,19 @@ const routes = [
   ['/frames/', framesDir],
   ['/out/', path.join(here, 'out')],
   // @grafana/ui's icons, where Grafana serves them
-  ['/public/build/img/icons/', path.join(here, '..', 'node_modules', '@grafana', 'ui', 'dist', 'public', 'img', 'icons')],
+  [
+    '/public/build/img/icons/',
+    path.join(here, '..', 'node_modules', '@grafana', 'ui', 'dist', 'public', 'img', 'icons'),
+  ],
 ];
-const types = { '.html': 'text/html', '.css': 'text/css', '.js': 'text/javascript', '.json': 'application/json', '.geojson': 'application/geo+json', '.svg': 'image/svg+xml' };
+const types = {
+  '.html': 'text/html',
+  '.css': 'text/css',
+  '.js': 'text/javascript',
+  '.json': 'application/json',
+  '.geojson': 'application/geo+json',
+  '.svg': 'image/svg+xml',
+};
 
 function serve() {
   const server = http.createServer((req, res) => {
@@ -48,9 +58,15 @@ function serve() {
 }
 
 for (const f of ['query.json', 'resources.json', 'range.json']) {
-  assert.ok(fs.existsSync(path.join(framesDir, f)), `${framesDir}/${f} is missing: run pkg/plugin's TestHarnessFrames first`);
+  assert.ok(
+    fs.existsSync(path.join(framesDir, f)),
+    `${framesDir}/${f} is missing: run pkg/plugin's TestHarnessFrames first`
+  );
 }
-assert.ok(fs.existsSync(path.join(here, 'out', 'page.js')), 'harness/out/page.js is missing: run node harness/build.mjs');
+assert.ok(
+  fs.existsSync(path.join(here, 'out', 'page.js')),
+  'harness/out/page.js is missing: run node harness/build.mjs'
+);
 
 // What the backend said, read independently of the page: the hottest municipality and the quietest one
 // (no appeals in the range although it has a baseline).
@@ -95,10 +111,13 @@ async function open(browser, base, query, problems) {
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
   page.on('response', (r) => r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
   // Nothing may come from the internet: the panel must draw offline.
-  await page.route((u) => !u.host.startsWith('127.0.0.1'), (r) => {
-    problems.push(`internet request: ${r.request().url()}`);
-    return r.abort();
-  });
+  await page.route(
+    (u) => !u.host.startsWith('127.0.0.1'),
+    (r) => {
+      problems.push(`internet request: ${r.request().url()}`);
+      return r.abort();
+    }
+  );
   await page.goto(`${base}/?${query}`);
   await page.waitForFunction(() => window.harnessReady === true, null, { timeout: 60000 });
   await page.waitForSelector('[data-testid="choropleth-area"]', { timeout: 60000 });
@@ -155,7 +174,10 @@ try {
       assert.match(text, new RegExp(hottest.heat.toFixed(2).replace('.', ',')));
     });
     await check(`${theme}: unresolved appeals beside the map and the OSM attribution`, async () => {
-      assert.match(await page.getByTestId('choropleth-unknown').innerText(), new RegExp(`не определено: ${unknown.voices}`));
+      assert.match(
+        await page.getByTestId('choropleth-unknown').innerText(),
+        new RegExp(`не определено: ${unknown.voices}`)
+      );
       const attr = page.getByTestId('choropleth-attribution');
       assert.equal((await attr.innerText()).trim(), '© OpenStreetMap contributors');
       assert.equal(await attr.locator('a').getAttribute('href'), 'https://www.openstreetmap.org/copyright');
@@ -171,8 +193,14 @@ try {
       const tip = page.getByTestId('choropleth-tooltip');
       await tip.waitFor();
       const text = await tip.innerText();
-      for (const want of [hottest.name, `Обращения\t${hottest.appeals}`, `Инциденты\t${hottest.incidents}`,
-        `Базовый уровень\t${hottest.baseline}`, `Индекс тепла\t${hottest.heat.toFixed(2).replace('.', ',')}`, hottest.top]) {
+      for (const want of [
+        hottest.name,
+        `Обращения\t${hottest.appeals}`,
+        `Инциденты\t${hottest.incidents}`,
+        `Базовый уровень\t${hottest.baseline}`,
+        `Индекс тепла\t${hottest.heat.toFixed(2).replace('.', ',')}`,
+        hottest.top,
+      ]) {
         assert.ok(text.includes(want), `tooltip lacks "${want}":\n${text}`);
       }
     });
