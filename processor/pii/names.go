@@ -108,7 +108,7 @@ func (f *nameFinder) firstNameAt(text string, toks []token, i, floor int) (s, e 
 // initial the surname must look like one («А. Иванов», not «корпус Б. Звоните»).
 func (f *nameFinder) initialsAt(text string, toks []token, i, floor int) (s, e int) {
 	j := i + 1
-	for j < len(toks) && j-i < 3 && toks[j].initial && toks[j].spaced {
+	for j < len(toks) && j-i < 2 && toks[j].initial && toks[j].spaced {
 		j++
 	}
 	n := j - i
