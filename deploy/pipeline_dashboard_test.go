@@ -190,7 +190,7 @@ func TestPrometheusScrapesComposeServices(t *testing.T) {
 		}
 	}
 	// The port each service listens on for /metrics, from its command line in compose.
-	for service, flag := range map[string]string{"ingest": "--listen", "processor": "--metrics-addr", "sla": "--listen"} {
+	for service, flag := range map[string]string{"ingest": "--metrics-addr", "processor": "--metrics-addr", "sla": "--metrics-addr"} {
 		cmd := p.Services[service].Command
 		i := slices.Index(cmd, flag)
 		if i < 0 || i+1 >= len(cmd) {

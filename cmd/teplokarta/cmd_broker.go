@@ -16,6 +16,7 @@ func runBroker(ctx context.Context, env *cli.Env, args []string) error {
 	sync := fs.Bool("sync-writes", false, "fsync every produce")
 	parts := fs.Int("partitions", d.Partitions, "partitions of each topic created at start")
 	metrics := fs.String("metrics-addr", "127.0.0.1:9461", "address of /metrics and /healthz (empty: off)")
+	debug := addDebugFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -26,6 +27,9 @@ func runBroker(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	defer b.Close()
 	if err := obs.Serve(ctx, *metrics, obs.Handler(obs.NewRegistry(), nil), env.Log); err != nil {
+		return err
+	}
+	if _, err := obs.ServeDebug(ctx, *debug, env.Log); err != nil {
 		return err
 	}
 	<-ctx.Done()

@@ -20,6 +20,7 @@ import (
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/obs"
 	"github.com/teplokarta/teplokarta/internal/sources"
 )
 
@@ -109,6 +110,8 @@ func runIngest(ctx context.Context, env *cli.Env, args []string) error {
 		"when vk.poller is enabled. `teplokarta ingest backfill --help` imports exports. See docs/ingest.md.")
 	f := addIngestFlags(fs)
 	listen := fs.String("listen", "", "listen address (overrides listen; default 127.0.0.1:8080)")
+	metricsAddr := fs.String("metrics-addr", "", "own address of /metrics and /healthz, so the sources' address does not serve\nmetrics (empty: /metrics on --listen)")
+	debugAddr := addDebugFlag(fs)
 	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -131,10 +134,22 @@ func runIngest(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer rt.w.Close()
-	h := server.New(cfg, rt.in, vk.NewCallback(cfg.VK, rt.in, env.Log), rt.reg, env.Log)
-	srv := &http.Server{Addr: cfg.Listen, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var gatherer prometheus.Gatherer = rt.reg
+	if *metricsAddr != "" {
+		gatherer = nil
+		if err := obs.Serve(ctx, *metricsAddr, obs.Handler(rt.reg, nil), env.Log); err != nil {
+			return err
+		}
+	}
+	if _, err := obs.ServeDebug(ctx, *debugAddr, env.Log); err != nil {
+		return err
+	}
+	h := server.New(cfg, rt.in, vk.NewCallback(cfg.VK, rt.in, env.Log), gatherer, env.Log)
+	// The door refuses unauthenticated requests from their headers; ReadTimeout bounds how long an
+	// authorised client may take to send a body (a 64 MiB batch at ~1 Mbit/s).
+	srv := &http.Server{Addr: cfg.Listen, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 	if cfg.VK.Poller.Enabled {
 		p, err := vk.NewPoller(cfg.VK.Poller, rt.in, nil, env.Log)
 		if err != nil {

@@ -15,7 +15,7 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 	ch := addClickHouseFlags(fs)
 	rf := addRedisFlags(fs)
 	pf := addProcessorFlags(fs)
-	metrics := fs.String("metrics-addr", "127.0.0.1:9463", "address of /metrics, /healthz and /debug/pprof/ (empty: off)")
+	metrics := fs.String("metrics-addr", "127.0.0.1:9463", "address of /metrics and /healthz (empty: off)")
 	memLimit := fs.Int("memory-limit-mib", 256, "soft memory limit of the Go runtime in MiB (0: none; the GOMEMLIMIT variable wins)")
 	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {

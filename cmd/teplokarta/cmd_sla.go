@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -46,12 +47,14 @@ func loadPolicy(path string) (*policy.Policy, policy.Config, error) {
 }
 
 func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
-	fs := cli.NewFlagSet(env, "sla serve", "Run an SLA engine instance: apply appeals.status (the single writer of SLA state), fire at-risk and\nbreach timers from Redis to appeals.sla, and serve the executor/curator HTTP API with /metrics and\n/healthz. Run several with the same --group; each breach still fires once.")
+	fs := cli.NewFlagSet(env, "sla serve", "Run an SLA engine instance: apply appeals.status (the single writer of SLA state), fire at-risk and\nbreach timers from Redis to appeals.sla, and serve the executor/curator HTTP API (--listen) and /metrics\n(--metrics-addr) on separate listeners. Run several with the same --group; each breach still fires once.")
 	kb := addBrokersFlag(fs)
 	ch := addClickHouseFlags(fs)
 	rf := addRedisFlags(fs)
 	d := sla.DefaultConfig()
-	listen := fs.String("listen", "127.0.0.1:9470", "address of the HTTP API, /metrics and /healthz")
+	listen := fs.String("listen", "127.0.0.1:9470", "address of the executor/curator HTTP API and /healthz (never /metrics or profiles)")
+	metricsAddr := fs.String("metrics-addr", "127.0.0.1:9471", "address of /metrics and /healthz (empty: off)")
+	debugAddr := addDebugFlag(fs)
 	tokens := fs.String("tokens", "", "tokens file: agency → tokens, curators (see deploy/sla-tokens.example.yaml); required")
 	derived := fs.Secret("agency-token-secret", "also accept tokens derived from this secret for every agency and a curator\n(what `simulate --executors` uses in a demo stack); empty: off")
 	policyPath := fs.String("config", "", "SLA policy YAML (deploy/sla.yaml); empty: 8 h for everything, at-risk 2 h before")
@@ -106,7 +109,10 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer eng.Close()
-	mux := obs.Handler(reg, healthOf(conn, rdb))
+	// The API listener is published to the agencies: it serves the API and /healthz only; metrics and
+	// profiles have listeners of their own.
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", obs.HealthHandler(healthOf(conn, rdb)))
 	var authn api.Authenticator = toks
 	if *derived != "" {
 		local, err := auth.NewLocalSecret(*derived)
@@ -117,6 +123,12 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	api.New(eng, authn, env.Log, *wait).Register(mux)
 	if err := obs.Serve(ctx, *listen, mux, env.Log); err != nil {
+		return err
+	}
+	if err := obs.Serve(ctx, *metricsAddr, obs.Handler(reg, healthOf(conn, rdb)), env.Log); err != nil {
+		return err
+	}
+	if _, err := obs.ServeDebug(ctx, *debugAddr, env.Log); err != nil {
 		return err
 	}
 	env.Log.Info("sla engine starting", "brokers", *kb, "group", cfg.Group, "instance", cfg.Instance, "api", *listen)

@@ -77,6 +77,11 @@ func addPIIFlags(fs *cli.FlagSet) *piiFlags {
 // resolve returns the key to hash with, refusing a missing or built-in key outside local mode.
 func (f *piiFlags) resolve() (string, error) { return pii.ResolveKey(*f.key, *f.local) }
 
+// addDebugFlag adds --debug-addr, the profiles' own listener: off by default, loopback IPs only.
+func addDebugFlag(fs *cli.FlagSet) *string {
+	return fs.String("debug-addr", "", "address of Go's profiles /debug/pprof/ — a loopback IP only, e.g. 127.0.0.1:6060 (empty: off)")
+}
+
 func addBrokersFlag(fs *cli.FlagSet) *string {
 	return fs.String("brokers", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated")
 }

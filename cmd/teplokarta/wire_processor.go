@@ -3,6 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -24,6 +29,7 @@ type processorFlags struct {
 	prefetch                  *int
 	flush, lateness           *time.Duration
 	pii                       *piiFlags
+	debugAddr                 *string
 	dedupHorizon, dedupIDTerm *time.Duration
 	classify                  *classifierFlags
 	sourcesConfig             *string
@@ -42,6 +48,7 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
 		windowSizes:    fs.String("window-sizes", formatSizes(d.Window.Sizes), "live tumbling windows, comma-separated (each divides a day or is whole days)"),
 		pii:            addPIIFlags(fs),
+		debugAddr:      addDebugFlag(fs),
 		dedupHorizon:   fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
 		dedupIDTerm:    fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
 		classify:       addClassifierFlags(fs),
@@ -96,11 +103,20 @@ func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, broke
 	if err != nil {
 		return nil, err
 	}
+	if n := env.Getenv(envKillAfterStore); n != "" {
+		if opts.Pipeline.AfterStore, err = killAfterStore(n); err != nil {
+			return nil, err
+		}
+		env.Log.Warn("test hook: this process kills itself after a stored batch", "batches", n)
+	}
 	p, err := app.Build(opts, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg, Log: env.Log})
 	if err != nil {
 		return nil, err
 	}
 	if err := obs.Serve(ctx, metricsAddr, obs.Handler(reg, healthOf(conn, rdb)), env.Log); err != nil {
+		return nil, err
+	}
+	if _, err := obs.ServeDebug(ctx, *pf.debugAddr, env.Log); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -139,4 +155,22 @@ func checkProcessorConfig(pf *processorFlags, brokers []string, prefix string, c
 		return err
 	}
 	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), ch.config().Validate())
+}
+
+// envKillAfterStore is a fault-test hook, not a setting: the processor SIGKILLs itself after its N-th
+// stored batch, before that batch's status events are produced (make chaos, processor/app tests).
+const envKillAfterStore = "TEPLOKARTA_TEST_KILL_AFTER_STORE"
+
+func killAfterStore(n string) (func(), error) {
+	limit, err := strconv.Atoi(n)
+	if err != nil || limit < 1 {
+		return nil, fmt.Errorf("%s=%q: want a positive number of batches", envKillAfterStore, n)
+	}
+	var stored atomic.Int64
+	return func() {
+		if stored.Add(1) >= int64(limit) {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // never returns: the signal ends the process
+		}
+	}, nil
 }

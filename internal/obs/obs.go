@@ -40,13 +40,19 @@ func Register(reg prometheus.Registerer, component string, cs ...prometheus.Coll
 	return nil
 }
 
-// Handler serves /metrics from reg, /healthz from health (nil: always healthy) and Go's profiles under
-// /debug/pprof/ (the address is loopback by default: memory and CPU questions in production are answered
-// by `go tool pprof http://…/debug/pprof/heap`, not by a rebuild).
+// Handler serves /metrics from reg and /healthz from health (nil: always healthy). Profiles are not
+// here: they go on their own loopback listener (ServeDebug), so an address published for scraping or an
+// API never exposes them.
 func Handler(reg *prometheus.Registry, health func(context.Context) error) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/healthz", HealthHandler(health))
+	return mux
+}
+
+// HealthHandler answers "ok", or 503 with the error when health fails.
+func HealthHandler(health func(context.Context) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if health != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 			defer cancel()
@@ -56,12 +62,40 @@ func Handler(reg *prometheus.Registry, health func(context.Context) error) *http
 			}
 		}
 		fmt.Fprintln(w, "ok")
-	})
+	}
+}
+
+// DebugHandler serves Go's profiles under /debug/pprof/ (memory and CPU questions in production are
+// answered by `go tool pprof http://127.0.0.1:<port>/debug/pprof/heap` on the host, not by a rebuild).
+func DebugHandler() *http.ServeMux {
+	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
+}
+
+// ErrDebugNotLoopback refuses a debug address anyone but the host could reach.
+var ErrDebugNotLoopback = errors.New("debug address must be a loopback IP (127.0.0.1:<port> or [::1]:<port>)")
+
+// ServeDebug serves DebugHandler on addr until ctx ends; empty addr (the default) serves nothing. Profiles
+// show memory contents' shapes, goroutine stacks with arguments and can keep a CPU busy for a profile's
+// duration, so only a loopback IP is accepted (":6060", "0.0.0.0:6060" and host names are refused). It
+// returns the address listened on.
+func ServeDebug(ctx context.Context, addr string, log *slog.Logger) (string, error) {
+	if addr == "" {
+		return "", nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("--debug-addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return "", fmt.Errorf("--debug-addr %q: %w", addr, ErrDebugNotLoopback)
+	}
+	return serve(ctx, addr, DebugHandler(), "debug", log)
 }
 
 // Serve listens on addr until ctx ends. An empty addr serves nothing. It returns once listening, so a
@@ -70,9 +104,14 @@ func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) e
 	if addr == "" {
 		return nil
 	}
+	_, err := serve(ctx, addr, h, "metrics", log)
+	return err
+}
+
+func serve(ctx context.Context, addr string, h http.Handler, what string, log *slog.Logger) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("metrics listener: %w", err)
+		return "", fmt.Errorf("%s listener: %w", what, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
@@ -83,9 +122,9 @@ func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) e
 	}()
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server", "err", err)
+			log.Error(what+" server", "err", err)
 		}
 	}()
-	log.Info("serving /metrics and /healthz", "addr", ln.Addr().String())
-	return nil
+	log.Info("serving "+what, "addr", ln.Addr().String())
+	return ln.Addr().String(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,8 +42,9 @@ func TestHandler(t *testing.T) {
 		{"go runtime metrics", "/metrics", nil, 200, "go_memstats_heap_alloc_bytes"},
 		{"healthy", "/healthz", nil, 200, "ok"},
 		{"unhealthy", "/healthz", errors.New("clickhouse: connection refused"), 503, "clickhouse: connection refused"},
-		{"profiles index", "/debug/pprof/", nil, 200, "heap"},
-		{"heap profile", "/debug/pprof/heap?debug=1", nil, 200, "heap profile"},
+		// Profiles are never on the metrics listener (Prometheus's port is published to the network).
+		{"no profiles index", "/debug/pprof/", nil, 404, ""},
+		{"no heap profile", "/debug/pprof/heap?debug=1", nil, 404, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,5 +69,33 @@ func TestRegisterNamesTheComponent(t *testing.T) {
 	err := Register(reg, "sink", c)
 	if err == nil || !strings.HasPrefix(err.Error(), "sink: register metrics:") {
 		t.Fatalf("second registration: %v, want an error naming the sink", err)
+	}
+}
+
+// TestServeDebug: the profiles are off without an address and served only on a loopback IP.
+func TestServeDebug(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.DiscardHandler)
+	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", "localhost:0", "10.1.2.3:0", "nonsense"} {
+		if got, err := ServeDebug(ctx, addr, log); err == nil {
+			t.Errorf("ServeDebug(%q) listens on %s, want a refusal", addr, got)
+		}
+	}
+	if got, err := ServeDebug(ctx, "", log); err != nil || got != "" {
+		t.Errorf("ServeDebug(\"\") = %q, %v; want off", got, err)
+	}
+	got, err := ServeDebug(ctx, "127.0.0.1:0", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + got + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "heap profile") {
+		t.Fatalf("heap profile on %s: %d %.100q", got, resp.StatusCode, b)
 	}
 }
