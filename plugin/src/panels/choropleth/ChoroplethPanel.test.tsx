@@ -64,7 +64,7 @@ describe('ChoroplethPanel', () => {
   it('draws every municipality of the boundary file, coloured from the frame', async () => {
     render(<ChoroplethPanel {...props()} />);
     await waitFor(() => expect(screen.getAllByTestId('choropleth-area')).toHaveLength(29));
-    expect(fetched).toEqual(['public/plugins/teplokarta-choropleth-panel/geo/ryazan-municipalities.geojson']);
+    expect(fetched).toEqual(['/public/plugins/teplokarta-choropleth-panel/geo/ryazan-municipalities.geojson']);
     expect(area('61701000').style.fill).toBe('rgb(215, 25, 28)'); // hottest: the red end
     expect(area('61658000').style.fill).toBe('rgb(44, 123, 182)'); // quietest: the blue end
     // a municipality missing from the frame is "no data", not a colour of the scale
@@ -125,7 +125,7 @@ describe('ChoroplethPanel', () => {
 
 describe('geojsonUrl', () => {
   it.each([
-    ['geo/x.geojson', 'public/plugins/teplokarta-choropleth-panel/geo/x.geojson'],
+    ['geo/x.geojson', '/public/plugins/teplokarta-choropleth-panel/geo/x.geojson'],
     ['/public/maps/x.geojson', '/public/maps/x.geojson'],
     ['https://example.org/x.geojson', 'https://example.org/x.geojson'],
   ])('%s → %s', (option, want) => {

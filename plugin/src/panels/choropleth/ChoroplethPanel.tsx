@@ -18,7 +18,9 @@ export function geojsonUrl(option: string): string {
   }
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- its replacements say whether a panel is installed, not where its files are served
   const base = config.panels?.[PANEL_ID]?.baseUrl ?? `public/plugins/${PANEL_ID}`;
-  return `${base.replace(/\/$/, '')}/${option}`;
+  // Grafana's baseUrl is relative to its <base href>; made absolute so it holds on any page and sub-path.
+  const root = /^(https?:)?\/\//.test(base) || base.startsWith('/') ? '' : `${config.appSubUrl ?? ''}/`;
+  return `${root}${base.replace(/\/$/, '')}/${option}`;
 }
 
 // Boundary files are a few hundred KB: read each once per page, not on every resize or refresh.
