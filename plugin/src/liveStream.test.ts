@@ -23,8 +23,8 @@ function buffer(options: Parameters<typeof StreamingDataFrame.fromDataFrameJSON>
 }
 
 describe('live counts through the frontend buffer', () => {
-  it('the fixture holds several pushes, with late rows and a minute rolling out of the window', () => {
-    expect(messages.length).toBeGreaterThanOrEqual(4);
+  it('the fixture holds several pushes: new and late rows, a minute rolling out, a quiet spell', () => {
+    expect(messages.length).toBeGreaterThanOrEqual(6);
     expect(fixture.path).toBe(`${LIVE_PATH}/3`);
   });
 
@@ -33,6 +33,17 @@ describe('live counts through the frontend buffer', () => {
     expect(total(frame, 'incidents')).toBe(fixture.clickhouse.incidents);
     expect(total(frame, 'voices')).toBe(fixture.clickhouse.voices);
     expect(frame.length).toBe(messages[messages.length - 1].data!.values[0].length);
+  });
+
+  it('a window that empties leaves none of the old rows behind', () => {
+    const quiet = messages.findIndex((m) => m.data!.values[1].length === 1 && m.data!.values[1][0] === '');
+    expect(quiet).toBeGreaterThan(1);
+    const frame = StreamingDataFrame.fromDataFrameJSON(messages[0], liveBufferOptions());
+    for (const m of messages.slice(1, quiet + 1)) {
+      frame.push(m);
+    }
+    expect(frame.length).toBe(1);
+    expect(total(frame, 'incidents') + total(frame, 'voices')).toBe(0);
   });
 
   it('appending the same frames would count re-sent minutes again', () => {

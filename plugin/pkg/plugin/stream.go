@@ -143,5 +143,13 @@ func (d *Datasource) liveCounts(ctx context.Context, f Filters, minutes int) (*d
 		}
 		fr.AppendRow(t.UTC(), cat, int64(inc), int64(voi))
 	}
-	return fr, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if n, _ := fr.RowLen(); n == 0 {
+		// Grafana's buffer ignores a frame without rows, so a window that empties would keep showing its old
+		// rows: a single zero row at the current minute replaces them instead.
+		fr.AppendRow(cur, "", int64(0), int64(0))
+	}
+	return fr, nil
 }

@@ -123,13 +123,25 @@ func TestStreamCounts(t *testing.T) {
 	// The clock moves on a minute: 11:58 leaves the window, 12:01 enters.
 	insertAppeals(t, h.conn, []appeal{rya("c4", ryazan, "Дороги", "Ямы", mintrans, "pos", at(12, 1, 5))})
 	now.Store(at(12, 1, 10).Unix())
-	last := [][]any{
+	sameRows(t, "next minute", next(), [][]any{
 		{at(11, 59, 0), "ЖКХ", int64(1), int64(1)},
 		{at(12, 0, 0), "Дороги", int64(0), int64(1)},
 		{at(12, 0, 0), "ЖКХ", int64(2), int64(2)},
 		{at(12, 1, 0), "Дороги", int64(1), int64(1)},
+	})
+	// A quiet spell: the window empties, and one zero row replaces the rows that left it.
+	now.Store(at(12, 10, 10).Unix())
+	sameRows(t, "empty window", next(), [][]any{{at(12, 10, 0), "", int64(0), int64(0)}})
+	// Appeals come back.
+	insertAppeals(t, h.conn, []appeal{
+		rya("q1", kasimov, "ЖКХ", "Отопление", gzhi, "vk", at(12, 9, 20)),
+		voice(rya("q2", kasimov, "ЖКХ", "Отопление", gzhi, "112", at(12, 10, 1)), "q1"),
+	})
+	last := [][]any{
+		{at(12, 9, 0), "ЖКХ", int64(1), int64(1)},
+		{at(12, 10, 0), "ЖКХ", int64(0), int64(1)},
 	}
-	sameRows(t, "next minute", next(), last)
+	sameRows(t, "after the quiet spell", next(), last)
 	// messages[0] is the subscription's initial data, which the stream's first push repeats.
 	for i := 2; i < len(messages); i++ {
 		if bytes.Equal(messages[i], messages[i-1]) {
@@ -140,7 +152,7 @@ func TestStreamCounts(t *testing.T) {
 	// ClickHouse's own figures for the last window, which whatever the subscriber holds must equal.
 	var incidents, voices uint64
 	if err := h.conn.QueryRow(ctx, "SELECT sum(incidents), sum(voices) FROM appeal_counts_1m WHERE region = 'RU-RYA' AND window_start >= ? AND window_start < ?",
-		at(11, 59, 0), at(12, 2, 0)).Scan(&incidents, &voices); err != nil {
+		at(12, 8, 0), at(12, 11, 0)).Scan(&incidents, &voices); err != nil {
 		t.Fatal(err)
 	}
 	var sumInc, sumVoi int64
@@ -154,7 +166,7 @@ func TestStreamCounts(t *testing.T) {
 		"generatedBy": "go test -run TestStreamCounts ./plugin/pkg/plugin/",
 		"path":        path,
 		"messages":    messages,
-		"clickhouse": map[string]any{"from": at(11, 59, 0), "to": at(12, 2, 0), "incidents": incidents, "voices": voices},
+		"clickhouse": map[string]any{"from": at(12, 8, 0), "to": at(12, 11, 0), "incidents": incidents, "voices": voices},
 	}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
