@@ -262,8 +262,6 @@ func TestTop(t *testing.T) {
 			{"ЖКХ", "ЖКХ", int64(11), 1100.0 / 18}, {"Дороги", "Дороги", int64(7), 700.0 / 18}}},
 		{"agencies with a status filter", q{"queryType": "top", "dimension": "agency", "filters": q{"statuses": []string{"resolved", "assigned"}}}, [][]any{
 			{gzhi, gzhi, int64(2), 50.0}, {mintrans, mintrans, int64(2), 50.0}}},
-		{"other region", q{"queryType": "top", "filters": q{"regions": []string{"RU-MOW"}}}, [][]any{
-			{"Транспорт", "Транспорт", int64(5), 100.0}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -59,6 +59,9 @@ func (d *Datasource) query(ctx context.Context, q backend.DataQuery, fromAlert b
 	if err != nil {
 		return nil, badQuery{err}
 	}
+	if err := m.Filters.outsideRegion(d.cfg.Region); err != nil {
+		return nil, badQuery{err}
+	}
 	if !q.TimeRange.To.After(q.TimeRange.From) {
 		return nil, badQuery{fmt.Errorf("empty time range %s … %s", q.TimeRange.From, q.TimeRange.To)}
 	}

@@ -46,7 +46,8 @@ func TestVariableResources(t *testing.T) {
 		want []opt
 	}{
 		{"categories", []opt{{"Дороги", "Дороги"}, {"ЖКХ", "ЖКХ"}}},
-		{"categories?region=RU-MOW", []opt{{"Транспорт", "Транспорт"}}},
+		{"categories?region=RU-RYA", []opt{{"Дороги", "Дороги"}, {"ЖКХ", "ЖКХ"}}},
+		{"categories?region=RU-MOW", []opt{}}, // outside the datasource's region: nothing (region_test.go)
 		{"themes", []opt{{"Вывоз мусора", "Вывоз мусора"}, {"Отопление", "Отопление"}, {"Ямы", "Ямы"}}},
 		{"themes?category=%D0%96%D0%9A%D0%A5", []opt{{"Вывоз мусора", "Вывоз мусора"}, {"Отопление", "Отопление"}}},
 		{"themes?category=%27%20OR%201%3D1%20--", []opt{}},

@@ -19,7 +19,7 @@ type Settings struct {
 	Username      string `json:"username"`      // default "default"
 	TLS           bool   `json:"tls"`           // connect over TLS
 	TLSSkipVerify bool   `json:"tlsSkipVerify"` // accept any server certificate (test clusters only)
-	Region        string `json:"region"`        // default "RU-RYA": the region queries see when filters.regions is empty
+	Region        string `json:"region"`        // default "RU-RYA": the only region its queries read (filters.regions may name it, nothing else)
 	RedisAddr     string `json:"redisAddr"`     // optional host:port; caches variable lists when set
 	BoundaryFile  string `json:"boundaryFile"`  // optional GeoJSON file of municipality polygons
 	// StreamIntervalMs is how often the Live stream pushes a frame; default 10000, minimum 500.

@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,12 +49,33 @@ func (w *where) sql() string {
 	return " WHERE " + strings.Join(w.conds, " AND ")
 }
 
-// regions is the region scope: the request's regions, or the datasource's region when none are given.
+// regions is the region scope of every query: the datasource's region. A request's regions may narrow
+// it, never leave it: naming the datasource's region keeps it, naming only other regions leaves a scope
+// no row is in (noRegion). A datasource is bound to one region — its region is the boundary a Grafana
+// organisation was given, and filters and variables come from anyone who can edit a dashboard.
 func (f Filters) regions(def string) []string {
-	if len(f.Regions) > 0 {
-		return f.Regions
+	if len(f.Regions) == 0 || slices.Contains(f.Regions, def) {
+		return []string{def}
 	}
-	return []string{def}
+	return []string{noRegion}
+}
+
+// noRegion is in no row: every stored appeal has a region code.
+const noRegion = ""
+
+// outsideRegion names a request's regions outside the datasource's region (queries answer it as an
+// error, so a dashboard says why it is empty).
+func (f Filters) outsideRegion(def string) error {
+	var out []string
+	for _, r := range f.Regions {
+		if r != def {
+			out = append(out, r)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return fmt.Errorf("regions %q are outside this datasource's region %s: a query may narrow inside it, never leave it", out, def)
 }
 
 // countFilters adds the filters a count source can evaluate. Theme and agency exist on the raw table and
