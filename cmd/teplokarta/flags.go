@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -39,18 +41,31 @@ func (f *chFlags) config() chstore.Config {
 	return c
 }
 
-type redisFlags struct{ addr, password, prefix *string }
+type redisFlags struct {
+	addr, user, password, prefix *string
+	tls                          *bool
+}
 
 func addRedisFlags(fs *cli.FlagSet) *redisFlags {
 	return &redisFlags{
 		addr:     fs.String("redis-addr", "127.0.0.1:16379", "Redis address host:port"),
+		user:     fs.String("redis-user", "", "Redis ACL user (empty: the default user)"),
 		password: fs.Secret("redis-password", "Redis password"),
+		tls:      fs.Bool("redis-tls", false, "connect to Redis with TLS (system CA pool, TLS 1.2 or later)"),
 		prefix:   fs.String("redis-prefix", "teplokarta:", "prefix of every Redis key (several deployments may share a Redis)"),
 	}
 }
 
 func (f *redisFlags) open(ctx context.Context) (*redis.Client, error) {
-	c := redis.NewClient(&redis.Options{Addr: *f.addr, Password: *f.password})
+	o := &redis.Options{Addr: *f.addr, Username: *f.user, Password: *f.password}
+	if *f.tls {
+		host, _, err := net.SplitHostPort(*f.addr)
+		if err != nil {
+			return nil, fmt.Errorf("--redis-addr: %w", err)
+		}
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
+	}
+	c := redis.NewClient(o)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := c.Ping(pctx).Err(); err != nil {
