@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// --shipped: the page draws the webpack-built dist-panel/module.js (make -C plugin browser-dist).
+const shipped = process.argv.includes('--shipped');
 
 await esbuild.build({
   entryPoints: [path.join(here, 'page.tsx')],
@@ -16,6 +18,6 @@ await esbuild.build({
   jsx: 'automatic',
   sourcemap: false,
   logLevel: 'warning',
-  define: { 'process.env.NODE_ENV': '"development"', global: 'window' },
+  define: { 'process.env.NODE_ENV': '"development"', global: 'window', HARNESS_SHIPPED: String(shipped) },
   loader: { '.svg': 'text', '.ttf': 'empty', '.woff': 'empty', '.woff2': 'empty', '.png': 'empty' },
 });

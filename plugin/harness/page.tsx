@@ -4,7 +4,7 @@
  * (pkg/plugin TestHarnessFrames). Only what a Grafana server would supply around a plugin is stood in for:
  * the theme, the backend's HTTP answers (served from the recorded files) and the template service.
  */
-import React, { useState } from 'react';
+import React, { ComponentType, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { of } from 'rxjs';
 import {
@@ -14,6 +14,8 @@ import {
   dateTime,
   LoadingState,
   PanelData,
+  PanelPlugin,
+  PanelProps,
   ThemeContext,
   TypedVariableModel,
 } from '@grafana/data';
@@ -29,7 +31,48 @@ import { AppealsDataSourceOptions, AppealsQuery, AppealsSecureJsonData } from '.
 declare global {
   interface Window {
     harnessReady?: boolean;
+    harnessError?: string;
+    define?: ((deps: string[], factory: (...mods: unknown[]) => unknown) => void) & { amd?: boolean };
   }
+}
+
+/** Set by build.mjs --shipped: draw the webpack-built dist-panel/module.js instead of the source. */
+declare const HARNESS_SHIPPED: boolean;
+
+/**
+ * shippedPanel loads the panel plugin as Grafana does: an AMD module whose dependencies (react, @grafana/*,
+ * @emotion/css) the host supplies. Only bundled with --shipped (esbuild drops the branch otherwise).
+ */
+async function shippedPanel(): Promise<ComponentType<PanelProps<ChoroplethOptions>>> {
+  const src = '/public/plugins/teplokarta-choropleth-panel/module.js';
+  const deps: Record<string, unknown> = {
+    react: React,
+    '@grafana/data': await import('@grafana/data'),
+    '@grafana/ui': await import('@grafana/ui'),
+    '@grafana/runtime': await import('@grafana/runtime'),
+    '@emotion/css': await import('@emotion/css'),
+    module: { uri: src },
+  };
+  return new Promise((resolve, reject) => {
+    const define = (names: string[], factory: (...mods: unknown[]) => unknown) => {
+      const missing = names.filter((n) => !(n in deps));
+      if (missing.length > 0) {
+        reject(new Error(`shipped panel needs ${missing.join(', ')}`));
+        return;
+      }
+      const exports = factory(...names.map((n) => deps[n])) as { plugin?: PanelPlugin<ChoroplethOptions> };
+      if (!exports.plugin?.panel) {
+        reject(new Error(`${src} exports no panel plugin`));
+        return;
+      }
+      resolve(exports.plugin.panel);
+    };
+    window.define = Object.assign(define, { amd: true });
+    const script = document.createElement('script');
+    script.src = src;
+    script.onerror = () => reject(new Error(`${src} did not load`));
+    document.head.appendChild(script);
+  });
 }
 
 const params = new URLSearchParams(window.location.search);
@@ -134,11 +177,12 @@ async function main() {
   const replaceVariables = (s: string) => s.split('${__url_time_range}').join(`from=${range.from}&to=${range.to}`);
   const width = Number(params.get('width') ?? 900);
   const height = Number(params.get('height') ?? 620);
+  const Panel = HARNESS_SHIPPED ? await shippedPanel() : ChoroplethPanel;
 
   createRoot(document.getElementById('root')!).render(
     <ThemeContext.Provider value={theme}>
       <div data-testid="harness-panel" style={{ width, height, background: theme.colors.background.primary }}>
-        <ChoroplethPanel
+        <Panel
           id={1}
           data={data}
           timeRange={timeRange}
@@ -164,5 +208,6 @@ async function main() {
 }
 
 main().catch((e) => {
+  window.harnessError = String(e?.message ?? e);
   console.error('harness:', e);
 });

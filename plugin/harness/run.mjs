@@ -14,7 +14,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const framesDir = path.resolve(process.env.TEPLOKARTA_HARNESS_OUT || path.join(here, 'out', 'frames'));
 const shotsDir = path.resolve(process.env.TEPLOKARTA_SCREENSHOTS || path.join(here, '..', '..', 'docs', 'img'));
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-const panelDir = path.join(here, '..', 'src', 'panels', 'choropleth');
+// HARNESS_PANEL=dist: the page was built with --shipped and loads the webpack build with its own copy of the data.
+const panelDir = path.join(
+  here,
+  '..',
+  ...(process.env.HARNESS_PANEL === 'dist' ? ['dist-panel'] : ['src', 'panels', 'choropleth'])
+);
 
 const routes = [
   ['/public/plugins/teplokarta-choropleth-panel/', panelDir],
@@ -119,7 +124,11 @@ async function open(browser, base, query, problems) {
     }
   );
   await page.goto(`${base}/?${query}`);
-  await page.waitForFunction(() => window.harnessReady === true, null, { timeout: 60000 });
+  await page.waitForFunction(() => window.harnessReady === true || window.harnessError, null, { timeout: 60000 });
+  const failed = await page.evaluate(() => window.harnessError);
+  if (failed) {
+    throw new Error(`the harness page failed: ${failed}\n${problems.join('\n')}`);
+  }
   await page.waitForSelector('[data-testid="choropleth-area"]', { timeout: 60000 });
   return page;
 }
