@@ -164,8 +164,17 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 	})
 	s.ingestURL = "http://" + ln.Addr().String()
 
-	s.wg.Go(func() { s.errs <- proc.Run(ctx) })
-	s.wg.Go(func() { s.errs <- s.sla.eng.Run(ctx) })
+	// The processor and the SLA engine stop after the simulator and the executors, so that no command
+	// in flight meets an engine that is already gone.
+	core, stopCore := context.WithCancel(context.WithoutCancel(ctx))
+	s.wg.Go(func() { s.errs <- proc.Run(core) })
+	s.wg.Go(func() { s.errs <- s.sla.eng.Run(core) })
+	go func() {
+		<-ctx.Done()
+		<-s.simDone
+		<-s.execDone
+		stopCore()
+	}()
 
 	simCtx, stopSim := context.WithCancel(ctx)
 	s.stopSim = stopSim

@@ -190,7 +190,7 @@ func (x *Executors) list(ctx context.Context) error {
 		Appeals []appealState `json:"appeals"`
 	}
 	q := url.Values{"since": {x.since.UTC().Format(time.RFC3339)}, "limit": {"10000"}}
-	if err := x.call(ctx, http.MethodGet, "/v1/appeals?"+q.Encode(), x.cfg.CuratorToken, nil, &page); err != nil {
+	if err := x.call(context.WithoutCancel(ctx), http.MethodGet, "/v1/appeals?"+q.Encode(), x.cfg.CuratorToken, nil, &page); err != nil {
 		return err
 	}
 	x.mu.Lock()
@@ -318,7 +318,9 @@ func (x *Executors) perform(ctx context.Context, a action) {
 		}
 	}
 	var rep reply
-	err := x.call(ctx, http.MethodPost, "/v1/appeals/"+url.PathEscape(a.appealID)+"/"+a.kind, token, cmd, &rep)
+	// A command already sent is seen through even when the executors are told to stop (the API would
+	// otherwise log a failed request); the client's timeout bounds it.
+	err := x.call(context.WithoutCancel(ctx), http.MethodPost, "/v1/appeals/"+url.PathEscape(a.appealID)+"/"+a.kind, token, cmd, &rep)
 	var refused *refusal
 	if errors.As(err, &refused) && refused.status != http.StatusAccepted && refused.status < 500 {
 		// The state is not what this executor thought: read it and decide again.
