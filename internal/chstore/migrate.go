@@ -2,12 +2,14 @@ package chstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
@@ -103,7 +105,7 @@ func Migrate(ctx context.Context, conn driver.Conn, migrations []Migration) ([]s
 			continue
 		}
 		for i, s := range m.Statements {
-			if err := conn.Exec(ctx, s); err != nil {
+			if err := conn.Exec(ctx, s); err != nil && !columnExists(s, err) {
 				return applied, fmt.Errorf("migrate: %s statement %d: %w", m.ID, i+1, err)
 			}
 		}
@@ -120,6 +122,14 @@ func Migrate(ctx context.Context, conn driver.Conn, migrations []Migration) ([]s
 		applied = append(applied, m.ID)
 	}
 	return applied, nil
+}
+
+// columnExists reports an ADD COLUMN that failed because an earlier run of the same migration added the
+// column (18.16 lacks ADD COLUMN IF NOT EXISTS; ClickHouse's error code 44 with this message).
+func columnExists(stmt string, err error) bool {
+	var ex *clickhouse.Exception
+	return strings.Contains(strings.ToUpper(stmt), "ADD COLUMN") && errors.As(err, &ex) && ex.Code == 44 &&
+		strings.Contains(ex.Message, "already exists")
 }
 
 // Latest returns the id of the newest migration, the schema version a binary expects.

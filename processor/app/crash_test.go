@@ -84,11 +84,17 @@ type child struct {
 
 func startChild(t *testing.T, broker, db, prefix string) *child {
 	t.Helper()
+	return startChildEnv(t, broker, db, prefix)
+}
+
+// startChildEnv starts a processor child with extra environment variables (test hooks).
+func startChildEnv(t *testing.T, broker, db, prefix string, extra ...string) *child {
+	t.Helper()
 	cmd := exec.Command(buildProcessor(t), "process", "--brokers", broker, "--group", "crash",
 		"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", db,
 		"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix,
 		"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", "", "--local")
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), extra...)
 	var out strings.Builder
 	cmd.Stderr = &out
 	if err := cmd.Start(); err != nil {

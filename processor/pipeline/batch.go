@@ -41,6 +41,9 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 	if err := e.Sink.Write(ctx, rows); err != nil {
 		return fmt.Errorf("sink: %w", err)
 	}
+	if e.cfg.AfterStore != nil {
+		e.cfg.AfterStore()
+	}
 	if err := e.emitCreated(ctx, rows); err != nil {
 		return fmt.Errorf("status events: %w", err)
 	}

@@ -38,6 +38,9 @@ type Config struct {
 	// Prefetch it bounds the processor's memory whatever the backlog and partition count. Default 10000.
 	MaxInFlight int
 	Prefetch    int // records each partition's reader buffers ahead of the batch; default 500
+	// AfterStore, when set, runs after the sink stored a batch and before its status events go out: the
+	// fault tests kill the process there (the crash that leaves incidents without a created event).
+	AfterStore func()
 }
 
 // DefaultConfig returns the documented defaults.

@@ -90,7 +90,7 @@ func (s *ClickHouse) Progress(ctx context.Context, topic string, partition int) 
 const insertAppeals = `INSERT INTO appeals (appeal_id, source, source_id, region, oktmo, municipality,
 	category, category_conf, theme, theme_conf, agency, agency_conf, text, address, lat, lon, url, attachments,
 	author_hash, fingerprint, event_time, received_time, processed_time, status, incident_id, is_incident,
-	is_late, kafka_topic, kafka_partition, kafka_offset, version)`
+	is_late, kafka_topic, kafka_partition, kafka_offset, version, sla_deadline)`
 
 // Write implements Sink. Concurrent Writes (one per partition) are merged: the caller that finds no
 // insert running leads one round for everything queued so far, and the next round is led by a caller
@@ -458,7 +458,8 @@ func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
 		err := b.Append(a.ID, a.Source, a.SourceID, a.Region, a.OKTMO, a.Municipality,
 			a.Category, a.CategoryConf, a.Theme, a.ThemeConf, a.Agency, a.AgencyConf, a.Text, a.Address, a.Lat, a.Lon,
 			a.URL, attach, a.AuthorHash, a.Fingerprint, a.EventTime.UTC(), a.ReceivedTime.UTC(), now, a.Status,
-			a.IncidentID, boolU8(a.IsIncident), boolU8(a.IsLate), a.Origin.Topic, int32(a.Origin.Partition), a.Origin.Offset, version)
+			a.IncidentID, boolU8(a.IsIncident), boolU8(a.IsLate), a.Origin.Topic, int32(a.Origin.Partition), a.Origin.Offset, version,
+			deadlineOrZero(a.Hints.Deadline))
 		if err != nil {
 			_ = b.Abort()
 			return fmt.Errorf("append %s: %w", a.ID, err)
@@ -468,6 +469,14 @@ func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
 		return fmt.Errorf("send: %w", err)
 	}
 	return nil
+}
+
+// deadlineOrZero is a stated deadline in UTC, or DateTime's zero when the source stated none.
+func deadlineOrZero(t time.Time) time.Time {
+	if t.IsZero() || t.Before(time.Unix(0, 0)) {
+		return time.Unix(0, 0).UTC()
+	}
+	return t.UTC()
 }
 
 func boolU8(b bool) uint8 {

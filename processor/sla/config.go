@@ -25,6 +25,12 @@ type Config struct {
 	ResolvedTTL  time.Duration // cache lifetime of resolved appeals' state; default 7 days
 	ReplyTTL     time.Duration // how long a command's result waits for its HTTP caller; default 1m
 	Timers       timers.Config // lease and claim size; KeyPrefix is set from KeyPrefix
+	// Reconcile: every ReconcileInterval (default 1m; 0 = never) incidents stored at least ReconcileGrace
+	// ago (default 30s) and received within ReconcileLookback (default 30 days) that have no SLA record get
+	// their "created" event from their appeals row.
+	ReconcileInterval time.Duration
+	ReconcileGrace    time.Duration
+	ReconcileLookback time.Duration
 }
 
 // DefaultConfig returns the defaults; Brokers must still be set.
@@ -32,7 +38,8 @@ func DefaultConfig() Config {
 	return Config{KeyPrefix: "tk:", StatusTopic: model.TopicStatus, SLATopic: model.TopicSLA, DLQTopic: model.TopicDLQ,
 		Group: "teplokarta-sla", Instance: "sla", PollInterval: 100 * time.Millisecond, BatchSize: 500,
 		BatchLinger: 20 * time.Millisecond, ReadyCheck: time.Second, ResolvedTTL: 7 * 24 * time.Hour,
-		ReplyTTL: time.Minute, Timers: timers.DefaultConfig()}
+		ReplyTTL: time.Minute, Timers: timers.DefaultConfig(),
+		ReconcileInterval: time.Minute, ReconcileGrace: 30 * time.Second, ReconcileLookback: 30 * 24 * time.Hour}
 }
 
 // Validate reports every mistake at once.
@@ -49,6 +56,9 @@ func (c Config) Validate() error {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("sla: %s %s must be positive", name, d))
 		}
+	}
+	if c.ReconcileInterval < 0 || c.ReconcileGrace < 0 || c.ReconcileLookback <= 0 {
+		errs = append(errs, errors.New("sla: reconcile interval and grace must not be negative, lookback must be positive"))
 	}
 	if c.BatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("sla: batch size %d must be positive", c.BatchSize))

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -27,16 +29,21 @@ type Policy = Deadliner
 // Engine applies status events and runs the timers. Several instances may run against the same Redis,
 // ClickHouse and consumer group.
 type Engine struct {
-	cfg     Config
-	rdb     redis.UniversalClient
-	store   *store
-	timers  *timers.Store
-	pol     Policy
-	clk     Clock
-	log     *slog.Logger
-	m       *Metrics
-	writer  *kafka.Writer
-	replyTo string
+	cfg    Config
+	rdb    redis.UniversalClient
+	store  *store
+	timers *timers.Store
+	pol    Policy
+	clk    Clock
+	log    *slog.Logger
+	m      *Metrics
+	writer *kafka.Writer
+
+	draining  atomic.Bool  // the consumer waits for the next status event: it has applied all there were
+	drainedAt atomic.Int64 // when it last stopped waiting (unix ns)
+	reconMu   sync.Mutex
+	reconSent map[string]time.Time // appeal id → when Reconcile published its created event
+	replyTo   string
 }
 
 // New builds an engine. It opens no connection of its own except the Kafka writer (closed by Close).

@@ -11,6 +11,7 @@ type Metrics struct {
 	BreachDelay prometheus.Histogram   // sla_breach_delay_seconds: deadline → breach applied
 	Batch       prometheus.Histogram   // sla_batch_seconds: one consumed batch, load → commit
 	Rebuilds    prometheus.Counter     // sla_timer_rebuilds_total
+	Reconciled  prometheus.Counter     // sla_incidents_reconciled_total
 }
 
 // NewMetrics registers the metrics on reg (nil: not registered, for tests).
@@ -31,9 +32,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time to apply one consumed batch.", Buckets: prometheus.DefBuckets}),
 		Rebuilds: prometheus.NewCounter(prometheus.CounterOpts{Name: "sla_timer_rebuilds_total",
 			Help: "Timer rebuilds from ClickHouse after Redis lost its data."}),
+		Reconciled: prometheus.NewCounter(prometheus.CounterOpts{Name: "sla_incidents_reconciled_total",
+			Help: "Incidents stored without a created event (a processor crashed in between) whose event the engine rebuilt from appeals."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Applied, m.Refused, m.Ignored, m.Fired, m.BreachDelay, m.Batch, m.Rebuilds)
+		reg.MustRegister(m.Applied, m.Refused, m.Ignored, m.Fired, m.BreachDelay, m.Batch, m.Rebuilds, m.Reconciled)
 	}
 	return m
 }

@@ -35,6 +35,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { e.timers.Poll(ctx, e.clk, e.cfg.PollInterval, e.log, e.fire) })
 	wg.Go(func() { e.watchReady(ctx) })
+	wg.Go(func() { e.reconcileLoop(ctx) })
 	err := e.consume(ctx, r, locks)
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -122,7 +123,10 @@ func (e *Engine) deadLetter(m kafka.Message, reason string) kafka.Message {
 
 // fetch blocks for one message, then gathers more for up to BatchLinger.
 func (e *Engine) fetch(ctx context.Context, r *kafka.Reader) ([]kafka.Message, error) {
+	e.draining.Store(true) // waiting here: every status event produced so far has been applied
 	m, err := r.FetchMessage(ctx)
+	e.draining.Store(false)
+	e.drainedAt.Store(time.Now().UnixNano())
 	if err != nil {
 		return nil, err
 	}
