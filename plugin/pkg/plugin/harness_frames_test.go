@@ -98,8 +98,9 @@ func TestHarnessFrames(t *testing.T) {
 	if ties != 1 || quietWithBaseline == 0 {
 		t.Fatalf("harness world: %d municipalities share the top heat %.2f, %d quiet ones with a baseline", ties, hottest, quietWithBaseline)
 	}
-	if u := f.Meta.Custom.(map[string]any)["unknown"].(map[string]any); u["appeals"] != 4.0 {
-		t.Fatalf("unresolved place: %v, want 4 appeals", u)
+	custom, _ := f.Meta.Custom.(map[string]any)
+	if u, _ := custom["unknown"].(map[string]any); u["appeals"] != 4.0 {
+		t.Fatalf("unresolved place: %v, want 4 appeals", f.Meta.Custom)
 	}
 
 	body, err := json.Marshal(resp)
