@@ -57,6 +57,15 @@ const en = {
   'config.redisPassword': 'Password',
   'config.boundaryFile': 'Boundary file',
   'config.boundaryFile.tooltip': 'Optional GeoJSON with municipal boundaries on the Grafana server; empty = built-in',
+  'map.metric.heat': 'Heat index',
+  'map.metric.appeals': 'Appeals',
+  'map.metric.incidents': 'Incidents',
+  'map.metric.per_10k': 'Per 10,000 residents',
+  'map.baseline': 'Baseline',
+  'map.top': 'Top categories',
+  'map.noData': 'no data',
+  'map.unknown.title': 'Appeals whose municipality is not known',
+  'map.loadError': 'Boundaries not loaded',
 };
 
 export type MessageKey = keyof typeof en;
@@ -113,6 +122,15 @@ const ru: Partial<Record<MessageKey, string>> = {
   'config.boundaryFile': 'Файл границ',
   'config.boundaryFile.tooltip':
     'Необязательный GeoJSON с границами муниципалитетов на сервере Grafana; пусто = встроенный',
+  'map.metric.heat': 'Индекс тепла',
+  'map.metric.appeals': 'Обращения',
+  'map.metric.incidents': 'Инциденты',
+  'map.metric.per_10k': 'На 10 тыс. жителей',
+  'map.baseline': 'Базовый уровень',
+  'map.top': 'Топ категорий',
+  'map.noData': 'нет данных',
+  'map.unknown.title': 'Обращения, место которых не определено',
+  'map.loadError': 'Граница не загружена',
 };
 
 const messages: Record<Lang, Partial<Record<MessageKey, string>>> = { ru, en };

@@ -3,6 +3,7 @@ import path from 'path';
 import React from 'react';
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { createDataFrame, dateTime, FieldType, LoadingState, PanelProps } from '@grafana/data';
+import { config } from '@grafana/runtime';
 
 import { ChoroplethPanel, geojsonUrl } from './ChoroplethPanel';
 import { ChoroplethOptions, DEFAULT_OPTIONS } from './types';
@@ -105,6 +106,22 @@ describe('ChoroplethPanel', () => {
       'ЖКХ 12 · Дороги 8',
     ]) {
       expect(tip).toHaveTextContent(text);
+    }
+  });
+
+  it("speaks the user's language: English labels for an English Grafana", async () => {
+    const cfg = config as unknown as { bootData: { user: { language?: string } } };
+    const saved = cfg.bootData;
+    cfg.bootData = { ...saved, user: { language: 'en-US' } };
+    try {
+      render(<ChoroplethPanel {...props()} />);
+      await waitFor(() => expect(screen.getAllByTestId('choropleth-area')).toHaveLength(29));
+      expect(screen.getByTestId('choropleth-legend')).toHaveTextContent('Heat index');
+      fireEvent.mouseMove(area('61701000'), { clientX: 10, clientY: 10 });
+      expect(screen.getByTestId('choropleth-tooltip')).toHaveTextContent('Appeals26');
+      expect(screen.getByTestId('choropleth-tooltip')).toHaveTextContent('Top categories');
+    } finally {
+      cfg.bootData = saved;
     }
   });
 

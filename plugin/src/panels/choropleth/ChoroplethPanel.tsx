@@ -5,7 +5,8 @@ import { config } from '@grafana/runtime';
 import { useStyles2, useTheme2 } from '@grafana/ui';
 
 import { at, css, domain, gradient, position, rgbAt } from './colour';
-import { heatmapFrame, joinFrame, linkFor, METRIC_TITLES, MunicipalityRow, value } from './join';
+import { t } from '../../i18n';
+import { heatmapFrame, joinFrame, linkFor, metricTitle, MunicipalityRow, value } from './join';
 import { Area, areasFromGeoJSON, fit, pathOf, tiles, tileUrl } from './projection';
 import { ChoroplethOptions, PANEL_ID } from './types';
 
@@ -68,7 +69,7 @@ export function ChoroplethPanel({ data, width, height, options, replaceVariables
     let live = true;
     loadAreas(url).then(
       (a) => live && (setAreas(a), setError(undefined)),
-      (e: Error) => live && setError(`Граница не загружена: ${e.message}`)
+      (e: Error) => live && setError(`${t('map.loadError')}: ${e.message}`)
     );
     return () => {
       live = false;
@@ -129,13 +130,13 @@ export function ChoroplethPanel({ data, width, height, options, replaceVariables
       </svg>
       {error && <div className={s.error}>{error}</div>}
       {joined.unknown && (
-        <div className={s.unknown} data-testid="choropleth-unknown" title="Обращения, место которых не определено">
+        <div className={s.unknown} data-testid="choropleth-unknown" title={t('map.unknown.title')}>
           {joined.unknown.name}: <b>{nf.format(joined.unknown.appeals)}</b>
         </div>
       )}
       {options.showLegend && (
         <div className={s.legend} data-testid="choropleth-legend">
-          <div>{METRIC_TITLES[metric]}</div>
+          <div>{metricTitle(metric)}</div>
           <div className={s.bar} style={{ background: gradient() }} />
           <div className={s.ticks}>
             <span>{fmt(dom[0], decimals)}</span>
@@ -157,35 +158,35 @@ export function ChoroplethPanel({ data, width, height, options, replaceVariables
             <table>
               <tbody>
                 <tr>
-                  <td>Обращения</td>
+                  <td>{metricTitle('appeals')}</td>
                   <td>{fmt(hovered.appeals, false)}</td>
                 </tr>
                 <tr>
-                  <td>Инциденты</td>
+                  <td>{metricTitle('incidents')}</td>
                   <td>{fmt(hovered.incidents, false)}</td>
                 </tr>
                 <tr>
-                  <td>Базовый уровень</td>
+                  <td>{t('map.baseline')}</td>
                   <td>{fmt(hovered.baseline, false)}</td>
                 </tr>
                 <tr>
-                  <td>Индекс тепла</td>
+                  <td>{metricTitle('heat')}</td>
                   <td>{fmt(hovered.heat, true)}</td>
                 </tr>
                 {hovered.per10k !== null && (
                   <tr>
-                    <td>На 10 тыс. жителей</td>
+                    <td>{metricTitle('per_10k')}</td>
                     <td>{fmt(hovered.per10k, true)}</td>
                   </tr>
                 )}
                 <tr>
-                  <td>Топ категорий</td>
+                  <td>{t('map.top')}</td>
                   <td>{hovered.topCategories || '—'}</td>
                 </tr>
               </tbody>
             </table>
           ) : (
-            <div>нет данных</div>
+            <div>{t('map.noData')}</div>
           )}
         </div>
       )}

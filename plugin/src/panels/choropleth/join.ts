@@ -1,5 +1,7 @@
 import { DataFrame, Field } from '@grafana/data';
 
+import { t } from '../../i18n';
+
 /** What the panel colours by: the heat index (default), all appeals, incidents, or appeals per 10,000 residents. */
 export const METRICS = ['heat', 'appeals', 'incidents', 'per_10k'] as const;
 export type Metric = (typeof METRICS)[number];
@@ -108,12 +110,10 @@ export function value(row: MunicipalityRow | undefined, metric: Metric): number 
   }
 }
 
-export const METRIC_TITLES: Record<Metric, string> = {
-  heat: 'Индекс тепла',
-  appeals: 'Обращения',
-  incidents: 'Инциденты',
-  per_10k: 'На 10 тыс. жителей',
-};
+/** metricTitle is the metric's name in the user's language (Russian by default). */
+export function metricTitle(m: Metric): string {
+  return t(`map.metric.${m}`);
+}
 
 /** linkFor fills the data link template's ${oktmo} and ${municipality} (URL-encoded). */
 export function linkFor(template: string, row: { oktmo: string; name: string }): string {

@@ -1,7 +1,7 @@
 import { PanelPlugin } from '@grafana/data';
 
 import { ChoroplethPanel } from './ChoroplethPanel';
-import { METRIC_TITLES, METRICS } from './join';
+import { metricTitle, METRICS } from './join';
 import { ChoroplethOptions, DEFAULT_OPTIONS } from './types';
 
 export const plugin = new PanelPlugin<ChoroplethOptions>(ChoroplethPanel).setPanelOptions((builder) =>
@@ -12,7 +12,7 @@ export const plugin = new PanelPlugin<ChoroplethOptions>(ChoroplethPanel).setPan
       description:
         'Heat index (against the municipality’s own baseline), all appeals, incidents, or per 10,000 residents',
       defaultValue: DEFAULT_OPTIONS.metric,
-      settings: { options: METRICS.map((m) => ({ value: m, label: METRIC_TITLES[m] })) },
+      settings: { options: METRICS.map((m) => ({ value: m, label: metricTitle(m) })) },
     })
     .addTextInput({
       path: 'geojson',
