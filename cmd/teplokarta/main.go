@@ -30,7 +30,7 @@ func commands() map[string]command {
 		"ingest":   {"serve the source webhooks/batch API, or `ingest backfill` a source's export", runIngest},
 		"process":  {"run the stream processor: raw topics → ClickHouse (+ Redis)", runProcess},
 		"simulate": {"send realistic simulated appeals of the four sources", runSimulate},
-		"run":      {"all-in-one local default: broker + ingest + processor + simulator + heat table", runAll},
+		"run":      {"all-in-one local default: broker + ingest + processor + SLA engine + simulator and executors; heat table and SLA block", runAll},
 		"train":    {"train the classifier from a labeled CSV (id,text,category,theme,executor)", runTrain},
 		"classify": {"classify JSON lines {id,text} from stdin, one JSON line out per input", runClassify},
 		"map":      {"draw the heat map of the municipalities from ClickHouse as SVG or PNG (no Grafana)", runMap},
