@@ -110,15 +110,15 @@ export function ChoroplethPanel({ data, width, height, options, replaceVariables
           const row = joined.rows.get(area.key);
           const href = replaceVariables(linkFor(options.link, { oktmo: area.key, name: row?.name ?? area.name }));
           return (
-            <a key={area.key} href={href} data-testid="choropleth-link">
+            <a key={area.key} href={href} data-testid="choropleth-link" aria-label={row?.name ?? area.name}>
               <path
                 d={d}
                 fillRule="evenodd"
                 data-testid="choropleth-area"
                 data-oktmo={area.key}
                 style={{ fill: fillOf(row) }}
-                stroke={hover?.key === area.key ? theme.colors.text.primary : theme.colors.border.strong}
-                strokeWidth={hover?.key === area.key ? 2 : 0.75}
+                stroke={theme.colors.background.primary}
+                strokeWidth={0.9}
                 onMouseMove={(e) => {
                   const box = (e.currentTarget.ownerSVGElement as SVGSVGElement).getBoundingClientRect();
                   setHover({ key: area.key, x: e.clientX - box.left, y: e.clientY - box.top });
@@ -127,6 +127,16 @@ export function ChoroplethPanel({ data, width, height, options, replaceVariables
             </a>
           );
         })}
+        {hover && (
+          // the hovered outline on top: drawn in place, neighbours painted later would cover half of it
+          <path
+            d={paths.find((p) => p.area.key === hover.key)?.d}
+            fill="none"
+            stroke={theme.colors.text.primary}
+            strokeWidth={2}
+            pointerEvents="none"
+          />
+        )}
       </svg>
       {error && <div className={s.error}>{error}</div>}
       {joined.unknown && (
