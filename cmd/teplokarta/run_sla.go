@@ -98,13 +98,9 @@ func executorConfig(url string, toks *auth.Local, pcfg policy.Config, seed uint6
 	if err := yaml.Unmarshal(raw, &tab); err != nil {
 		return simulator.ExecutorConfig{}, fmt.Errorf("executors: routing table: %w", err)
 	}
-	var cal simulator.WorkingTime
-	if pcfg.WorkingHours {
-		c, err := policy.NewCalendar(pcfg.Calendar)
-		if err != nil {
-			return simulator.ExecutorConfig{}, err
-		}
-		cal = c
+	pol, err := policy.New(pcfg)
+	if err != nil {
+		return simulator.ExecutorConfig{}, err
 	}
 	return simulator.ExecutorConfig{
 		BaseURL: url, CuratorToken: toks.CuratorToken(), AgencyToken: toks.AgencyToken,
@@ -117,7 +113,9 @@ func executorConfig(url string, toks *auth.Local, pcfg policy.Config, seed uint6
 			}
 			return tab.CityDefaults["*"]
 		},
-		Seed: seed, Now: now, Scale: scale, Calendar: cal,
+		// Agencies keep office hours for appeals whose deadline counts working hours (deploy/sla.yaml: ПОС,
+		// «Благоустройство»), and work round the clock on the others.
+		Seed: seed, Now: now, Scale: scale, Calendar: pol.Calendar(), WorksInHours: pol.WorkingHours,
 	}, nil
 }
 

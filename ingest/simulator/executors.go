@@ -40,6 +40,9 @@ type ExecutorConfig struct {
 	// was on time never hangs on the API's own latency. Default 10m.
 	Margin   time.Duration
 	Calendar WorkingTime // agencies work only in its working hours; nil: round the clock
+	// WorksInHours says which appeals the calendar applies to (those whose deadline counts working
+	// hours); nil: all of them.
+	WorksInHours func(source, category string) bool
 	Log      *slog.Logger
 }
 
@@ -238,15 +241,15 @@ func (x *Executors) planNext(t *tracked, now time.Time) {
 			fallthrough
 		case u < p.reassignShare+p.rejectShare:
 			a.kind = "reject"
-			a.at = x.working(base, logNormal(r, p.takeMedian, p.sigma))
+			a.at = x.working(st, base, logNormal(r, p.takeMedian, p.sigma))
 		default:
 			a.kind = "take"
-			a.at = x.working(base, logNormal(r, p.takeMedian, p.sigma))
+			a.at = x.working(st, base, logNormal(r, p.takeMedian, p.sigma))
 		}
 	case st.Status == "in_work":
 		p := agencyProfile(x.cfg.Seed, st.Agency)
 		d := time.Duration(float64(logNormal(r, p.resolveMedian, p.sigma)) * categoryFactor(x.cfg.Seed, st.Category))
-		a.kind, a.at = "resolve", x.working(base, d)
+		a.kind, a.at = "resolve", x.working(st, base, d)
 	default:
 		return
 	}
@@ -260,9 +263,10 @@ func (x *Executors) schedule(t *tracked, a action) {
 	heap.Push(&x.plan, a)
 }
 
-// working adds d of the agencies' working time to from (calendar time when there is no calendar).
-func (x *Executors) working(from time.Time, d time.Duration) time.Time {
-	if x.cfg.Calendar == nil {
+// working adds d of the agencies' working time to from: calendar time unless the appeal's deadline
+// counts working hours.
+func (x *Executors) working(st appealState, from time.Time, d time.Duration) time.Time {
+	if x.cfg.Calendar == nil || (x.cfg.WorksInHours != nil && !x.cfg.WorksInHours(st.Source, st.Category)) {
 		return from.Add(d)
 	}
 	return x.cfg.Calendar.Add(from, d)

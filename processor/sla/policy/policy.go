@@ -116,3 +116,13 @@ func (p *Policy) Deadline(from time.Time, source, category string) time.Time {
 
 // AtRisk is when the "deadline is near" notice fires.
 func (p *Policy) AtRisk(deadline time.Time) time.Time { return deadline.Add(-p.cfg.AtRiskBefore) }
+
+// WorkingHours reports whether deadlines of appeals from source in category count working hours only
+// (the simulated executors then work in the calendar's hours too).
+func (p *Policy) WorkingHours(source, category string) bool {
+	_, wh := p.rule(source, category)
+	return wh
+}
+
+// Calendar is the policy's working-hours calendar.
+func (p *Policy) Calendar() *Calendar { return p.cal }
