@@ -18,7 +18,11 @@ func (e *Engine) OpenAppeals(ctx context.Context, agency string, all bool, since
 		q += ` AND agency = ?`
 		args = append(args, agency)
 	}
-	q += ` ORDER BY received_time, appeal_id LIMIT ?`
+	// The extra columns of the same version (municipality, theme, at-risk notice); 18.16's ANY LEFT JOIN.
+	q = `SELECT appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, breached,
+		updated_time, version, municipality, theme, at_risk, extra_version
+		FROM (` + q + `) ANY LEFT JOIN (SELECT appeal_id, municipality, theme, at_risk, version AS extra_version
+		FROM appeal_sla_extra FINAL) USING appeal_id ORDER BY received_time, appeal_id LIMIT ?`
 	args = append(args, limit)
 	rows, err := e.store.ch.Query(ctx, q, args...)
 	if err != nil {
@@ -28,12 +32,13 @@ func (e *Engine) OpenAppeals(ctx context.Context, agency string, all bool, since
 	var out []State
 	for rows.Next() {
 		var st State
-		var breached uint8
+		var breached, atRisk uint8
+		var extraVersion uint64
 		if err := rows.Scan(&st.AppealID, &st.Region, &st.OKTMO, &st.Category, &st.Source, &st.Agency, &st.Status,
-			&st.Received, &st.Deadline, &breached, &st.Updated, &st.Version); err != nil {
+			&st.Received, &st.Deadline, &breached, &st.Updated, &st.Version, &st.Municipality, &st.Theme, &atRisk, &extraVersion); err != nil {
 			return nil, fmt.Errorf("sla: list open appeals: %w", err)
 		}
-		st.Breached = breached == 1
+		st.Breached, st.AtRisk = breached == 1, atRisk == 1 && extraVersion == st.Version
 		st.Received, st.Deadline, st.Updated = st.Received.UTC(), st.Deadline.UTC(), st.Updated.UTC()
 		out = append(out, st)
 	}

@@ -56,7 +56,7 @@ func TestListOpenAppeals(t *testing.T) {
 	defer srv.Close()
 
 	created := func(id, agency string, received time.Time) model.StatusEvent {
-		return model.StatusEvent{EventID: "created:" + id, Type: model.EventCreated, AppealID: id, Source: "vk",
+		return model.StatusEvent{EventID: "created:" + id, Type: model.EventCreated, AppealID: id, Source: "vk", Municipality: "Шиловский район", Theme: "Нет воды",
 			Category: "ЖКХ", Agency: agency, Actor: "processor", ActorRole: model.RoleSystem, ReceivedTime: received, EventTime: received}
 	}
 	if err := eng.Publish(ctx, created("vk:1", "ЖКХ-Рязань", t0), created("vk:2", "Дороги-Рязань", t0),
@@ -108,6 +108,9 @@ func TestListOpenAppeals(t *testing.T) {
 		var ids []string
 		for _, st := range got.Appeals {
 			ids = append(ids, st.AppealID)
+			if st.Municipality != "Шиловский район" || st.Theme != "Нет воды" || st.Deadline.IsZero() {
+				t.Errorf("%s: %s listed without its municipality, theme or deadline: %+v", c.name, st.AppealID, st)
+			}
 		}
 		if resp.StatusCode != c.status || !slices.Equal(ids, c.want) {
 			t.Errorf("%s: %d %v, want %d %v", c.name, resp.StatusCode, ids, c.status, c.want)
