@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -109,6 +110,11 @@ func Migrate(ctx context.Context, conn driver.Conn, migrations []Migration) ([]s
 				return applied, fmt.Errorf("migrate: %s statement %d: %w", m.ID, i+1, err)
 			}
 		}
+		if h := afterHook(m.ID); h != nil {
+			if err := h(ctx, conn); err != nil {
+				return applied, fmt.Errorf("migrate: %s after-hook: %w", m.ID, err)
+			}
+		}
 		batch, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (id, applied_at)")
 		if err != nil {
 			return applied, fmt.Errorf("migrate: record %s: %w", m.ID, err)
@@ -122,6 +128,31 @@ func Migrate(ctx context.Context, conn driver.Conn, migrations []Migration) ([]s
 		applied = append(applied, m.ID)
 	}
 	return applied, nil
+}
+
+// AfterHook finishes a migration that SQL alone cannot, e.g. rebuilding rollups from appeals after their
+// views changed. It runs after the migration's statements and before the migration is recorded, so a crash
+// in between repeats both; it must therefore be idempotent.
+type AfterHook func(ctx context.Context, conn driver.Conn) error
+
+var (
+	hooksMu    sync.Mutex
+	afterHooks = map[string]AfterHook{}
+)
+
+// RegisterAfter sets the hook of migration id. The package that knows how to do the work registers it
+// (processor/rollup for 0012), so that every command linking it — migrate, run, sla — finishes the
+// migration the same way; chstore cannot import it.
+func RegisterAfter(id string, h AfterHook) {
+	hooksMu.Lock()
+	defer hooksMu.Unlock()
+	afterHooks[id] = h
+}
+
+func afterHook(id string) AfterHook {
+	hooksMu.Lock()
+	defer hooksMu.Unlock()
+	return afterHooks[id]
 }
 
 // columnExists reports an ADD COLUMN that failed because an earlier run of the same migration added the

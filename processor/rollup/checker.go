@@ -120,7 +120,7 @@ func ScopeOf(rows []*model.Appeal) Scope {
 	seenKafka := map[KafkaPartition]bool{}
 	for _, a := range rows {
 		for _, t := range Tables {
-			p := t.PartitionOf(a.EventTime)
+			p := t.PartitionOf(t.WindowOf(a))
 			if seenPart[t.Name] == nil {
 				seenPart[t.Name] = map[uint32]bool{}
 			}
@@ -167,9 +167,20 @@ func (c *Checker) CheckResumed(ctx context.Context, partitions map[string][]int,
 	for _, t := range Tables {
 		seen := map[uint32]bool{}
 		for _, d := range days {
-			if p := t.PartitionOf(d); !seen[p] {
-				seen[p] = true
-				scope.Partitions[t.Name] = append(scope.Partitions[t.Name], p)
+			cands := []time.Time{d}
+			if t.Local != nil {
+				// A local day or month starts within 14 hours of its UTC one, so its partition is that of
+				// the UTC window of the day before, of d or of the day after, or of the day before either.
+				for _, c := range []time.Time{d.Add(-day), d, d.Add(day)} {
+					w := t.Local(c, time.UTC)
+					cands = append(cands, w, w.Add(-day))
+				}
+			}
+			for _, c := range cands {
+				if p := t.PartitionOf(c); !seen[p] {
+					seen[p] = true
+					scope.Partitions[t.Name] = append(scope.Partitions[t.Name], p)
+				}
 			}
 		}
 	}

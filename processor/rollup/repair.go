@@ -3,7 +3,6 @@ package rollup
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -54,7 +53,7 @@ func rebuildPartition(ctx context.Context, conn driver.Conn, t Table, p uint32) 
 		{"create staging", fmt.Sprintf("CREATE TABLE %s AS %s", staging, t.Name), nil},
 		{"fill staging", fmt.Sprintf("INSERT INTO %s (window_start, %s, incidents, voices, late) %s", staging, t.keyList(),
 			t.derivedSQL(fmt.Sprintf("toUInt32(%s(%s)) = %d", t.Part, t.Window, p))),
-			[]any{slackBefore(t.PartitionStart(p)), t.PartitionEnd(p).Add(24 * time.Hour)}},
+			[]any{slackBefore(t.PartitionStart(p)), t.eventsUntil(t.PartitionEnd(p))}},
 		{"swap in", fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %d FROM %s", t.Name, p, staging), nil},
 		{"drop staging", "DROP TABLE " + staging, nil},
 	}

@@ -8,35 +8,85 @@
 package rollup
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/teplokarta/teplokarta/internal/chstore"
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
-// Table describes one rollup the way its materialized view builds it (schemas/clickhouse/0002, 0005):
+// Table describes one rollup the way its materialized view builds it (schemas/clickhouse/0002, 0005, 0012):
 // the window expression over appeals.event_time, the key columns besides window_start, and the partition
 // expression over window_start. TestSpecsMatchTheViews checks these against what the views write.
 type Table struct {
 	Name   string
-	Window string   // SQL over event_time giving window_start
+	Window string   // SQL over event_time (and tz_offset) giving window_start
 	Keys   []string // key columns copied from appeals
 	Part   string   // "toYYYYMM" or "toYear": the table's PARTITION BY over window_start
+	// Local gives window_start in Go for windows of the region's calendar (day, month); nil for minute and
+	// hour windows, which are the UTC ones for whole-hour offsets.
+	Local func(t time.Time, loc *time.Location) time.Time
+	// Span is the longest window: the events of a partition's windows reach this far past its end (a local
+	// month starting on the last UTC day of a year holds the whole next month).
+	Span time.Duration
 }
 
+// The region's calendar (0012): the UTC instant of the local midnight / first of month, shifting by the
+// row's offset (tz_offset) of its region's zone at the event.
+const (
+	dayExpr   = "toDateTime(toStartOfDay(toDateTime(toUInt32(event_time) + tz_offset))) - tz_offset"
+	monthExpr = "toDateTime(toStartOfMonth(toDateTime(toUInt32(event_time) + tz_offset))) - tz_offset"
+)
+
 var (
-	keys    = []string{"region", "oktmo", "category", "source"}
-	keysTA  = []string{"region", "oktmo", "category", "theme", "agency", "source"}
-	dayExpr = "toDateTime(toStartOfDay(event_time))"
+	keys   = []string{"region", "oktmo", "category", "source"}
+	keysTA = []string{"region", "oktmo", "category", "theme", "agency", "source"}
+	day    = 24 * time.Hour
 )
 
 // Tables are the rollups the migrations create, each filled by a view from appeals.
 var Tables = []Table{
-	{Name: "appeal_counts_1m", Window: "toStartOfMinute(event_time)", Keys: keys, Part: "toYYYYMM"},
-	{Name: "appeal_counts_1h", Window: "toStartOfHour(event_time)", Keys: keysTA, Part: "toYYYYMM"},
-	{Name: "appeal_counts_1d", Window: dayExpr, Keys: keysTA, Part: "toYYYYMM"},
-	{Name: "appeal_counts_1mo", Window: "toDateTime(toStartOfMonth(event_time))", Keys: keys, Part: "toYear"},
-	{Name: "appeal_counts_oktmo_1d", Window: dayExpr, Keys: keys, Part: "toYYYYMM"},
+	{Name: "appeal_counts_1m", Window: "toStartOfMinute(event_time)", Keys: keys, Part: "toYYYYMM", Span: time.Minute},
+	{Name: "appeal_counts_1h", Window: "toStartOfHour(event_time)", Keys: keysTA, Part: "toYYYYMM", Span: time.Hour},
+	{Name: "appeal_counts_1d", Window: dayExpr, Keys: keysTA, Part: "toYYYYMM", Local: model.LocalDay, Span: day},
+	{Name: "appeal_counts_1mo", Window: monthExpr, Keys: keys, Part: "toYear", Local: model.LocalMonth, Span: 32 * day},
+	{Name: "appeal_counts_oktmo_1d", Window: dayExpr, Keys: keys, Part: "toYYYYMM", Local: model.LocalDay, Span: day},
 }
+
+// CalendarMigration is the migration that moved day and month windows to the region's calendar.
+const CalendarMigration = "0012_region_calendar"
+
+// The rollups kept before 0012 hold UTC days and months: after its views are replaced, every partition of
+// the local-calendar rollups is rebuilt from appeals (Check with repair; no gate — `teplokarta migrate`
+// runs with the processors stopped, or `teplokarta verify --repair` settles what a running one wrote).
+func init() {
+	chstore.RegisterAfter(CalendarMigration, func(ctx context.Context, conn driver.Conn) error {
+		scope := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}}
+		for _, t := range Tables {
+			if t.Local != nil {
+				scope.Partitions[t.Name] = nil // nil: every partition
+			}
+		}
+		_, err := NewChecker(conn, nil, slog.Default()).Check(ctx, scope, true)
+		return err
+	})
+}
+
+// WindowOf is the window_start of a's row in t.
+func (t Table) WindowOf(a *model.Appeal) time.Time {
+	if t.Local == nil {
+		return a.EventTime.UTC()
+	}
+	return t.Local(a.EventTime, model.RegionLocation(a.Region))
+}
+
+// eventsUntil bounds the event times of rows whose windows start before end.
+func (t Table) eventsUntil(end time.Time) time.Time { return end.Add(max(t.Span, day)) }
 
 // TableByName returns the rollup called name.
 func TableByName(name string) (Table, bool) {

@@ -128,7 +128,7 @@ func summaries(ctx context.Context, conn driver.Conn, t Table, since time.Time, 
 		from = t.PartitionStart(t.PartitionOf(since))
 	}
 	// A day of slack on the appeals side: the window expression decides the partition, not event_time.
-	args = append(args, slackBefore(from), to.Add(24*time.Hour))
+	args = append(args, slackBefore(from), t.eventsUntil(to))
 	if partWhere == "1" {
 		partWhere = fmt.Sprintf("toUInt32(%s(%s)) >= %d", t.Part, t.Window, t.PartitionOf(from))
 	}

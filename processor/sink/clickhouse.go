@@ -90,7 +90,7 @@ func (s *ClickHouse) Progress(ctx context.Context, topic string, partition int) 
 const insertAppeals = `INSERT INTO appeals (appeal_id, source, source_id, region, oktmo, municipality,
 	category, category_conf, theme, theme_conf, agency, agency_conf, text, address, lat, lon, url, attachments,
 	author_hash, fingerprint, event_time, received_time, processed_time, status, incident_id, is_incident,
-	is_late, kafka_topic, kafka_partition, kafka_offset, version, sla_deadline)`
+	is_late, kafka_topic, kafka_partition, kafka_offset, version, sla_deadline, tz_offset)`
 
 // Write implements Sink. Concurrent Writes (one per partition) are merged: the caller that finds no
 // insert running leads one round for everything queued so far, and the next round is led by a caller
@@ -459,7 +459,7 @@ func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
 			a.Category, a.CategoryConf, a.Theme, a.ThemeConf, a.Agency, a.AgencyConf, a.Text, a.Address, a.Lat, a.Lon,
 			a.URL, attach, a.AuthorHash, a.Fingerprint, a.EventTime.UTC(), a.ReceivedTime.UTC(), now, a.Status,
 			a.IncidentID, boolU8(a.IsIncident), boolU8(a.IsLate), a.Origin.Topic, int32(a.Origin.Partition), a.Origin.Offset, version,
-			deadlineOrZero(a.Hints.Deadline))
+			deadlineOrZero(a.Hints.Deadline), model.ZoneOffset(model.RegionLocation(a.Region), a.EventTime))
 		if err != nil {
 			_ = b.Abort()
 			return fmt.Errorf("append %s: %w", a.ID, err)
