@@ -132,7 +132,7 @@ func (w *Windower) Observe(topic string, partition int, batch []*model.Appeal) t
 	w.mu.Unlock()
 	smallest := w.cfg.Sizes[0]
 	for _, a := range batch {
-		end := a.EventTime.Truncate(smallest).Add(smallest)
+		end := windowStart(a, smallest).Add(smallest)
 		a.IsLate = !wm.IsZero() && !end.After(wm)
 		if cand := a.EventTime.Add(-w.cfg.AllowedLateness); cand.After(wm) {
 			wm = cand
@@ -155,7 +155,7 @@ func (w *Windower) Commit(topic string, partition int, watermark time.Time, batc
 	}
 	for _, a := range batch {
 		for _, size := range w.cfg.Sizes {
-			key := Key{Size: size, Start: a.EventTime.Truncate(size).UTC(), Region: a.Region, OKTMO: a.OKTMO, Cat: a.Category, Source: a.Source}
+			key := Key{Size: size, Start: windowStart(a, size), Region: a.Region, OKTMO: a.OKTMO, Cat: a.Category, Source: a.Source}
 			c := p.open[key]
 			if c == nil {
 				c = &Count{Key: key}
@@ -170,6 +170,13 @@ func (w *Windower) Commit(topic string, partition int, watermark time.Time, batc
 			}
 		}
 	}
+}
+
+// windowStart is the start of a's window of size, counted from local midnights of its region's zone, as
+// the day rollups count them (for Ryazan a day window starts at 21:00 UTC; minute and hour windows are the
+// UTC ones for whole-hour offsets).
+func windowStart(a *model.Appeal, size time.Duration) time.Time {
+	return model.Floor(a.EventTime, size, model.RegionLocation(a.Region))
 }
 
 // Forget drops a revoked partition's watermark and returns its open windows' counts (not closed: the

@@ -158,3 +158,29 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Live day windows are the region's days: the 1 January 00:30 MSK appeal (21:30 UTC) is in the day that
+// starts at the local midnight, 2026-12-31T21:00Z, like the rollups' window_start.
+func TestDayWindowsAreTheRegionsDays(t *testing.T) {
+	w, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &model.Appeal{EventTime: time.Date(2026, 12, 31, 21, 30, 0, 0, time.UTC), Region: model.DefaultRegion,
+		OKTMO: "61701000", Category: "ЖКХ", Source: "vk", IsIncident: true}
+	w.Commit("appeals.raw.vk", 0, w.Observe("appeals.raw.vk", 0, []*model.Appeal{a}), []*model.Appeal{a}, true)
+	want := map[time.Duration]time.Time{
+		time.Minute:    time.Date(2026, 12, 31, 21, 30, 0, 0, time.UTC),
+		time.Hour:      time.Date(2026, 12, 31, 21, 0, 0, 0, time.UTC),
+		24 * time.Hour: time.Date(2026, 12, 31, 21, 0, 0, 0, time.UTC),
+	}
+	got := w.Flush(true)
+	if len(got) != len(want) {
+		t.Fatalf("%d windows, want %d: %+v", len(got), len(want), got)
+	}
+	for _, c := range got {
+		if !c.Start.Equal(want[c.Size]) || c.Start.Location() != time.UTC {
+			t.Errorf("%s window starts %s, want %s", c.Size, c.Start, want[c.Size])
+		}
+	}
+}
