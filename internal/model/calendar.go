@@ -34,23 +34,19 @@ func RegionZone(region string) string {
 	return DefaultZone
 }
 
-var (
-	locMu sync.Mutex
-	locs  = map[string]*time.Location{}
-)
+// locs caches loaded zones: every stored row and live window asks, from many partition goroutines.
+var locs sync.Map // name → *time.Location
 
 // LoadZone loads an IANA zone once (time.LoadLocation reads and parses a file each call).
 func LoadZone(name string) (*time.Location, error) {
-	locMu.Lock()
-	defer locMu.Unlock()
-	if l, ok := locs[name]; ok {
-		return l, nil
+	if l, ok := locs.Load(name); ok {
+		return l.(*time.Location), nil
 	}
 	l, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q: %w", name, err)
 	}
-	locs[name] = l
+	locs.Store(name, l)
 	return l, nil
 }
 
