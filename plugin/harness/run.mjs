@@ -40,6 +40,11 @@ const types = {
   '.svg': 'image/svg+xml',
 };
 
+// Icons Grafana serves from its own tree but @grafana/ui's package does not ship (the loading spinner, shown
+// by the editors while option lists load): a blank icon, as only Grafana's static files are stood in for.
+const grafanaOwnIcons = new Set(['/public/build/img/icons/unicons/spinner.svg']);
+const placeholderIcon = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"></svg>';
+
 function serve() {
   const server = http.createServer((req, res) => {
     const url = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -51,6 +56,10 @@ function serve() {
           file = undefined;
         }
       }
+    }
+    if (grafanaOwnIcons.has(url)) {
+      res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(placeholderIcon);
+      return;
     }
     if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.writeHead(404).end('not found');
