@@ -116,6 +116,9 @@ func executorConfig(url string, toks *auth.Local, pcfg policy.Config, seed uint6
 		// Agencies keep office hours for appeals whose deadline counts working hours (deploy/sla.yaml: ПОС,
 		// «Благоустройство»), and work round the clock on the others.
 		Seed: seed, Now: now, Scale: scale, Calendar: pol.Calendar(), WorksInHours: pol.WorkingHours,
+		// No resolution within 10 simulated minutes of its deadline, nor within 2 real seconds on a fast
+		// timeline (at 1800× that is an hour): a command's trip through the API never decides "on time".
+		Margin: max(10*time.Minute, time.Duration(scale*float64(2*time.Second))),
 	}, nil
 }
 
