@@ -87,6 +87,24 @@ func (p *Processor) Run(ctx context.Context) error {
 	return p.Engine.Run(ctx)
 }
 
+// resumeChecks run before an instance resumes partitions (start, every rebalance): the dedup state is made
+// whole (rebuilt from ClickHouse if Redis lost it — a batch that found it lost ended the generation), then
+// the views of the partitions' last rows are checked and repaired.
+type resumeChecks struct {
+	dedup   *dedup.Redis // nil: a deduper without Redis state
+	ch      driver.Conn
+	rollups *rollup.Checker
+}
+
+func (r resumeChecks) CheckResumed(ctx context.Context, partitions map[string][]int, window int64) error {
+	if r.dedup != nil {
+		if _, _, err := r.dedup.EnsureState(ctx, r.ch, time.Now()); err != nil {
+			return err
+		}
+	}
+	return r.rollups.CheckResumed(ctx, partitions, window)
+}
+
 // Build assembles the processor. When o.Enrich is nil, appeals are enriched by the resolver alone.
 func Build(o Options, c Clients) (*Processor, error) {
 	win, err := window.New(o.Window)
@@ -148,7 +166,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		Windower:   win,
 		Sink:       sk,
 		Producer:   prod,
-		Resume:     checker,
+		Resume:     resumeChecks{dedup: dd, ch: c.ClickHouse, rollups: checker},
 		Metrics:    pipeline.NewMetrics(c.Registerer),
 		Log:        c.Log,
 	})

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -60,6 +61,8 @@ type Redis struct {
 	stem *stemmer
 	m    *metrics
 	log  *slog.Logger
+
+	token atomic.Value // string: the state marker's value this instance last saw whole (EnsureState)
 }
 
 var _ Deduper = (*Redis)(nil)

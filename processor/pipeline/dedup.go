@@ -22,6 +22,11 @@ func (s DedupStage) Dedup(ctx context.Context, batch []*model.Appeal) ([]bool, e
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := s.D.(interface{ StateIntact(context.Context) error }); ok {
+		if err := c.StateIntact(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if len(ds) != len(batch) {
 		return nil, fmt.Errorf("dedup returned %d decisions for %d appeals", len(ds), len(batch))
 	}

@@ -28,8 +28,8 @@ type Gate struct {
 type GateConfig struct {
 	KeyPrefix string        // scopes the two keys; default "teplokarta:"
 	Owner     string        // names this process in the keys; required
-	Lease     time.Duration // a writer's lease, renewed at a third of it; default 30s
-	Hold      time.Duration // the longest a closed gate outlives its closer, renewed likewise; default 60s
+	Lease     time.Duration // a writer's lease, renewed at a third of it; default 10s
+	Hold      time.Duration // the longest a closed gate outlives its closer, renewed likewise; default 30s
 	Poll      time.Duration // how often waiters look again; default 50ms
 }
 
@@ -49,11 +49,11 @@ func NewGate(rdb redis.UniversalClient, cfg GateConfig) (*Gate, error) {
 	if cfg.KeyPrefix == "" {
 		cfg.KeyPrefix = "teplokarta:"
 	}
-	if cfg.Lease == 0 {
-		cfg.Lease = 30 * time.Second
+	if cfg.Lease == 0 { // what a killed writer costs: the next repair or resume check waits this long
+		cfg.Lease = 10 * time.Second
 	}
 	if cfg.Hold == 0 {
-		cfg.Hold = 60 * time.Second
+		cfg.Hold = 30 * time.Second
 	}
 	if cfg.Poll == 0 {
 		cfg.Poll = 50 * time.Millisecond
