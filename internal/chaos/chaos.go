@@ -1,0 +1,138 @@
+// Package chaos runs the fault suite behind `make chaos`: a deterministic simulated stream with ground
+// truth flows through the real binaries (embedded broker, processors) and the real servers (ClickHouse,
+// Redis) while one fault is injected, and afterwards every figure a user reads is compared with the
+// truth: appeals and every rollup, the rollups against appeals (processor/rollup), one SLA record per
+// incident, and a processor lag of zero. The servers are its own (a private stack it may stop and wipe).
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Config of a suite run.
+type Config struct {
+	Bin        string        // the teplokarta binary (broker, process)
+	Stack      Stack         // the private servers it controls
+	Runs       int           // runs of each fault; default 20
+	Messages   int           // simulated messages per run; default 20000
+	CHPause    time.Duration // how long ClickHouse stays down; default 60s
+	Seed       uint64        // first run's seed; run i uses Seed+i
+	Faults     []string      // default: all of Faults
+	RunTimeout time.Duration // one run's limit; default 8m
+	Log        io.Writer     // progress lines; nil: none
+}
+
+// Faults are the faults the suite knows, in the order it runs them.
+var Faults = []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "broker-restart", "clickhouse-stop", "redis-wipe"}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.Bin == "" {
+		return errors.New("chaos: the teplokarta binary is required")
+	}
+	for _, f := range c.Faults {
+		if !slices.Contains(Faults, f) {
+			return fmt.Errorf("chaos: unknown fault %q (known: %s)", f, strings.Join(Faults, ", "))
+		}
+	}
+	return c.Stack.Validate()
+}
+
+func (c *Config) defaults() {
+	if c.Runs <= 0 {
+		c.Runs = 20
+	}
+	if c.Messages <= 0 {
+		c.Messages = 20000
+	}
+	if c.CHPause <= 0 {
+		c.CHPause = 60 * time.Second
+	}
+	if len(c.Faults) == 0 {
+		c.Faults = Faults
+	}
+	if c.RunTimeout <= 0 {
+		c.RunTimeout = 8 * time.Minute
+	}
+	if c.Log == nil {
+		c.Log = io.Discard
+	}
+}
+
+// Result is one fault's row of the table.
+type Result struct {
+	Fault    string
+	Runs     int
+	Passed   int
+	Failures []string // what differed, per failed run
+	Took     time.Duration
+}
+
+// Run runs every fault cfg.Runs times and returns one result per fault.
+func Run(ctx context.Context, cfg Config) ([]Result, error) {
+	cfg.defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var out []Result
+	for _, fault := range cfg.Faults {
+		res := Result{Fault: fault}
+		began := time.Now()
+		for i := range cfg.Runs {
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			seed := cfg.Seed + uint64(i)
+			rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
+			r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log}
+			err := r.do(rctx)
+			cancel()
+			res.Runs++
+			if err == nil {
+				res.Passed++
+				fmt.Fprintf(cfg.Log, "chaos: %s run %d/%d passed (%s)\n", fault, i+1, cfg.Runs, r.took.Round(time.Second))
+			} else {
+				res.Failures = append(res.Failures, fmt.Sprintf("run %d (seed %d): %v", i+1, seed, err))
+				fmt.Fprintf(cfg.Log, "chaos: %s run %d/%d FAILED: %v\n", fault, i+1, cfg.Runs, err)
+			}
+		}
+		res.Took = time.Since(began)
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// PrintTable writes the results as a table: fault, runs, passed, what differed.
+func PrintTable(w io.Writer, results []Result) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "fault\truns\tpassed\ttime\twhat differed")
+	for _, r := range results {
+		what := "—"
+		if len(r.Failures) > 0 {
+			what = r.Failures[0]
+			if len(r.Failures) > 1 {
+				what += fmt.Sprintf(" (+%d more)", len(r.Failures)-1)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d/%d\t%s\t%s\n", r.Fault, r.Runs, r.Passed, r.Runs, r.Took.Round(time.Second), what)
+	}
+	_ = tw.Flush()
+}
+
+// Failed reports whether any run failed.
+func Failed(results []Result) bool {
+	for _, r := range results {
+		if r.Passed != r.Runs {
+			return true
+		}
+	}
+	return false
+}

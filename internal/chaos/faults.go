@@ -1,0 +1,114 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// inject runs the processors of the run and injects its fault at a random moment of the stream; it
+// returns once the fault is over and the pipeline has been left to finish.
+func (r *run) inject(ctx context.Context) error {
+	at := func() float64 { return 0.15 + 0.6*r.rng.Float64() } // somewhere in the middle of the stream
+	switch r.fault {
+	case "processor-sigkill":
+		// Killed at three random moments, each time restarted at once.
+		p, err := r.startProcessor()
+		if err != nil {
+			return err
+		}
+		marks := []float64{at(), at(), at()}
+		slices.Sort(marks)
+		for _, m := range marks {
+			if err := r.waitFor(ctx, m); err != nil {
+				return err
+			}
+			p.kill()
+			if p, err = r.startProcessor(); err != nil {
+				return err
+			}
+		}
+	case "kill-after-store":
+		// Killed right after a stored batch, before its incidents' created events went out.
+		p, err := r.startProcessor(envKillAfterStore + "=" + strconv.Itoa(1+r.rng.IntN(8)))
+		if err != nil {
+			return err
+		}
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+	case "rebalance-kill":
+		// A second member joins (the partitions are split), then the first is killed: the survivor takes
+		// its partitions after the session times out.
+		first, err := r.startProcessor()
+		if err != nil {
+			return err
+		}
+		if err := r.waitFor(ctx, 0.1); err != nil {
+			return err
+		}
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		if err := r.waitFor(ctx, at()); err != nil {
+			return err
+		}
+		first.kill()
+	case "broker-restart":
+		// The embedded broker is killed and started again from its data directory.
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		if err := r.waitFor(ctx, at()); err != nil {
+			return err
+		}
+		r.broker.kill()
+		time.Sleep(time.Duration(r.rng.IntN(3000)) * time.Millisecond)
+		if err := r.startBroker(ctx); err != nil {
+			return err
+		}
+	case "clickhouse-stop":
+		// ClickHouse is killed (SIGKILL, mid-INSERT as likely as not) and stays down for CHPause.
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		if err := r.waitFor(ctx, at()); err != nil {
+			return err
+		}
+		if err := r.cfg.Stack.KillClickHouse(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(r.cfg.CHPause):
+		}
+		if err := r.cfg.Stack.Start(ctx); err != nil {
+			return err
+		}
+	case "redis-wipe":
+		// Redis restarts without its data while the processor runs.
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		if err := r.waitFor(ctx, at()); err != nil {
+			return err
+		}
+		if err := r.cfg.Stack.RestartRedisEmpty(ctx); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown fault %q", r.fault)
+	}
+	return nil
+}
+
+// envKillAfterStore is the processor's test hook (cmd/teplokarta): SIGKILL after the N-th stored batch.
+const envKillAfterStore = "TEPLOKARTA_TEST_KILL_AFTER_STORE"
