@@ -123,27 +123,45 @@ func TestRunSLAMatchesExecutorsTruth(t *testing.T) {
 		t.Error("no agency has an overdue incident: the late agencies did not show")
 	}
 
-	// Breach notices: the timers of deadlines up to `at` fire within a poll; give them a simulated hour.
-	time.Sleep(time.Until(time.Now().Add(time.Duration(float64(time.Hour) / scale))))
+	// Breach notices: wait until every expected one is on appeals.sla (the timers of deadlines up to `at`
+	// fire within a poll of the engine), then check that each came once and no other appeal got one.
 	open := map[string]bool{}
 	for _, o := range outcomes {
 		open[o.AppealID] = o.Resolved.IsZero()
 	}
-	notices := map[string]int{}
-	for _, m := range ingesttest.ReadAll(t, s.brokerAdr, model.TopicSLA) {
-		var ev model.StatusEvent
-		if err := json.Unmarshal(m.Value, &ev); err != nil {
-			t.Fatal(err)
+	breaches := truth.Breaches(at)
+	readNotices := func() (map[string]int, []model.StatusEvent) {
+		n := map[string]int{}
+		var evs []model.StatusEvent
+		for _, m := range ingesttest.ReadAll(t, s.brokerAdr, model.TopicSLA) {
+			var ev model.StatusEvent
+			if err := json.Unmarshal(m.Value, &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type == model.EventBreached {
+				n[ev.AppealID]++
+				evs = append(evs, ev)
+			}
 		}
-		if ev.Type != model.EventBreached {
-			continue
+		return n, evs
+	}
+	waitFor(t, ctx, "breach notices", func() (bool, string) {
+		n, _ := readNotices()
+		missing := 0
+		for _, o := range breaches {
+			if n[o.AppealID] == 0 {
+				missing++
+			}
 		}
-		notices[ev.AppealID]++
+		return missing == 0, fmt.Sprintf("%d of %d missing", missing, len(breaches))
+	})
+	time.Sleep(500 * time.Millisecond) // a duplicate would follow within a poll or a batch
+	notices, evs := readNotices()
+	for _, ev := range evs {
 		if ev.Deadline.After(at) && !open[ev.AppealID] {
 			t.Errorf("%s: breach notice for a deadline after the executors stopped, but it was resolved", ev.AppealID)
 		}
 	}
-	breaches := truth.Breaches(at)
 	for _, o := range breaches {
 		if notices[o.AppealID] != 1 {
 			t.Errorf("%s (deadline %s, resolved %s): %d breach notices, want 1", o.AppealID, o.Deadline, o.Resolved, notices[o.AppealID])
