@@ -119,6 +119,9 @@ func executorConfig(url string, toks *auth.Local, pcfg policy.Config, seed uint6
 		// No resolution within 10 simulated minutes of its deadline, nor within 2 real seconds on a fast
 		// timeline (at 1800× that is an hour): a command's trip through the API never decides "on time".
 		Margin: max(10*time.Minute, time.Duration(scale*float64(2*time.Second))),
+		// Listing open appeals is a FINAL read of appeal_sla: once per simulated minute is plenty (agencies
+		// take minutes to react), within 1–30 real seconds.
+		Poll: min(max(time.Duration(float64(time.Minute)/scale), time.Second), 30*time.Second),
 	}, nil
 }
 
