@@ -43,7 +43,7 @@ type ExecutorConfig struct {
 	// WorksInHours says which appeals the calendar applies to (those whose deadline counts working
 	// hours); nil: all of them.
 	WorksInHours func(source, category string) bool
-	Log      *slog.Logger
+	Log          *slog.Logger
 }
 
 func (c ExecutorConfig) withDefaults() (ExecutorConfig, error) {
