@@ -26,6 +26,7 @@ and rewrite lagging progress records. Safe while processors run: it closes the r
 	rf := addRedisFlags(fs)
 	since := fs.Duration("since", 90*24*time.Hour, "check rollup partitions holding the last DURATION of event time and later (0 = all)")
 	repair := fs.Bool("repair", false, "rebuild what differs")
+	deep := fs.Bool("deep", false, "compare every key's counts, not only each partition's totals (slower; finds a row counted under another key)")
 	noGate := fs.Bool("no-gate", false, "do not use Redis (only when no processor writes to this database)")
 	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -57,7 +58,7 @@ and rewrite lagging progress records. Safe while processors run: it closes the r
 			return err
 		}
 	}
-	scope := rollup.Scope{}
+	scope := rollup.Scope{Deep: *deep}
 	if *since > 0 {
 		scope.Since = time.Now().Add(-*since)
 	}

@@ -92,7 +92,7 @@ func (c *Checker) Check(ctx context.Context, scope Scope, repair bool) (Report, 
 	if err := Repair(ctx, c.conn, rep); err != nil {
 		return rep, err
 	}
-	again := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}}
+	again := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}, Deep: scope.Deep}
 	for _, d := range rep.Diffs {
 		c.m.Repaired.WithLabelValues(d.Table).Inc()
 		again.Partitions[d.Table] = append(again.Partitions[d.Table], d.Partition)

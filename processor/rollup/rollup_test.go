@@ -173,3 +173,29 @@ func TestCheckResumedHealsTheLastInsert(t *testing.T) {
 		t.Fatalf("after the resume check: %v %v %v", rep.Diffs, rep.Progress, err)
 	}
 }
+
+// A row counted under another key (here: one category's counts moved to another) leaves every total
+// right: only the deep comparison finds it, and the repair puts it back.
+func TestDeepFindsARowUnderAnotherKey(t *testing.T) {
+	conn := migrated(t)
+	ctx := context.Background()
+	write(t, conn, rows("appeals.raw.vk", 0, 0, 120))
+	exec(t, conn, `INSERT INTO appeal_counts_1m (window_start, region, oktmo, category, source, incidents, voices, late)
+		SELECT window_start, region, oktmo, 'чужая категория', source, incidents, voices, late FROM appeal_counts_1m WHERE category = 'ЖКХ'`)
+	exec(t, conn, `INSERT INTO appeal_counts_1m (window_start, region, oktmo, category, source, incidents, voices, late)
+		SELECT window_start, region, oktmo, category, source, -incidents, -voices, -late FROM appeal_counts_1m WHERE category = 'ЖКХ'`)
+	if rep, err := rollup.Verify(ctx, conn, rollup.Scope{}); err != nil || !rep.Clean() {
+		t.Fatalf("totals: %v %v (totals are unchanged, so nothing should differ)", rep.Diffs, err)
+	}
+	rep, err := rollup.NewChecker(conn, nil, nil).Check(ctx, rollup.Scope{Deep: true}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Diffs) != 1 || rep.Diffs[0].Table != "appeal_counts_1m" {
+		t.Fatalf("deep found %v, want the minute rollup's one partition", rep.Diffs)
+	}
+	var moved uint64
+	if err := conn.QueryRow(ctx, "SELECT sum(voices) FROM appeal_counts_1m WHERE category = 'чужая категория'").Scan(&moved); err != nil || moved != 0 {
+		t.Fatalf("after the repair %d appeals still under the wrong category (%v)", moved, err)
+	}
+}

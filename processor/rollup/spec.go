@@ -144,6 +144,22 @@ func (t Table) summarySQL(sub string) string {
 	FROM (%s) GROUP BY part ORDER BY part`, t.Part, t.keyList(), sub)
 }
 
+// totalsSQL reduces appeals to one row per rollup partition: the three totals the rollup must hold there
+// (key count and checksum left 0). Every way a view can miss or repeat an INSERT's block changes them.
+func (t Table) totalsSQL(where string) string {
+	return fmt.Sprintf(`SELECT toUInt32(%s(%s)) AS part, toUInt64(0), count(), toUInt64(sum(is_incident)), toUInt64(sum(is_late)), toUInt64(0)
+	FROM appeals FINAL
+	WHERE event_time >= ? AND event_time < ? AND %s
+	GROUP BY part ORDER BY part`, t.Part, t.Window, where)
+}
+
+// storedTotalsSQL is totalsSQL's counterpart over the rollup itself.
+func (t Table) storedTotalsSQL() string {
+	return fmt.Sprintf(`SELECT toUInt32(%s(window_start)) AS part, toUInt64(0), sum(voices) AS v, sum(incidents) AS i, sum(late) AS l, toUInt64(0)
+	FROM %s WHERE window_start >= ? AND window_start < ?
+	GROUP BY part HAVING v != 0 OR i != 0 OR l != 0 ORDER BY part`, t.Part, t.Name)
+}
+
 // storedSQL reads the rollup as its readers do (sum() per key), dropping keys whose sums are all zero:
 // SummingMergeTree drops such rows when it merges.
 func (t Table) storedSQL() string {
