@@ -233,6 +233,13 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		log.Error("set offset", "err", err)
 		return
 	}
+	// The lag is known from the start, not only after the first batch: a partition resumed with nothing
+	// left to read reports 0 rather than nothing.
+	lctx, lcancel := context.WithTimeout(gctx, 5*time.Second)
+	if lag, err := r.ReadLag(lctx); err == nil {
+		e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(p.ID)).Set(float64(max(lag, 0)))
+	}
+	lcancel()
 	for {
 		msgs := e.fetchBatch(gctx, r)
 		if gctx.Err() != nil {
