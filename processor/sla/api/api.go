@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/sla"
@@ -89,6 +90,9 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !s.validID(w, r.PathValue("id")) {
+		return
+	}
 	typ, ok := actions[r.PathValue("action")]
 	if !ok {
 		writeJSON(w, http.StatusNotFound, errorBody{Error: "unknown action " + r.PathValue("action"), Code: "not_found"})
@@ -119,6 +123,9 @@ func (s *Server) command(w http.ResponseWriter, r *http.Request) {
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	p, ok := s.principal(w, r)
 	if !ok {
+		return
+	}
+	if !s.validID(w, r.PathValue("id")) {
 		return
 	}
 	st, err := s.svc.Get(r.Context(), r.PathValue("id"))
@@ -160,6 +167,20 @@ func (s *Server) respond(w http.ResponseWriter, rep sla.Reply, err error) {
 		return
 	}
 	writeJSON(w, status, errorBody{Error: err.Error(), Code: sla.Code(err), EventID: rep.EventID})
+}
+
+// maxParamBytes bounds an appeal id or agency name from a request (real ones are under 100 bytes): the
+// value goes into ClickHouse's query text, whose size is capped (max_query_size), so a megabyte id would
+// be a 503 instead of an answer.
+const maxParamBytes = 256
+
+// validID answers 404 for an id no appeal can have (too long, not UTF-8) and returns false.
+func (s *Server) validID(w http.ResponseWriter, id string) bool {
+	if len(id) <= maxParamBytes && utf8.ValidString(id) {
+		return true
+	}
+	writeJSON(w, http.StatusNotFound, errorBody{Error: "no such appeal", Code: "not_found"})
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

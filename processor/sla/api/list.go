@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/sla"
@@ -58,6 +59,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		agency, all = p.Agency, false
 	} else if q.Has("agency") {
 		agency, all = q.Get("agency"), false
+		if len(agency) > maxParamBytes || !utf8.ValidString(agency) {
+			writeJSON(w, http.StatusBadRequest, errorBody{Error: "agency: not an agency name", Code: "invalid_command"})
+			return
+		}
 	}
 	states, err := l.OpenAppeals(r.Context(), agency, all, since, limit)
 	if err != nil {
