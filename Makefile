@@ -3,7 +3,13 @@ SHELL := /bin/bash
 GO ?= go
 STACK := deploy/local/stack.sh
 # The tests get their own stack (state dir and ports) so they never touch the one `make run` uses.
-TEST_ENV := TEPLOKARTA_STATE_DIR=$(CURDIR)/.state/test TEPLOKARTA_CH_PORT=19100 TEPLOKARTA_CH_HTTP_PORT=18223 TEPLOKARTA_REDIS_PORT=16479
+# Their ports can be moved (e.g. `make test TEST_CH_PORT=19500 TEST_CH_HTTP_PORT=18523 TEST_REDIS_PORT=16779`)
+# to run a second suite beside one already running.
+TEST_CH_PORT ?= 19100
+TEST_CH_HTTP_PORT ?= 18223
+TEST_REDIS_PORT ?= 16479
+TEST_ENV := TEPLOKARTA_STATE_DIR=$(CURDIR)/.state/test TEPLOKARTA_CH_PORT=$(TEST_CH_PORT) TEPLOKARTA_CH_HTTP_PORT=$(TEST_CH_HTTP_PORT) TEPLOKARTA_REDIS_PORT=$(TEST_REDIS_PORT)
+TEST_SERVERS := TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:$(TEST_CH_PORT) TEPLOKARTA_TEST_REDIS=127.0.0.1:$(TEST_REDIS_PORT)
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
@@ -34,11 +40,11 @@ test:
 	$(TEST_ENV) $(STACK) stop; exit $$status
 
 test-go:
-	TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
+	$(TEST_SERVERS) \
 	  $(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /node_modules/)
 
 test-plugin:
-	@if [ -f plugin/package.json ]; then TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 $(MAKE) -C plugin test; fi
+	@if [ -f plugin/package.json ]; then $(TEST_SERVERS) $(MAKE) -C plugin test; fi
 
 # plugin: the Grafana datasource, frontend (webpack) and backend (linux amd64 + arm64) in plugin/dist.
 plugin:
@@ -62,7 +68,7 @@ cv:
 # TEPLOKARTA_BENCH_* variables documented next to each benchmark; the README lists the measured numbers.
 bench:
 	@$(TEST_ENV) $(STACK) start
-	@status=0; TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:19100 TEPLOKARTA_TEST_REDIS=127.0.0.1:16479 \
+	@status=0; $(TEST_SERVERS) \
 	  $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m $$($(GO) list ./... | grep -v /node_modules/) || status=$$?; \
 	$(TEST_ENV) $(STACK) stop; exit $$status
 
