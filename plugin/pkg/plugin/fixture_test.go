@@ -32,7 +32,11 @@ const (
 	mintrans = "Минтранс Рязанской области"
 )
 
-func day(m time.Month, d, h, min int) time.Time { return time.Date(2025, m, d, h, min, 0, 0, time.UTC) }
+// msk is the region's calendar (Ryazan, UTC+3): the known world's days are Moscow days, as the rollups'
+// (0012) and the datasource's default time zone count them.
+var msk = time.FixedZone("MSK", 3*3600)
+
+func day(m time.Month, d, h, min int) time.Time { return time.Date(2025, m, d, h, min, 0, 0, msk) }
 
 // appeal is one seeded row; the zero values of the rest of the columns are fine for the plugin.
 type appeal struct {
@@ -90,9 +94,9 @@ func seedAppeals() []appeal {
 		a = append(a, rya(fmt.Sprintf("sb%d", i), shilovo, zkh, heat, gzhi, "112", day(4, 10+i, 0, 0)))
 	}
 	for i := range 4 {
-		a = append(a, rya(fmt.Sprintf("y%d", i), ryazan, zkh, heat, gzhi, "vk", time.Date(2024, 6, 10+i, 0, 0, 0, 0, time.UTC)))
+		a = append(a, rya(fmt.Sprintf("y%d", i), ryazan, zkh, heat, gzhi, "vk", time.Date(2024, 6, 10+i, 0, 0, 0, 0, msk)))
 	}
-	a = append(a, rya("y-feb", ryazan, zkh, heat, gzhi, "vk", time.Date(2024, 2, 10, 0, 0, 0, 0, time.UTC)))
+	a = append(a, rya("y-feb", ryazan, zkh, heat, gzhi, "vk", time.Date(2024, 2, 10, 0, 0, 0, 0, msk)))
 	for i := range 5 {
 		m := rya(fmt.Sprintf("m%d", i), "45000000", "Транспорт", "Метро", "Дептранс", "vk", day(6, 10+i, 0, 0))
 		m.region = "RU-MOW"
@@ -330,6 +334,12 @@ func sameRows(t testing.TB, what string, got, want [][]any) {
 		}
 		for j := range want[i] {
 			g, w := got[i][j], want[i][j]
+			if gt, ok := g.(time.Time); ok { // instants compare in UTC, whichever zone the expectation was written in
+				g = gt.UTC()
+			}
+			if wt, ok := w.(time.Time); ok {
+				w = wt.UTC()
+			}
 			if gf, ok := g.(float64); ok {
 				if wf, ok := w.(float64); ok && (gf-wf < 1e-9 && wf-gf < 1e-9) {
 					continue

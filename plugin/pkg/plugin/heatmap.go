@@ -61,7 +61,7 @@ func (c heatCounts) topCategories() string {
 }
 
 func (d *Datasource) heatmap(ctx context.Context, r request) ([]*data.Frame, error) {
-	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0)
+	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0, d.cfg.Location())
 	baseline := time.Duration(r.BaselineDays) * 24 * time.Hour
 	baseFrom := from.Add(-baseline)
 	// cur/base split at from: a month straddling it is read by day.

@@ -15,7 +15,7 @@ import (
 // that a partial month read as a whole month, or a month straddling the cur/base cut, changes a number.
 func edgeAppeals() []appeal {
 	const zkh, roads = "ЖКХ", "Дороги"
-	t := func(y int, m time.Month, d, h, mi, s int) time.Time { return time.Date(y, m, d, h, mi, s, 0, time.UTC) }
+	t := func(y int, m time.Month, d, h, mi, s int) time.Time { return time.Date(y, m, d, h, mi, s, 0, msk) }
 	return []appeal{
 		rya("e1", kasimov, zkh, "Отопление", gzhi, "vk", t(2025, 3, 9, 23, 59, 59)),
 		rya("e2", kasimov, roads, "Ямы", mintrans, "112", t(2025, 3, 10, 0, 0, 0)),
@@ -171,7 +171,7 @@ func TestNarrowRollupEdges(t *testing.T) {
 			groupBy  string
 		}{
 			{"by municipality, partial March … partial June", from, to, "municipality"},
-			{"by category, longer than a year (the range overlaps its own previous year)", time.Date(2024, 6, 12, 0, 0, 0, 0, time.UTC), to, "category"},
+			{"by category, longer than a year (the range overlaps its own previous year)", time.Date(2024, 6, 12, 0, 0, 0, 0, msk), to, "category"},
 		} {
 			o := oracle{all: all}
 			key := func(a appeal) string {
@@ -222,7 +222,7 @@ func TestNarrowRollupEdges(t *testing.T) {
 				return out
 			}
 			sameRows(t, c.name+" monthly", project(frames[0]), flat(monthly, func(p int) any {
-				return time.Date(p/100, time.Month(p%100), 1, 0, 0, 0, 0, time.UTC)
+				return time.Date(p/100, time.Month(p%100), 1, 0, 0, 0, 0, msk).UTC()
 			}))
 			sameRows(t, c.name+" yearly", project(frames[1]), flat(yearly, func(p int) any { return int64(p) }))
 		}

@@ -22,8 +22,11 @@ type planVal struct{ cur, prev uint64 }
 // "Same period" is exact: a row counts as current when it falls in [from, to) and as last year's when
 // it falls in [from−1y, to−1y), so a partial month or year is compared with the same days of last year.
 func (d *Datasource) planning(ctx context.Context, r request) ([]*data.Frame, error) {
-	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0)
-	prevFrom, prevTo := from.AddDate(-1, 0, 0), to.AddDate(-1, 0, 0)
+	loc := d.cfg.Location()
+	src, from, to := pickSource(r.Filters, false, r.from, r.to, 0, loc)
+	// A year earlier on the region's calendar, and months and years cut at its midnights: in UTC,
+	// `now-1y/y` in Moscow began at 21:00 on 31 December and gained a ghost row of the previous year.
+	prevFrom, prevTo := from.In(loc).AddDate(-1, 0, 0).UTC(), to.In(loc).AddDate(-1, 0, 0).UTC()
 	// Segments cut at every boundary the sums use (cur from `from`, prev until prevTo), so that no
 	// monthly row straddles one; a range longer than a year overlaps itself and is cut in three.
 	if prevTo.After(from) {
@@ -37,8 +40,8 @@ func (d *Datasource) planning(ctx context.Context, r request) ([]*data.Frame, er
 	w.add(fmt.Sprintf("(%[1]s >= toDateTime(?) OR %[1]s < toDateTime(?))", src.timeCol), from.Unix(), prevTo.Unix())
 	fromSQL, args := src.from(r.Filters, d.cfg.Region)
 	col := src.measureCol(r.Measure)
-	sql := fmt.Sprintf(`SELECT toUInt32(toYYYYMM(%[1]s)) AS m, %[2]s AS k, sumIf(%[3]s, %[1]s >= toDateTime(?)) AS cur, sumIf(%[3]s, %[1]s < toDateTime(?)) AS prev
-FROM %[4]s%[5]s GROUP BY m, k`, src.timeCol, planningKeyCol[r.GroupBy], col, fromSQL, w.sql())
+	sql := fmt.Sprintf(`SELECT toUInt32(toYYYYMM(%[1]s, '%[6]s')) AS m, %[2]s AS k, sumIf(%[3]s, %[1]s >= toDateTime(?)) AS cur, sumIf(%[3]s, %[1]s < toDateTime(?)) AS prev
+FROM %[4]s%[5]s GROUP BY m, k`, src.timeCol, planningKeyCol[r.GroupBy], col, fromSQL, w.sql(), d.cfg.Timezone)
 	args = append([]any{from.Unix(), prevTo.Unix()}, append(args, w.args...)...)
 	rows, err := d.ch.Query(ctx, sql, args...)
 	if err != nil {
@@ -76,7 +79,7 @@ FROM %[4]s%[5]s GROUP BY m, k`, src.timeCol, planningKeyCol[r.GroupBy], col, fro
 		return nil, fmt.Errorf("planning: %w", err)
 	}
 	mf := d.planFrame("monthly", "month", r, monthly, func(p int) any {
-		return time.Date(p/100, time.Month(p%100), 1, 0, 0, 0, 0, time.UTC)
+		return time.Date(p/100, time.Month(p%100), 1, 0, 0, 0, 0, loc).UTC()
 	})
 	yf := d.planFrame("yearly", "year", r, yearly, func(p int) any { return int64(p) })
 	return []*data.Frame{frameMeta(mf, sql), frameMeta(yf, sql)}, nil

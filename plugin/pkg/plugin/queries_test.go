@@ -233,7 +233,7 @@ func TestTimeseries(t *testing.T) {
 		if k == nil || k.Fields[1].Labels["oktmo"] != kasimov || k.Fields[1].Labels["municipality"] != "Касимов" {
 			t.Fatalf("Касимов frame: %v", k)
 		}
-		if k.Fields[0].At(7).(time.Time).UTC() != day(6, 8, 0, 0) || k.Fields[1].At(7) != int64(1) || k.Fields[1].At(8) != int64(1) {
+		if !k.Fields[0].At(7).(time.Time).Equal(day(6, 8, 0, 0)) || k.Fields[1].At(7) != int64(1) || k.Fields[1].At(8) != int64(1) {
 			t.Errorf("Касимов June 8/9: %v %v", k.Fields[0].At(7), k.Fields[1].At(7))
 		}
 		if u := byName["не определено"]; u == nil || u.Fields[1].At(14) != int64(1) {
@@ -329,7 +329,7 @@ func TestAppeals(t *testing.T) {
 
 func TestPlanning(t *testing.T) {
 	h := newHarness(t, true, nil)
-	m := func(mo time.Month) time.Time { return time.Date(2025, mo, 1, 0, 0, 0, 0, time.UTC) }
+	m := func(mo time.Month) time.Time { return time.Date(2025, mo, 1, 0, 0, 0, 0, msk).UTC() }
 	pct := func(cur, prev float64) float64 { return (cur - prev) * 100 / prev }
 	t.Run("by municipality, March … June", func(t *testing.T) {
 		frames := h.run(m(3), m(7), oneDay, q{"queryType": "planning", "groupBy": "municipality"})
@@ -354,7 +354,7 @@ func TestPlanning(t *testing.T) {
 		})
 	})
 	t.Run("totals by category over two years", func(t *testing.T) {
-		frames := h.run(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), m(7), oneDay, q{"queryType": "planning", "groupBy": "category", "filters": q{"municipalities": []string{ryazan}}})
+		frames := h.run(time.Date(2024, 1, 1, 0, 0, 0, 0, msk), m(7), oneDay, q{"queryType": "planning", "groupBy": "category", "filters": q{"municipalities": []string{ryazan}}})
 		sameRows(t, "yearly", rows(frames[1]), [][]any{
 			{int64(2024), "ЖКХ", "ЖКХ", int64(5), int64(0), nil},
 			{int64(2025), "Дороги", "Дороги", int64(3), int64(0), nil},

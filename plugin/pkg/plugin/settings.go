@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // Settings is the datasource configuration: jsonData plus the decrypted secureJsonData. The JSON names are
@@ -20,8 +22,11 @@ type Settings struct {
 	TLS           bool   `json:"tls"`           // connect over TLS
 	TLSSkipVerify bool   `json:"tlsSkipVerify"` // accept any server certificate (test clusters only)
 	Region        string `json:"region"`        // default "RU-RYA": the only region its queries read (filters.regions may name it, nothing else)
-	RedisAddr     string `json:"redisAddr"`     // optional host:port; caches variable lists when set
-	BoundaryFile  string `json:"boundaryFile"`  // optional GeoJSON file of municipality polygons
+	// Timezone is the region's calendar: the IANA zone whose days, months and years ranges are widened to
+	// and planning's years are cut at; default the region's zone (internal/model: Europe/Moscow for RU-RYA).
+	Timezone     string `json:"timezone"`
+	RedisAddr    string `json:"redisAddr"`    // optional host:port; caches variable lists when set
+	BoundaryFile string `json:"boundaryFile"` // optional GeoJSON file of municipality polygons
 	// StreamIntervalMs is how often the Live stream pushes a frame; default 10000, minimum 500.
 	StreamIntervalMs int `json:"streamIntervalMs"`
 	// CacheTTLSeconds bounds how stale a cached variable list may be; default 60, 0 = default, <0 = no cache.
@@ -47,6 +52,8 @@ const (
 var (
 	identRe  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	regionRe = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{1,3}$`)
+	// zoneRe: the zone is spliced into SQL as a literal (ClickHouse takes only a constant time zone).
+	zoneRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`)
 )
 
 // LoadSettings decodes Grafana's instance settings and fills the defaults.
@@ -76,6 +83,9 @@ func (c *Settings) applyDefaults() {
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}
+	if c.Timezone == "" {
+		c.Timezone = model.RegionZone(c.Region)
+	}
 	if c.StreamIntervalMs == 0 {
 		c.StreamIntervalMs = DefaultStreamIntervalMs
 	}
@@ -102,6 +112,11 @@ func (c Settings) Validate() error {
 	if !regionRe.MatchString(c.Region) {
 		errs = append(errs, fmt.Errorf("region %q is not an ISO 3166-2 code like RU-RYA", c.Region))
 	}
+	if !zoneRe.MatchString(c.Timezone) {
+		errs = append(errs, fmt.Errorf("time zone %q is not an IANA name like Europe/Moscow", c.Timezone))
+	} else if _, err := model.LoadZone(c.Timezone); err != nil {
+		errs = append(errs, err)
+	}
 	if c.StreamIntervalMs < 500 {
 		errs = append(errs, fmt.Errorf("stream interval %d ms is below 500 ms", c.StreamIntervalMs))
 	}
@@ -125,4 +140,13 @@ func (c Settings) CacheTTL() time.Duration {
 		return 0
 	}
 	return time.Duration(c.CacheTTLSeconds) * time.Second
+}
+
+// Location is the region's zone (Validate loaded it).
+func (c Settings) Location() *time.Location {
+	l, err := model.LoadZone(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return l
 }

@@ -3,6 +3,8 @@ package plugin
 import (
 	"strings"
 	"time"
+
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // countSource is where appeal counts come from: a SummingMergeTree rollup (always summed and grouped,
@@ -18,6 +20,17 @@ type countSource struct {
 	// from appeal_counts_1mo, the partial months at its edges from appeal_counts_oktmo_1d.
 	narrow   bool
 	segments [][2]time.Time
+	// loc is the region's calendar the day and month rollups are cut in (their windows start at its local
+	// midnights, migration 0012); pickSource sets it.
+	loc *time.Location
+}
+
+// zone is the calendar of the source's windows; UTC for a source built without pickSource.
+func (s countSource) zone() *time.Location {
+	if s.loc == nil {
+		return time.UTC
+	}
+	return s.loc
 }
 
 // statusExpr is an appeal's current status: appeal_sla's latest row (FINAL), "new" when it has none yet.
@@ -40,10 +53,10 @@ const minWindowsForWidening = 7
 // pickSource chooses the coarsest count source that can answer: a status filter forces the raw table
 // (status lives in appeal_sla); theme/agency filters or dimensions rule out the 1-minute rollup; a
 // series step must be a whole number of windows. It returns the source and the range widened to it.
-func pickSource(f Filters, needThemeAgency bool, from, to time.Time, step time.Duration) (countSource, time.Time, time.Time) {
+func pickSource(f Filters, needThemeAgency bool, from, to time.Time, step time.Duration, loc *time.Location) (countSource, time.Time, time.Time) {
 	if len(f.Statuses) > 0 {
 		s := rawSource
-		s.joinStatus = true
+		s.joinStatus, s.loc = true, loc
 		return s, from, to
 	}
 	needThemeAgency = needThemeAgency || len(f.Themes) > 0 || len(f.Agencies) > 0
@@ -54,24 +67,26 @@ func pickSource(f Filters, needThemeAgency bool, from, to time.Time, step time.D
 		if step > 0 && (step < r.gran || step%r.gran != 0) {
 			continue
 		}
-		aligned := from.Equal(floorTime(from, r.gran)) && to.Equal(floorTime(to, r.gran))
+		aligned := from.Equal(floorTime(from, r.gran, loc)) && to.Equal(floorTime(to, r.gran, loc))
 		if aligned || to.Sub(from) >= minWindowsForWidening*r.gran {
-			return r, floorTime(from, r.gran), ceilTime(to, r.gran)
+			r.loc = loc
+			return r, floorTime(from, r.gran, loc), ceilTime(to, r.gran, loc)
 		}
 	}
-	return rawSource, from, to
+	s := rawSource
+	s.loc = loc
+	return s, from, to
 }
 
-// floorTime rounds down to a multiple of d since the Unix epoch: the same arithmetic as the rollups'
-// window_start on a UTC server (see docs: the ClickHouse server timezone must be UTC).
-func floorTime(t time.Time, d time.Duration) time.Time {
-	s := int64(d / time.Second)
-	u := t.Unix()
-	return time.Unix(u-((u%s)+s)%s, 0).UTC()
+// floorTime rounds down to a multiple of d counted from the local midnights of loc: the same arithmetic as
+// the rollups' window_start (day windows shift by the zone's offset, 0012; minute and hour windows are the
+// UTC ones for whole-hour offsets; the ClickHouse server's own zone must be UTC, see docs).
+func floorTime(t time.Time, d time.Duration, loc *time.Location) time.Time {
+	return model.Floor(t, d, loc)
 }
 
-func ceilTime(t time.Time, d time.Duration) time.Time {
-	if f := floorTime(t, d); !f.Equal(t) {
+func ceilTime(t time.Time, d time.Duration, loc *time.Location) time.Time {
+	if f := floorTime(t, d, loc); !f.Equal(t) {
 		return f.Add(d)
 	}
 	return t.UTC()
@@ -94,7 +109,7 @@ func (s countSource) narrowed(f Filters, needThemeAgency bool, segs ...[2]time.T
 		return s
 	}
 	for _, g := range segs {
-		if !g[0].Equal(floorTime(g[0], 24*time.Hour)) || !g[1].Equal(floorTime(g[1], 24*time.Hour)) {
+		if !g[0].Equal(floorTime(g[0], 24*time.Hour, s.zone())) || !g[1].Equal(floorTime(g[1], 24*time.Hour, s.zone())) {
 			return s
 		}
 	}
@@ -103,26 +118,25 @@ func (s countSource) narrowed(f Filters, needThemeAgency bool, segs ...[2]time.T
 	return s
 }
 
-func floorMonth(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-}
+// floorMonth is the first instant of t's month in loc: appeal_counts_1mo's window_start.
+func floorMonth(t time.Time, loc *time.Location) time.Time { return model.LocalMonth(t, loc) }
 
-func ceilMonth(t time.Time) time.Time {
-	if f := floorMonth(t); !f.Equal(t) {
-		return f.AddDate(0, 1, 0)
+func ceilMonth(t time.Time, loc *time.Location) time.Time {
+	if f := floorMonth(t, loc); !f.Equal(t) {
+		return model.LocalMonth(f.Add(32*24*time.Hour), loc)
 	}
 	return t.UTC()
 }
 
-// splitMonths splits day-aligned segments into whole calendar months and the days left at their edges.
-func splitMonths(segs [][2]time.Time) (months, days [][2]time.Time) {
+// splitMonths splits day-aligned segments into whole calendar months of loc and the days left at their
+// edges.
+func splitMonths(segs [][2]time.Time, loc *time.Location) (months, days [][2]time.Time) {
 	for _, g := range segs {
 		a, b := g[0].UTC(), g[1].UTC()
 		if !a.Before(b) {
 			continue
 		}
-		ma, mb := ceilMonth(a), floorMonth(b)
+		ma, mb := ceilMonth(a, loc), floorMonth(b, loc)
 		if !ma.Before(mb) {
 			days = append(days, [2]time.Time{a, b})
 			continue
@@ -141,7 +155,7 @@ func splitMonths(segs [][2]time.Time) (months, days [][2]time.Time) {
 // narrowFrom is the UNION ALL of both narrow rollups, each filtered inside (an older server does not push
 // the outer WHERE into a UNION) and restricted to its own windows.
 func (s countSource) narrowFrom(f Filters, region string) (string, []any) {
-	months, days := splitMonths(s.segments)
+	months, days := splitMonths(s.segments, s.zone())
 	var parts []string
 	var args []any
 	branch := func(table string, ranges [][2]time.Time) {

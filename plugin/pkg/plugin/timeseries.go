@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // maxPoints caps a series' length; a longer range gets a coarser step rather than a huge response.
@@ -30,8 +32,12 @@ var seriesKeyCol = map[string]string{
 
 func (d *Datasource) timeseries(ctx context.Context, r request) ([]*data.Frame, error) {
 	step := seriesStep(r.interval, r.to.Sub(r.from))
-	src, from, to := pickSource(r.Filters, r.GroupBy == ByAgency, r.from, r.to, step)
-	from = floorTime(from, step)
+	loc := d.cfg.Location()
+	src, from, to := pickSource(r.Filters, r.GroupBy == ByAgency, r.from, r.to, step, loc)
+	from = floorTime(from, step, loc)
+	// Buckets count from the region's midnights, like the day rollups (a one-day step is a local day). The
+	// offset at from holds for the whole range in zones without DST (all of Russia's).
+	shift := int64(model.ZoneOffset(loc, from))
 	key := seriesKeyCol[r.GroupBy]
 
 	var w where
@@ -39,9 +45,9 @@ func (d *Datasource) timeseries(ctx context.Context, r request) ([]*data.Frame, 
 	w.timeRange(src.timeCol, from, to)
 	fromSQL, args := src.from(r.Filters, d.cfg.Region)
 	stepSec := int64(step / time.Second)
-	sql := fmt.Sprintf("SELECT %s AS k, toInt64(intDiv(toUInt32(%s), ?) * ?) AS t, sum(%s) AS v FROM %s%s GROUP BY k, t ORDER BY k, t",
+	sql := fmt.Sprintf("SELECT %s AS k, toInt64(intDiv(toInt64(toUInt32(%s)) + ?, ?) * ?) - ? AS t, sum(%s) AS v FROM %s%s GROUP BY k, t ORDER BY k, t",
 		key, src.timeCol, src.measureCol(r.Measure), fromSQL, w.sql())
-	args = append([]any{stepSec, stepSec}, append(args, w.args...)...)
+	args = append([]any{shift, stepSec, stepSec, shift}, append(args, w.args...)...)
 
 	rows, err := d.ch.Query(ctx, sql, args...)
 	if err != nil {

@@ -14,7 +14,7 @@ var topKeyCol = map[string]string{ByCategory: "category", ByTheme: "theme", ByAg
 // share is of the whole range, not of the shown rows.
 func (d *Datasource) top(ctx context.Context, r request) ([]*data.Frame, error) {
 	needThemeAgency := r.Dimension == ByTheme || r.Dimension == ByAgency
-	src, from, to := pickSource(r.Filters, needThemeAgency, r.from, r.to, 0)
+	src, from, to := pickSource(r.Filters, needThemeAgency, r.from, r.to, 0, d.cfg.Location())
 	src = src.narrowed(r.Filters, needThemeAgency, [2]time.Time{from, to})
 	var w where
 	r.Filters.countFilters(&w, src, d.cfg.Region)

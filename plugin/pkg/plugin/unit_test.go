@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 func TestPickSource(t *testing.T) {
@@ -32,11 +34,38 @@ func TestPickSource(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			src, f, to := pickSource(c.f, c.themeAg, d(c.from), d(c.to), c.step)
+			src, f, to := pickSource(c.f, c.themeAg, d(c.from), d(c.to), c.step, time.UTC)
 			if src.table != c.table || !f.Equal(d(c.wFrom)) || !to.Equal(d(c.wTo)) {
 				t.Fatalf("got %s %s…%s, want %s %s…%s", src.table, f, to, c.table, c.wFrom, c.wTo)
 			}
 		})
+	}
+}
+
+// In the region's calendar (Moscow, UTC+3) days and months start at 21:00 UTC: `now-1y/y` for 2027 is
+// already aligned, and a range is widened to local days and split at local months.
+func TestPickSourceInTheRegionsCalendar(t *testing.T) {
+	msk := model.RegionLocation(model.DefaultRegion)
+	d := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	cases := []struct {
+		name, from, to string
+		table          string
+		wFrom, wTo     string
+	}{
+		{"local year 2027 is aligned", "2027-01-01T00:00:00+03:00", "2028-01-01T00:00:00+03:00", "appeal_counts_1d", "2026-12-31T21:00:00Z", "2027-12-31T21:00:00Z"},
+		{"a long range widens to local days", "2027-01-01T00:30:00+03:00", "2027-01-20T10:00:00+03:00", "appeal_counts_1d", "2026-12-31T21:00:00Z", "2027-01-20T21:00:00Z"},
+		{"UTC midnights are not local days", "2027-01-01T00:00:00Z", "2027-01-02T00:00:00Z", "appeal_counts_1h", "2027-01-01T00:00:00Z", "2027-01-02T00:00:00Z"},
+	}
+	for _, c := range cases {
+		src, f, to := pickSource(Filters{}, false, d(c.from), d(c.to), 0, msk)
+		if src.table != c.table || !f.Equal(d(c.wFrom)) || !to.Equal(d(c.wTo)) {
+			t.Errorf("%s: got %s %s…%s, want %s %s…%s", c.name, src.table, f, to, c.table, c.wFrom, c.wTo)
+		}
+	}
+	months, days := splitMonths([][2]time.Time{{d("2026-12-10T21:00:00Z"), d("2027-02-14T21:00:00Z")}}, msk)
+	if fmt.Sprint(months) != "[[2026-12-31 21:00:00 +0000 UTC 2027-01-31 21:00:00 +0000 UTC]]" ||
+		fmt.Sprint(days) != "[[2026-12-10 21:00:00 +0000 UTC 2026-12-31 21:00:00 +0000 UTC] [2027-01-31 21:00:00 +0000 UTC 2027-02-14 21:00:00 +0000 UTC]]" {
+		t.Errorf("local months %v, days %v", months, days)
 	}
 }
 
@@ -90,6 +119,10 @@ func TestSettings(t *testing.T) {
 		{"bad database", `{"host":"h","database":"x; DROP"}`, nil, `database name "x; DROP" must be an identifier`, nil},
 		{"bad region", `{"host":"h","region":"Рязань"}`, nil, `region "Рязань" is not an ISO 3166-2 code like RU-RYA`, nil},
 		{"bad port", `{"host":"h","port":70000}`, nil, "ClickHouse port 70000 is out of range", nil},
+		{"region's zone by default", `{"host":"h"}`, nil, "", func(s Settings) bool { return s.Timezone == "Europe/Moscow" && s.Location().String() == "Europe/Moscow" }},
+		{"own zone", `{"host":"h","timezone":"Asia/Yekaterinburg"}`, nil, "", func(s Settings) bool { return s.Location().String() == "Asia/Yekaterinburg" }},
+		{"unknown zone", `{"host":"h","timezone":"Europe/Ryazan"}`, nil, `time zone "Europe/Ryazan"`, nil},
+		{"zone is no SQL", `{"host":"h","timezone":"UTC') OR 1 --"}`, nil, `time zone "UTC') OR 1 --" is not an IANA name`, nil},
 		{"not JSON", `{`, nil, "settings: jsonData", nil},
 	}
 	for _, c := range cases {
@@ -132,7 +165,7 @@ func TestSplitMonths(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, dd := splitMonths(c.segs)
+			m, dd := splitMonths(c.segs, time.UTC)
 			if fmt.Sprint(m) != fmt.Sprint(c.months) || fmt.Sprint(dd) != fmt.Sprint(c.days) {
 				t.Fatalf("months %v days %v, want %v %v", m, dd, c.months, c.days)
 			}
