@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // Query types: one typed JSON model each, all sharing QueryModel.
@@ -30,6 +31,34 @@ type Filters struct {
 	Sources        []string `json:"sources,omitempty"`
 	Agencies       []string `json:"agencies,omitempty"`
 	Statuses       []string `json:"statuses,omitempty"`
+}
+
+// Bounds of filter values: every value is inlined into ClickHouse's query text as a quoted literal, and a
+// query over max_query_size (256 KiB) fails inside ClickHouse; real values (codes, names of categories and
+// agencies) are far shorter.
+const (
+	MaxFilterValues     = 1000
+	MaxFilterValueBytes = 512
+)
+
+// validate refuses filter lists a dashboard cannot mean: too many or too long values, or bytes that are
+// not UTF-8 (no stored value is).
+func (f Filters) validate() error {
+	for _, l := range []struct {
+		name string
+		vals []string
+	}{{"regions", f.Regions}, {"municipalities", f.Municipalities}, {"categories", f.Categories}, {"themes", f.Themes},
+		{"sources", f.Sources}, {"agencies", f.Agencies}, {"statuses", f.Statuses}} {
+		if len(l.vals) > MaxFilterValues {
+			return fmt.Errorf("filters.%s: %d values, at most %d", l.name, len(l.vals), MaxFilterValues)
+		}
+		for _, v := range l.vals {
+			if len(v) > MaxFilterValueBytes || !utf8.ValidString(v) {
+				return fmt.Errorf("filters.%s: a value over %d bytes or not UTF-8", l.name, MaxFilterValueBytes)
+			}
+		}
+	}
+	return nil
 }
 
 // QueryModel is the JSON of one panel query (the frontend contract).
@@ -140,5 +169,6 @@ func (q QueryModel) Validate() error {
 	if q.BaselineDays < 0 || q.BaselineDays > MaxBaselineDays {
 		errs = append(errs, fmt.Errorf("baselineDays %d is outside 1..%d", q.BaselineDays, MaxBaselineDays))
 	}
+	errs = append(errs, q.Filters.validate())
 	return errors.Join(errs...)
 }

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -16,8 +17,11 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 	for _, q := range req.Queries {
 		frames, err := d.query(ctx, q, fromAlert)
 		if err != nil {
-			d.log.Warn("query failed", "refId", q.RefID, "queryType", q.QueryType, "error", err.Error())
-			resp.Responses[q.RefID] = backend.ErrDataResponseWithSource(statusOf(err), sourceOf(err), err.Error())
+			// A message may quote the request's bytes; gRPC refuses strings that are not UTF-8, which would
+			// turn a 400 into a transport failure.
+			msg := strings.ToValidUTF8(err.Error(), "\uFFFD")
+			d.log.Warn("query failed", "refId", q.RefID, "queryType", q.QueryType, "error", msg)
+			resp.Responses[q.RefID] = backend.ErrDataResponseWithSource(statusOf(err), sourceOf(err), msg)
 			continue
 		}
 		resp.Responses[q.RefID] = backend.DataResponse{Frames: frames}

@@ -1,0 +1,99 @@
+package plugin_test
+
+import (
+	"context"
+	"net/url"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	corpus "github.com/teplokarta/teplokarta/internal/hostile"
+)
+
+// TestHostileCorpusPlugin replays every case of the hostile corpus against the datasource through the
+// SDK's gRPC harness: as the value of every filter of a query, as a region, as the whole query JSON, as a
+// cascading variable's parameter and as a resource path. No answer may be a 5xx (a bad value is a 400 or
+// matches nothing) and the stored appeals are unchanged.
+func TestHostileCorpusPlugin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays the whole corpus")
+	}
+	cases, err := corpus.Cases()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, true, nil)
+	count := func() uint64 {
+		var n uint64
+		if err := h.conn.QueryRow(t.Context(), "SELECT count() FROM appeals").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := count()
+	statuses := map[int]int{}
+	for _, c := range cases {
+		s := c.String()
+		vals := []string{s}
+		queries := []q{
+			{"queryType": "top", "dimension": "theme", "filters": q{"municipalities": vals, "categories": vals, "themes": vals, "sources": vals, "agencies": vals, "statuses": vals}},
+			{"queryType": "appeals", "filters": q{"categories": vals}},
+			{"queryType": "top", "filters": q{"regions": vals}},
+		}
+		if len(s) > 1<<20 {
+			// JSON-escaped, such a value would pass gRPC's 16 MiB message limit, which Grafana has too;
+			// values from 513 bytes to 1 MiB already prove the plugin's 400.
+			queries = nil
+		}
+		for i, m := range queries {
+			r := h.runResp(june, july, oneDay, m, nil)
+			statuses[int(r.Status)]++
+			if r.Status >= 500 {
+				t.Errorf("%s: query %d: status %d %v", c.Name, i, r.Status, r.Error)
+			}
+		}
+		raw := h.runRawResp(june, july, oneDay, "top", c.Body)
+		statuses[int(raw.Status)]++
+		if raw.Status >= 500 {
+			t.Errorf("%s: as the query JSON: status %d %v", c.Name, raw.Status, raw.Error)
+		}
+		paths := []string{"categories?category=" + url.QueryEscape(s), "themes?region=" + url.QueryEscape(s), url.PathEscape(s)}
+		if utf8.ValidString(s) { // gRPC strings are UTF-8: Grafana cannot send anything else
+			paths = append(paths, s, "municipalities?"+s)
+		}
+		for _, path := range paths {
+			if len(path) > 1<<20 {
+				continue // Grafana's HTTP server refuses a URL over 1 MiB before any plugin sees it
+			}
+			code, body := h.resource(path)
+			statuses[code]++
+			if code >= 500 {
+				t.Errorf("%s: resource %.80q: %d %.200s", c.Name, path, code, body)
+			}
+		}
+	}
+	if after := count(); after != before {
+		t.Fatalf("appeals changed: %d → %d", before, after)
+	}
+	t.Logf("%d cases; answers by status: %v", len(cases), statuses)
+}
+
+// runRawResp sends a query whose JSON is raw bytes, as a broken or hostile frontend could.
+func (h *harness) runRawResp(from, to time.Time, interval time.Duration, queryType string, raw []byte) backend.DataResponse {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := h.tp.Client.QueryData(ctx, &backend.QueryDataRequest{
+		PluginContext: h.pctx,
+		Queries: []backend.DataQuery{{
+			RefID: "A", QueryType: queryType, JSON: raw, Interval: interval,
+			TimeRange: backend.TimeRange{From: from, To: to}, MaxDataPoints: 1000,
+		}},
+	})
+	if err != nil {
+		h.t.Fatalf("QueryData transport: %v", err)
+	}
+	return resp.Responses["A"]
+}
