@@ -10,6 +10,7 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/obs"
 	"github.com/teplokarta/teplokarta/processor/sla"
 	"github.com/teplokarta/teplokarta/processor/sla/api"
@@ -136,11 +137,12 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 }
 
 func runSLAReport(ctx context.Context, env *cli.Env, args []string) error {
-	fs := cli.NewFlagSet(env, "sla report", "Print open appeals received within --since that are overdue or due within the at-risk lead, by agency;\nthen the on-time share by agency.")
+	fs := cli.NewFlagSet(env, "sla report", "Print open appeals received within --since that are overdue or due within the at-risk lead, by agency;\nthen the on-time share by agency (or --by day|municipality|category|source; days are the region's).")
 	ch := addClickHouseFlags(fs)
 	since := fs.Duration("since", 24*time.Hour, "look at appeals received this long ago or later")
 	policyPath := fs.String("config", "", "SLA policy YAML, for the at-risk lead (default 2h)")
-	tz := fs.String("timezone", "Europe/Moscow", "time zone of printed deadlines")
+	tz := fs.String("timezone", model.RegionZone(model.DefaultRegion), "the region's calendar: time zone of printed deadlines and of days (--by day)")
+	by := fs.String("by", string(report.ByAgency), "group the on-time share by agency, day, municipality, category or source")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -152,9 +154,15 @@ func runSLAReport(ctx context.Context, env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(*tz)
+	loc, err := model.LoadZone(*tz)
 	if err != nil {
 		return fmt.Errorf("sla report: %w", err)
+	}
+	switch report.Dimension(*by) {
+	case report.ByAgency, report.ByDay, report.ByMunicipality, report.ByCategory, report.BySource:
+	default:
+		fmt.Fprintf(env.Stderr, "sla report: --by %q is not agency, day, municipality, category or source\n", *by)
+		return errUsage
 	}
 	conn, err := chstore.Open(ctx, ch.config())
 	if err != nil {
@@ -171,11 +179,12 @@ func runSLAReport(ctx context.Context, env *cli.Env, args []string) error {
 	if err := report.Print(env.Stdout, ags, now, loc); err != nil {
 		return err
 	}
-	rows, err := report.Rollup(ctx, conn, report.ByAgency, from, now)
+	rows, err := report.RollupIn(ctx, conn, report.Dimension(*by), from, now, loc)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "\n%-40s %8s %8s %8s %8s %9s %9s\n", "ведомство", "всего", "решено", "в срок", "просроч.", "медиана", "p90")
+	head := map[string]string{"agency": "ведомство", "day": "день", "municipality": "муниципалитет", "category": "категория", "source": "источник"}[*by]
+	fmt.Fprintf(env.Stdout, "\n%-40s %8s %8s %8s %8s %9s %9s\n", head, "всего", "решено", "в срок", "просроч.", "медиана", "p90")
 	for _, r := range rows {
 		name := r.Key
 		if name == "" {

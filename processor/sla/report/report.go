@@ -6,9 +6,12 @@ package report
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // Dimension is what a rollup groups by.
@@ -20,13 +23,16 @@ const (
 	ByMunicipality Dimension = "municipality"
 	ByCategory     Dimension = "category"
 	BySource       Dimension = "source"
-	ByDay          Dimension = "day" // day of receipt, UTC
+	ByDay          Dimension = "day" // day of receipt on the region's calendar (YYYY-MM-DD)
 )
 
 var keyExpr = map[Dimension]string{
 	ByAgency: "agency", ByMunicipality: "if(municipality = '', oktmo, municipality)", ByCategory: "category",
-	BySource: "source", ByDay: "toString(toDate(received_time))",
+	BySource: "source", ByDay: "toString(toDate(received_time, '%s'))",
 }
+
+// zoneRe: ClickHouse takes a time zone only as a constant, so the name is spliced into the SQL.
+var zoneRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$`)
 
 // Row is one rollup group.
 type Row struct {
@@ -52,11 +58,23 @@ const current = `(SELECT appeal_id, region, oktmo, category, source, agency, sta
 		resolved_time, breached FROM appeal_sla FINAL WHERE received_time >= ?)
 	ANY LEFT JOIN (SELECT appeal_id, municipality, theme FROM appeal_sla_extra FINAL) USING appeal_id`
 
-// Rollup groups appeals received since `since` by dim, as of now.
+// Rollup groups appeals received since `since` by dim, as of now; days are the default region's
+// (Europe/Moscow: an appeal received at 00:30 MSK on 1 January is in 1 January, not in 31 December).
 func Rollup(ctx context.Context, ch driver.Conn, dim Dimension, since, now time.Time) ([]Row, error) {
+	return RollupIn(ctx, ch, dim, since, now, model.RegionLocation(model.DefaultRegion))
+}
+
+// RollupIn is Rollup with the days of loc's calendar.
+func RollupIn(ctx context.Context, ch driver.Conn, dim Dimension, since, now time.Time, loc *time.Location) ([]Row, error) {
 	key, ok := keyExpr[dim]
 	if !ok {
 		return nil, fmt.Errorf("report: unknown dimension %q", dim)
+	}
+	if dim == ByDay {
+		if !zoneRe.MatchString(loc.String()) {
+			return nil, fmt.Errorf("report: time zone %q is not an IANA name", loc.String())
+		}
+		key = fmt.Sprintf(key, loc.String())
 	}
 	q := `SELECT ` + key + ` AS k, count(), countIf(status = 'resolved'),
 		countIf(status = 'resolved' AND resolved_time <= deadline),

@@ -108,3 +108,41 @@ func TestRollupsAndCuratorReport(t *testing.T) {
 	}
 	t.Log("\n" + out)
 }
+
+// Days of receipt are the region's: an appeal received at 00:30 MSK on 1 January 2027 (21:30 UTC on 31
+// December) is in 2027-01-01, one at 23:30 MSK on 31 December in 2026-12-31.
+func TestDaysAreTheRegions(t *testing.T) {
+	ch, _ := testenv.ClickHouse(t)
+	ctx := context.Background()
+	b, err := ch.PrepareBatch(ctx, "INSERT INTO appeal_sla (appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, resolved_time, breached, updated_time, version)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, recv := range map[string]time.Time{
+		"new": time.Date(2026, 12, 31, 21, 30, 0, 0, time.UTC),
+		"old": time.Date(2026, 12, 31, 20, 30, 0, 0, time.UTC),
+	} {
+		if err := b.Append(id, "RU-RYA", "61701000", "ЖКХ", "vk", "ГЖИ", "assigned", recv, recv.Add(8*time.Hour), time.Unix(0, 0), uint8(0), recv, uint64(1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	since, now := time.Date(2026, 12, 30, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 2, 0, 0, 0, 0, time.UTC)
+	rows, err := report.Rollup(ctx, ch, report.ByDay, since, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, r := range rows {
+		got[r.Key] = r.Received
+	}
+	if len(got) != 2 || got["2026-12-31"] != 1 || got["2027-01-01"] != 1 {
+		t.Fatalf("days %v, want one appeal on 2026-12-31 and one on 2027-01-01", got)
+	}
+	yekat, _ := time.LoadLocation("Asia/Yekaterinburg") // UTC+5: both are in 1 January there
+	if rows, err := report.RollupIn(ctx, ch, report.ByDay, since, now, yekat); err != nil || len(rows) != 1 || rows[0].Key != "2027-01-01" {
+		t.Fatalf("Yekaterinburg days %+v %v", rows, err)
+	}
+}
