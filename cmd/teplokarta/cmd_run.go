@@ -287,9 +287,9 @@ func runAll(ctx context.Context, env *cli.Env, args []string) error {
 			}
 		case <-tick:
 			now := s.clk.Now()
-			from := now.Truncate(time.Hour)
+			from, to := heattable.CurrentHour(now, model.DefaultRegion)
 			qctx, qcancel := context.WithTimeout(ctx, 5*time.Second)
-			tab, err := heattable.Query(qctx, s.conn, gz, model.DefaultRegion, from, from.Add(time.Hour))
+			tab, err := heattable.Query(qctx, s.conn, gz, model.DefaultRegion, from, to)
 			var v slaview.View
 			if err == nil {
 				v, err = slaview.Query(qctx, s.conn, vcfg, now)

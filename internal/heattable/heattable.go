@@ -16,11 +16,13 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/teplokarta/teplokarta/internal/geo"
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // Table is one window's counts.
 type Table struct {
 	From, To   time.Time
+	Location   *time.Location // the region's calendar: the printed times and the zone's abbreviation
 	Categories []string // columns, most frequent first
 	Rows       []Row    // municipalities, most appeals first
 	Total      uint64
@@ -35,6 +37,19 @@ type Row struct {
 	ByCategory  map[string]uint64
 }
 
+// CurrentHour is the hour window holding now on region's calendar (the UTC hour for whole-hour offsets).
+func CurrentHour(now time.Time, region string) (from, to time.Time) {
+	from = model.Floor(now, time.Hour, model.RegionLocation(region))
+	return from, from.Add(time.Hour)
+}
+
+// Today is the region's day holding now: from its local midnight (for Ryazan 21:00 UTC) to the next.
+func Today(now time.Time, region string) (from, to time.Time) {
+	loc := model.RegionLocation(region)
+	from = model.LocalDay(now, loc)
+	return from, model.LocalDay(from.Add(36*time.Hour), loc) // the next midnight, whatever DST did
+}
+
 // Query reads the window [from, to) of one region from appeal_counts_1m (exact for any whole minutes).
 func Query(ctx context.Context, conn driver.Conn, g *geo.Gazetteer, region string, from, to time.Time) (Table, error) {
 	rows, err := conn.Query(ctx, `SELECT oktmo, category, sum(voices), sum(incidents) FROM appeal_counts_1m
@@ -43,7 +58,7 @@ func Query(ctx context.Context, conn driver.Conn, g *geo.Gazetteer, region strin
 		return Table{}, fmt.Errorf("heat table: %w", err)
 	}
 	defer rows.Close()
-	t := Table{From: from, To: to}
+	t := Table{From: from, To: to, Location: model.RegionLocation(region)}
 	byMun := map[string]*Row{}
 	catTotal := map[string]uint64{}
 	for rows.Next() {
@@ -91,9 +106,12 @@ func Query(ctx context.Context, conn driver.Conn, g *geo.Gazetteer, region strin
 
 // Render writes the table: at most maxCats category columns (the rest summed as «прочее»).
 func (t Table) Render(w io.Writer, maxCats int) error {
-	msk := time.FixedZone("MSK", 3*3600)
-	fmt.Fprintf(w, "\nОбращения за окно %s–%s МСК: %d (новых проблем %d), муниципалитетов: %d\n",
-		t.From.In(msk).Format("02.01 15:04"), t.To.In(msk).Format("15:04"), t.Total, t.Incidents, len(t.Rows))
+	loc := t.Location
+	if loc == nil {
+		loc = model.RegionLocation(model.DefaultRegion)
+	}
+	fmt.Fprintf(w, "\nОбращения за окно %s–%s %s: %d (новых проблем %d), муниципалитетов: %d\n",
+		t.From.In(loc).Format("02.01 15:04"), t.To.In(loc).Format("15:04"), zoneName(t.From.In(loc)), t.Total, t.Incidents, len(t.Rows))
 	cats := t.Categories
 	other := len(cats) > maxCats
 	if other {
@@ -121,6 +139,15 @@ func (t Table) Render(w io.Writer, maxCats int) error {
 		fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t")
 	}
 	return tw.Flush()
+}
+
+// zoneName is the zone as the screen has always said it: МСК for Moscow time, else the zone's abbreviation
+// or UTC offset.
+func zoneName(t time.Time) string {
+	if n, _ := t.Zone(); n != "MSK" {
+		return n
+	}
+	return "МСК"
 }
 
 func short(s string, n int) string {

@@ -61,3 +61,36 @@ func TestQueryAndRender(t *testing.T) {
 		}
 	}
 }
+
+// The heat table's current hour and day are the region's: at 00:30 MSK on 1 January 2027 the day is
+// 1 January (from 21:00 UTC), and the day's table counts the appeal of 00:30 and not the one of 23:30 on
+// 31 December, which a UTC day would have held together.
+func TestTodayIsTheRegionsDay(t *testing.T) {
+	now := time.Date(2026, 12, 31, 21, 30, 0, 0, time.UTC)
+	from, to := heattable.Today(now, model.DefaultRegion)
+	if want := time.Date(2026, 12, 31, 21, 0, 0, 0, time.UTC); !from.Equal(want) || !to.Equal(want.Add(24*time.Hour)) {
+		t.Fatalf("today %s…%s, want from %s", from, to, want)
+	}
+	if hf, ht := heattable.CurrentHour(now, model.DefaultRegion); !hf.Equal(time.Date(2026, 12, 31, 21, 0, 0, 0, time.UTC)) || ht.Sub(hf) != time.Hour {
+		t.Fatalf("current hour %s…%s", hf, ht)
+	}
+	conn, _ := testenv.ClickHouse(t)
+	ctx := context.Background()
+	batch := []*model.Appeal{
+		{ID: "vk:new", Source: "vk", Region: model.DefaultRegion, OKTMO: "61701000", Category: "ЖКХ", EventTime: now, IsIncident: true,
+			Origin: model.Offset{Topic: "appeals.raw.vk", Partition: 0, Offset: 0}},
+		{ID: "vk:old", Source: "vk", Region: model.DefaultRegion, OKTMO: "61701000", Category: "ЖКХ", EventTime: now.Add(-time.Hour), IsIncident: true,
+			Origin: model.Offset{Topic: "appeals.raw.vk", Partition: 0, Offset: 1}},
+	}
+	if err := sink.New(conn, sink.Config{}, nil).Write(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := heattable.Query(ctx, conn, geo.Default(), model.DefaultRegion, from, to)
+	if err != nil || tab.Total != 1 {
+		t.Fatalf("today's table holds %d appeals (%v), want 1", tab.Total, err)
+	}
+	var buf bytes.Buffer
+	if err := tab.Render(&buf, 3); err != nil || !strings.Contains(buf.String(), "01.01 00:00–00:00 МСК: 1") {
+		t.Fatalf("rendered:\n%s %v", buf.String(), err)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // Config of the view.
@@ -20,12 +22,12 @@ type Config struct {
 	AtRisk   time.Duration  // "at risk": open with less than this left; default 1h
 	Lookback time.Duration  // appeals received this long before now are considered; default 30 days
 	Top      int            // agencies listed; default 10
-	Location *time.Location // where "today" starts; default Moscow (UTC+3)
+	Location *time.Location // where "today" starts; default the default region's zone (model.RegionZones: Moscow)
 }
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	return Config{AtRisk: time.Hour, Lookback: 30 * 24 * time.Hour, Top: 10, Location: time.FixedZone("MSK", 3*3600)}
+	return Config{AtRisk: time.Hour, Lookback: 30 * 24 * time.Hour, Top: 10, Location: model.RegionLocation(model.DefaultRegion)}
 }
 
 // View is one snapshot.
