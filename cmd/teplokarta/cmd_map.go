@@ -18,6 +18,7 @@ import (
 	"github.com/teplokarta/teplokarta/internal/choropleth"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/geo"
+	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/plugin/pkg/plugin"
 )
 
@@ -46,7 +47,7 @@ func runMap(ctx context.Context, env *cli.Env, args []string) error {
 	baselineDays := fs.Int("baseline-days", plugin.DefaultBaselineDays, "heat: days before the range the baseline rate is taken from")
 	boundaries := fs.String("boundaries", "", "GeoJSON FeatureCollection of the municipalities (id = OKTMO); empty: the embedded Ryazan oblast (OSM, ODbL)")
 	attribution := fs.String("attribution", geo.BoundariesAttribution, "credit the boundary data's licence requires on the map")
-	tz := fs.String("timezone", "Europe/Moscow", "time zone of the title's range")
+	tz := fs.String("timezone", "", "the region's calendar: the days a long range is widened to and the title's times; default the region's zone (Europe/Moscow for RU-RYA)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -63,7 +64,10 @@ func runMap(ctx context.Context, env *cli.Env, args []string) error {
 		fmt.Fprintln(env.Stderr, "map: --since must be positive")
 		return errUsage
 	}
-	loc, err := time.LoadLocation(*tz)
+	if *tz == "" {
+		*tz = model.RegionZone(*region)
+	}
+	loc, err := model.LoadZone(*tz)
 	if err != nil {
 		return fmt.Errorf("map: %w", err)
 	}
@@ -79,7 +83,7 @@ func runMap(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	to := time.Now().UTC().Truncate(time.Minute)
 	from := to.Add(-*since)
-	frame, err := heatmapFrame(ctx, ch, *region, *baselineDays, from, to)
+	frame, err := heatmapFrame(ctx, ch, *region, *tz, *baselineDays, from, to)
 	if err != nil {
 		return err
 	}
@@ -112,7 +116,7 @@ func runMap(ctx context.Context, env *cli.Env, args []string) error {
 
 // heatmapFrame runs the Grafana plugin's own heatmap query against ClickHouse, so that the map and the
 // dashboards show the same figures from one piece of SQL.
-func heatmapFrame(ctx context.Context, ch *chFlags, region string, baselineDays int, from, to time.Time) (*data.Frame, error) {
+func heatmapFrame(ctx context.Context, ch *chFlags, region, tz string, baselineDays int, from, to time.Time) (*data.Frame, error) {
 	cfg := ch.config()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -126,7 +130,7 @@ func heatmapFrame(ctx context.Context, ch *chFlags, region string, baselineDays 
 		return nil, fmt.Errorf("map: --clickhouse-addr %q: %w", cfg.Addr, err)
 	}
 	settings, _ := json.Marshal(map[string]any{"host": host, "port": port, "database": cfg.Database, "username": cfg.User,
-		"tls": cfg.TLS, "region": region})
+		"tls": cfg.TLS, "region": region, "timezone": tz})
 	ds, err := plugin.New(ctx, backend.DataSourceInstanceSettings{JSONData: settings,
 		DecryptedSecureJSONData: map[string]string{"password": cfg.Password}})
 	if err != nil {
