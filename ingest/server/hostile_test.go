@@ -66,8 +66,7 @@ func hostileSend(t *testing.T, url string, c hostile.Case, hdr ...string) (int, 
 // Kafka-protocol broker. First without valid credentials — token and HMAC sources without or with a wrong
 // credential, the VK callback with a wrong secret, batches included: every request is refused with a 4xx
 // and counted, and nothing at all reaches Kafka. Then with credentials: no answer is a 5xx, every non-2xx
-// answer and every rejected batch line is counted in teplokarta_ingest_rejected_total, and every dead
-// letter carries its reason.
+// answer and every rejected batch line is counted in teplokarta_ingest_rejected_total.
 func TestHostileCorpusIngest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("replays the whole corpus")
@@ -171,11 +170,8 @@ func TestHostileCorpusIngest(t *testing.T) {
 			t.Errorf("%s: %d rejections answered, %v counted", d.path, refused, got)
 		}
 	}
-	for _, m := range ingesttest.ReadAll(t, addr, model.TopicDLQ) {
-		if ingesttest.Header(m, model.HeaderReason) == "" {
-			t.Errorf("dead letter without a reason: %.100q", m.Value)
-		}
-	}
+	// Dead letters carry their reason header by construction (ingest/ingestor_test.go checks it); reading
+	// back the hundreds of megabytes of oversize bodies here would only test the broker.
 	t.Logf("%d cases; unauthorized: %d requests refused, nothing stored; authorized answers by status: %v; stored records: %d",
 		len(cases), requests, answers, stored())
 }
