@@ -6,10 +6,13 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/processor/rollup" // registers 0012's after-hook: rebuild the rollups
 )
 
 func runMigrate(ctx context.Context, env *cli.Env, args []string) error {
-	fs := cli.NewFlagSet(env, "migrate", "Apply the ClickHouse migrations embedded in this binary (schemas/clickhouse/*.sql) that are not\nrecorded in schema_migrations yet. Safe to run any number of times.")
+	fs := cli.NewFlagSet(env, "migrate", "Apply the ClickHouse migrations embedded in this binary (schemas/clickhouse/*.sql) that are not\nrecorded in schema_migrations yet. Safe to run any number of times.\n"+
+		"0012 (the region's calendar) also rebuilds the day and month rollups from appeals in the region's days:\n"+
+		"stop the processors while it runs, or run `teplokarta verify --repair` after it.")
 	ch := addClickHouseFlags(fs)
 	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -36,6 +39,9 @@ func runMigrate(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	for _, id := range applied {
 		fmt.Fprintf(env.Stdout, "applied %s\n", id)
+		if id == rollup.CalendarMigration { // its after-hook (processor/rollup) ran inside Migrate
+			fmt.Fprintln(env.Stdout, "  rebuilt from appeals in the region's days: appeal_counts_1d, appeal_counts_1mo, appeal_counts_oktmo_1d")
+		}
 	}
 	return nil
 }
