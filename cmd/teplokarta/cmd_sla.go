@@ -122,7 +122,7 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		authn = auth.Any{toks, local}
 	}
-	api.New(eng, authn, env.Log, *wait).Register(mux)
+	api.New(eng, authn, env.Log, *wait).WithMetrics(api.NewMetrics(reg)).Register(mux)
 	if err := obs.Serve(ctx, *listen, mux, env.Log); err != nil {
 		return err
 	}

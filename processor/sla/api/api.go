@@ -45,6 +45,8 @@ type Server struct {
 	auth Authenticator
 	log  *slog.Logger
 	wait time.Duration
+	// metrics counts answers (nil: not counted).
+	metrics *Metrics
 }
 
 // New returns a server; wait bounds how long a request waits for the applier (then 202 Accepted).
@@ -57,9 +59,9 @@ var actions = map[string]string{"assign": model.EventAssign, "take": model.Event
 
 // Register adds the API routes to mux.
 func (s *Server) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/appeals/{id}/{action}", s.command)
-	mux.HandleFunc("GET /v1/appeals/{id}", s.get)
-	mux.HandleFunc("GET /v1/appeals", s.list)
+	mux.HandleFunc("POST /v1/appeals/{id}/{action}", s.counted("command", s.command))
+	mux.HandleFunc("GET /v1/appeals/{id}", s.counted("get", s.get))
+	mux.HandleFunc("GET /v1/appeals", s.counted("list", s.list))
 }
 
 type body struct {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/ingest/ingesttest"
@@ -64,7 +65,8 @@ func TestHostileCorpusSLA(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	api.New(eng, tokens, log, 2*time.Second).Register(mux)
+	reg := prometheus.NewRegistry()
+	api.New(eng, tokens, log, 2*time.Second).WithMetrics(api.NewMetrics(reg)).Register(mux)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -118,6 +120,9 @@ func TestHostileCorpusSLA(t *testing.T) {
 	if logged := strings.Count(logs.String(), "unauthenticated request refused"); logged != unauthorized {
 		t.Errorf("%d requests answered 401, %d logged", unauthorized, logged)
 	}
+	if counted := answersCounted(t, reg, "401"); counted != float64(unauthorized) {
+		t.Errorf("%d requests answered 401, %v counted in sla_api_requests_total{code=\"401\"}", unauthorized, counted)
+	}
 
 	answers := map[int]int{}
 	for _, c := range cases {
@@ -148,4 +153,27 @@ func headerSafe(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "?"))
+}
+
+// answersCounted sums sla_api_requests_total over routes for one status code.
+func answersCounted(t *testing.T, reg prometheus.Gatherer, code string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != "sla_api_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "code" && l.GetValue() == code {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
 }
