@@ -63,7 +63,7 @@ func TestSpecsMatchTheViews(t *testing.T) {
 	conn := migrated(t)
 	write(t, conn, rows("appeals.raw.vk", 0, 0, 500))
 	write(t, conn, rows("appeals.raw.pos", 2, 0, 400))
-	rep, err := rollup.Verify(context.Background(), conn, rollup.Scope{})
+	rep, err := rollup.Verify(context.Background(), conn, rollup.Scope{Deep: true}) // every key: a window expression off by hours keeps the totals
 	if err != nil {
 		t.Fatal(err)
 	}

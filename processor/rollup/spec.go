@@ -66,7 +66,9 @@ const CalendarMigration = "0012_region_calendar"
 // runs with the processors stopped, or `teplokarta verify --repair` settles what a running one wrote).
 func init() {
 	chstore.RegisterAfter(CalendarMigration, func(ctx context.Context, conn driver.Conn) error {
-		scope := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}}
+		// Deep: moving rows from UTC to local days keeps most partitions' totals, only every key's
+		// window changes.
+		scope := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}, Deep: true}
 		for _, t := range Tables {
 			if t.Local != nil {
 				scope.Partitions[t.Name] = nil // nil: every partition

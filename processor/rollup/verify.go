@@ -129,7 +129,9 @@ func summaries(ctx context.Context, conn driver.Conn, t Table, since time.Time, 
 		}
 		partWhere = fmt.Sprintf("toUInt32(%s(%s)) IN (%s)", t.Part, t.Window, list)
 	case !since.IsZero():
-		from = t.PartitionStart(t.PartitionOf(since))
+		// A local day or month holding since may start in the partition before (January's month row of
+		// the region's calendar lives in the UTC year before).
+		from = t.PartitionStart(t.PartitionOf(since.Add(-max(t.Span, day))))
 	}
 	// A day of slack on the appeals side: the window expression decides the partition, not event_time.
 	args = append(args, slackBefore(from), t.eventsUntil(to))
