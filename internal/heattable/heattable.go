@@ -23,8 +23,8 @@ import (
 type Table struct {
 	From, To   time.Time
 	Location   *time.Location // the region's calendar: the printed times and the zone's abbreviation
-	Categories []string // columns, most frequent first
-	Rows       []Row    // municipalities, most appeals first
+	Categories []string       // columns, most frequent first
+	Rows       []Row          // municipalities, most appeals first
 	Total      uint64
 	Incidents  uint64
 }

@@ -119,7 +119,9 @@ func TestSettings(t *testing.T) {
 		{"bad database", `{"host":"h","database":"x; DROP"}`, nil, `database name "x; DROP" must be an identifier`, nil},
 		{"bad region", `{"host":"h","region":"Рязань"}`, nil, `region "Рязань" is not an ISO 3166-2 code like RU-RYA`, nil},
 		{"bad port", `{"host":"h","port":70000}`, nil, "ClickHouse port 70000 is out of range", nil},
-		{"region's zone by default", `{"host":"h"}`, nil, "", func(s Settings) bool { return s.Timezone == "Europe/Moscow" && s.Location().String() == "Europe/Moscow" }},
+		{"region's zone by default", `{"host":"h"}`, nil, "", func(s Settings) bool {
+			return s.Timezone == "Europe/Moscow" && s.Location().String() == "Europe/Moscow"
+		}},
 		{"own zone", `{"host":"h","timezone":"Asia/Yekaterinburg"}`, nil, "", func(s Settings) bool { return s.Location().String() == "Asia/Yekaterinburg" }},
 		{"unknown zone", `{"host":"h","timezone":"Europe/Ryazan"}`, nil, `time zone "Europe/Ryazan"`, nil},
 		{"zone is no SQL", `{"host":"h","timezone":"UTC') OR 1 --"}`, nil, `time zone "UTC') OR 1 --" is not an IANA name`, nil},
