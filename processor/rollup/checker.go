@@ -191,13 +191,7 @@ func (c *Checker) CheckResumed(ctx context.Context, partitions map[string][]int,
 // recentDays returns the days of event time of each partition's rows within window offsets of its
 // highest stored offset.
 func recentDays(ctx context.Context, conn driver.Conn, kafka []KafkaPartition, window int64) ([]time.Time, error) {
-	list := ""
-	for i, k := range kafka {
-		if i > 0 {
-			list += ","
-		}
-		list += fmt.Sprintf("('%s', %d)", escape(k.Topic), k.Partition)
-	}
+	list := tupleList(kafka)
 	q := fmt.Sprintf(`SELECT DISTINCT toDateTime(toStartOfDay(event_time)) FROM appeals
 		WHERE (kafka_topic, kafka_partition) IN (%[1]s) AND (kafka_topic, kafka_partition, kafka_offset) IN (
 			SELECT kafka_topic, kafka_partition, kafka_offset FROM appeals ANY INNER JOIN (

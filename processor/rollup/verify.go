@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -188,14 +189,7 @@ func progressDiffs(ctx context.Context, conn driver.Conn, only []KafkaPartition)
 		if len(only) == 0 {
 			return nil, nil
 		}
-		filter = "WHERE (kafka_topic, kafka_partition) IN ("
-		for i, k := range only {
-			if i > 0 {
-				filter += ","
-			}
-			filter += fmt.Sprintf("('%s', %d)", escape(k.Topic), k.Partition)
-		}
-		filter += ")"
+		filter = "WHERE (kafka_topic, kafka_partition) IN (" + tupleList(only) + ")"
 	}
 	q := fmt.Sprintf(`SELECT a.kafka_topic, a.kafka_partition, a.stored, a.max_event_time, p.recorded, p.n FROM (
 			SELECT kafka_topic, kafka_partition, max(kafka_offset) AS stored, max(event_time) AS max_event_time
@@ -226,6 +220,18 @@ func progressDiffs(ctx context.Context, conn driver.Conn, only []KafkaPartition)
 		}
 	}
 	return out, rows.Err()
+}
+
+// tupleList writes Kafka partitions as ClickHouse tuples ('topic', n), comma-separated, for an IN list.
+func tupleList(kafka []KafkaPartition) string {
+	var b strings.Builder
+	for i, k := range kafka {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "('%s', %d)", escape(k.Topic), k.Partition)
+	}
+	return b.String()
 }
 
 func escape(s string) string {
