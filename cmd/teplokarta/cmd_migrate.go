@@ -14,22 +14,38 @@ func runMigrate(ctx context.Context, env *cli.Env, args []string) error {
 		"0012 (the region's calendar) also rebuilds the day and month rollups from appeals in the region's days:\n"+
 		"stop the processors while it runs, or run `teplokarta verify --repair` after it.")
 	ch := addClickHouseFlags(fs)
+	cluster := fs.String("clickhouse-cluster", "", "create the cluster schema on this cluster of the servers' remote_servers: ON CLUSTER,\n"+
+		"Replicated*MergeTree <table>_local + Distributed <table> (docs/cluster.md); empty: the single-server schema")
+	clusterAlias := fs.String("cluster", "", "same as --clickhouse-cluster")
 	check := addCheckConfigFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	cfg := ch.config()
+	if cfg.Cluster = *cluster; cfg.Cluster == "" {
+		cfg.Cluster = *clusterAlias
+	}
 	if *check {
-		if err := ch.config().Validate(); err != nil {
+		if err := cfg.Validate(); err != nil {
 			return err
 		}
 		return configOK(env, "migrate")
 	}
-	conn, err := chstore.Open(ctx, ch.config())
+	if cfg.Cluster != "" {
+		// One connection: 0012's after-hook builds a staging table and swaps it in, on one server.
+		cfg.MaxConns = 1
+	}
+	conn, err := chstore.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	applied, err := chstore.MigrateProject(ctx, conn)
+	var applied []string
+	if cfg.Cluster != "" {
+		applied, err = chstore.MigrateCluster(ctx, conn, chstore.ProjectMigrations(), cfg.Cluster, cfg.Database)
+	} else {
+		applied, err = chstore.MigrateProject(ctx, conn)
+	}
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -16,7 +18,14 @@ import (
 
 // Config of a ClickHouse connection.
 type Config struct {
-	Addr        string        // host:port of the native protocol; default 127.0.0.1:19000 (local stack)
+	// Addr is host:port of the native protocol, or a comma-separated list of the replicas of a cluster:
+	// connections go to the first that answers, in order, so a client fails over when one dies.
+	// Default 127.0.0.1:19000 (local stack).
+	Addr string
+	// Cluster names the cluster of the cluster schema (docs/cluster.md), empty for a single server. It
+	// makes every INSERT into a Distributed table synchronous (insert_distributed_sync=1): confirmed means
+	// stored on its shard, which the processor's exactness needs.
+	Cluster     string
 	Database    string        // default "teplokarta"; created by Open if missing
 	User        string        // default "default"
 	Password    string        //
@@ -38,6 +47,14 @@ func (c Config) Validate() error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("clickhouse: address is empty"))
 	}
+	for _, a := range c.Addrs() {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("clickhouse: address %q: %w", a, err))
+		}
+	}
+	if c.Cluster != "" && !identRe.MatchString(c.Cluster) {
+		errs = append(errs, fmt.Errorf("clickhouse: cluster name %q must be an identifier", c.Cluster))
+	}
 	if !identRe.MatchString(c.Database) {
 		errs = append(errs, fmt.Errorf("clickhouse: database name %q must be an identifier", c.Database))
 	}
@@ -47,13 +64,28 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Addrs splits Addr's list.
+func (c Config) Addrs() []string {
+	var out []string
+	for _, a := range strings.Split(c.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 func (c Config) options(database string) *clickhouse.Options {
 	o := &clickhouse.Options{
-		Addr:         []string{c.Addr},
-		Auth:         clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},
-		DialTimeout:  c.DialTimeout,
-		MaxOpenConns: max(c.MaxConns, 1),
-		Compression:  &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+		Addr:             c.Addrs(),
+		ConnOpenStrategy: clickhouse.ConnOpenInOrder,
+		Auth:             clickhouse.Auth{Database: database, Username: c.User, Password: c.Password},
+		DialTimeout:      c.DialTimeout,
+		MaxOpenConns:     max(c.MaxConns, 1),
+		Compression:      &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	}
+	if c.Cluster != "" {
+		o.Settings = clickhouse.Settings{"insert_distributed_sync": 1}
 	}
 	if c.TLS {
 		o.TLS = &tls.Config{MinVersion: tls.VersionTLS12}

@@ -73,8 +73,14 @@ func SplitStatements(sql string) []string {
 
 // Applied returns the ids of applied migrations.
 func Applied(ctx context.Context, conn driver.Conn) (map[string]bool, error) {
-	if err := conn.Exec(ctx, migrationsTable); err != nil {
-		return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	return applied(ctx, conn, migrationsTable)
+}
+
+func applied(ctx context.Context, conn driver.Conn, book string) (map[string]bool, error) {
+	if book != "" {
+		if err := conn.Exec(ctx, book); err != nil {
+			return nil, fmt.Errorf("migrate: create schema_migrations: %w", err)
+		}
 	}
 	rows, err := conn.Query(ctx, "SELECT DISTINCT id FROM schema_migrations")
 	if err != nil {
@@ -96,7 +102,12 @@ func Applied(ctx context.Context, conn driver.Conn) (map[string]bool, error) {
 // statement is idempotent (IF NOT EXISTS), so a crash between a statement and its record is harmless:
 // the next run repeats the file.
 func Migrate(ctx context.Context, conn driver.Conn, migrations []Migration) ([]string, error) {
-	done, err := Applied(ctx, conn)
+	return migrate(ctx, conn, migrations, migrationsTable)
+}
+
+// migrate applies migrations; book creates the bookkeeping table ("" when the caller made it).
+func migrate(ctx context.Context, conn driver.Conn, migrations []Migration, book string) ([]string, error) {
+	done, err := applied(ctx, conn, book)
 	if err != nil {
 		return nil, err
 	}

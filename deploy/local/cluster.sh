@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Replicated ClickHouse on one machine for teplokarta: Debian's ZooKeeper and two clickhouse-server
+# replicas of one shard (cluster "teplokarta"), on loopback, state inside the checkout. Idempotent: "start"
+# starts whatever is not running (so it also brings back a replica that was killed), "stop" leaves nothing
+# running. docs/cluster.md describes the schema the cluster gets from `teplokarta migrate --cluster`.
+#
+#   deploy/local/cluster.sh start|stop|status|env
+#   deploy/local/cluster.sh kill N      SIGKILL replica N (1 or 2); "start" brings it back
+#
+# Environment (defaults in brackets):
+#   TEPLOKARTA_CLUSTER_STATE_DIR  state directory                       [<repo>/.state/cluster]
+#   TEPLOKARTA_CLUSTER_NAME       cluster name in remote_servers        [teplokarta]
+#   TEPLOKARTA_ZK_PORT            ZooKeeper client port                 [12181]
+#   TEPLOKARTA_CH1_PORT / _HTTP_PORT / _INTER_PORT  replica 1 ports     [19610 / 18610 / 19611]
+#   TEPLOKARTA_CH2_PORT / _HTTP_PORT / _INTER_PORT  replica 2 ports     [19620 / 18620 / 19621]
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+state=${TEPLOKARTA_CLUSTER_STATE_DIR:-$repo/.state/cluster}
+cluster=${TEPLOKARTA_CLUSTER_NAME:-teplokarta}
+zk_port=${TEPLOKARTA_ZK_PORT:-12181}
+tcp=("" "${TEPLOKARTA_CH1_PORT:-19610}" "${TEPLOKARTA_CH2_PORT:-19620}")
+http=("" "${TEPLOKARTA_CH1_HTTP_PORT:-18610}" "${TEPLOKARTA_CH2_HTTP_PORT:-18620}")
+inter=("" "${TEPLOKARTA_CH1_INTER_PORT:-19611}" "${TEPLOKARTA_CH2_INTER_PORT:-19621}")
+
+log() { printf 'cluster: %s\n' "$*" >&2; }
+
+need_packages() {
+  local missing=()
+  command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
+  command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
+  [ -f /usr/share/java/zookeeper.jar ] || missing+=(zookeeper)
+  command -v java >/dev/null || missing+=(default-jre-headless)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing packages: ${missing[*]}"
+    log "install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  log "installing ${missing[*]} with apt-get"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+alive() { # pidfile -> 0 if the process runs (a zombie counts as dead)
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+  ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+}
+
+# zk_ok asks ZooKeeper "ruok" with a timeout: during start-up the bare command can block forever.
+zk_ok() {
+  [ "$(timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk_port && printf ruok >&3 && cat <&3" 2>/dev/null)" = imok ]
+}
+
+start_zookeeper() {
+  local dir=$state/zookeeper pidfile=$state/zookeeper/zk.pid
+  if alive "$pidfile"; then log "zookeeper already running on 127.0.0.1:$zk_port"; return 0; fi
+  if zk_ok; then log "port $zk_port already answers ZooKeeper, but not from $dir: stop it or pick TEPLOKARTA_ZK_PORT"; exit 1; fi
+  mkdir -p "$dir/conf" "$dir/data" "$dir/log"
+  cat >"$dir/conf/zoo.cfg" <<EOF
+tickTime=500
+initLimit=10
+syncLimit=5
+dataDir=$dir/data
+clientPort=$zk_port
+clientPortAddress=127.0.0.1
+admin.enableServer=false
+4lw.commands.whitelist=ruok
+maxSessionTimeout=20000
+EOF
+  cat >"$dir/conf/log4j.properties" <<EOF
+log4j.rootLogger=WARN, FILE
+log4j.appender.FILE=org.apache.log4j.FileAppender
+log4j.appender.FILE.File=$dir/log/zookeeper.log
+log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
+log4j.appender.FILE.layout.ConversionPattern=%d %p %c{1}: %m%n
+EOF
+  local cp="$dir/conf"
+  for j in zookeeper zookeeper-jute slf4j-api slf4j-log4j12 log4j-1.2; do cp="$cp:/usr/share/java/$j.jar"; done
+  (cd "$dir" || exit 1
+   nohup java -Xmx256m -cp "$cp" org.apache.zookeeper.server.ZooKeeperServerMain "$dir/conf/zoo.cfg" \
+     >"$dir/log/stdout.log" 2>&1 &
+   echo $! >"$pidfile")
+  for _ in $(seq 1 150); do
+    if zk_ok; then log "zookeeper ready on 127.0.0.1:$zk_port"; return 0; fi
+    alive "$pidfile" || break
+    sleep 0.2
+  done
+  log "zookeeper did not start; last log lines:"; tail -n 20 "$dir/log/stdout.log" "$dir/log/zookeeper.log" >&2 || true
+  exit 1
+}
+
+# cluster_xml is the config.d file every replica shares but for its macros: ZooKeeper, the cluster.
+cluster_xml() { # replica-number
+  cat <<EOF
+<yandex>
+    <zookeeper>
+        <node><host>127.0.0.1</host><port>$zk_port</port></node>
+        <session_timeout_ms>2000</session_timeout_ms>
+    </zookeeper>
+    <macros>
+        <shard>1</shard>
+        <replica>r$1</replica>
+    </macros>
+    <remote_servers>
+        <$cluster>
+            <shard>
+                <internal_replication>true</internal_replication>
+                <replica><host>127.0.0.1</host><port>${tcp[1]}</port></replica>
+                <replica><host>127.0.0.1</host><port>${tcp[2]}</port></replica>
+            </shard>
+        </$cluster>
+    </remote_servers>
+    <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+</yandex>
+EOF
+}
+
+start_replica() { # N
+  local n=$1 dir=$state/ch$1 pidfile=$state/ch$1/server.pid port=${tcp[$1]}
+  if alive "$pidfile"; then log "replica $n already running on 127.0.0.1:$port"; return 0; fi
+  if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
+    log "port $port already answers ClickHouse, but not from $dir: stop it or pick TEPLOKARTA_CH${n}_PORT"; exit 1
+  fi
+  mkdir -p "$dir/data" "$dir/tmp" "$dir/log" "$dir/user_files" "$dir/format_schemas" "$dir/config.d"
+  cp /etc/clickhouse-server/users.xml "$dir/users.xml"
+  # As deploy/local/stack.sh, plus: the interserver port (replicas fetch parts over it) and no includes
+  # of zookeeper/macros/remote_servers from files that do not exist (config.d gives them).
+  sed -e "0,/<path>/s#<path>.*</path>#<path>$dir/data/</path>#" \
+      -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
+      -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
+      -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
+      -e "s#<log>.*</log>#<log>$dir/log/server.log</log>#" \
+      -e "s#<errorlog>.*</errorlog>#<errorlog>$dir/log/error.log</errorlog>#" \
+      -e "s#<level>trace</level>#<level>warning</level>#" \
+      -e '/<listen_host>/d' \
+      -e "s#<tcp_port>.*</tcp_port>#<tcp_port>$port</tcp_port>#" \
+      -e "s#<http_port>.*</http_port>#<http_port>${http[$n]}</http_port>#" \
+      -e "s#<interserver_http_port>.*</interserver_http_port>#<interserver_http_port>${inter[$n]}</interserver_http_port>#" \
+      -e '/<interserver_http_host>/d' \
+      -e '/<zookeeper incl=/d' -e '/<macros incl=/d' -e 's#<remote_servers incl=.*>#<remote_servers>#' \
+      -e "s#<users_config>.*</users_config>#<users_config>$dir/users.xml</users_config>#" \
+      /etc/clickhouse-server/config.xml > "$dir/config.xml"
+  # remote_servers in config.xml holds test clusters; ours comes from config.d (they merge).
+  sed -i "0,/<yandex>/s##<yandex>\n    <listen_host>127.0.0.1</listen_host>\n    <interserver_http_host>127.0.0.1</interserver_http_host>#" "$dir/config.xml"
+  cluster_xml "$n" >"$dir/config.d/cluster.xml"
+  (cd "$dir" || exit 1
+   nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
+   echo $! >"$pidfile")
+  for _ in $(seq 1 150); do
+    if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
+      log "replica $n ready on 127.0.0.1:$port (state $dir)"; return 0
+    fi
+    alive "$pidfile" || break
+    sleep 0.1
+  done
+  log "replica $n did not start; last log lines:"; tail -n 20 "$dir/log/stdout.log" "$dir/log/error.log" >&2 || true
+  exit 1
+}
+
+stop_pidfile() { # name pidfile
+  local pid
+  alive "$2" || { rm -f "$2"; return 0; }
+  pid=$(cat "$2")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 150); do alive "$2" || { rm -f "$2"; log "$1 stopped"; return 0; }; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$2"; log "$1 killed"
+}
+
+case "${1:-}" in
+  start) need_packages; mkdir -p "$state"; start_zookeeper; start_replica 1; start_replica 2 ;;
+  stop)
+    stop_pidfile "replica 1" "$state/ch1/server.pid"; stop_pidfile "replica 2" "$state/ch2/server.pid"
+    stop_pidfile zookeeper "$state/zookeeper/zk.pid" ;;
+  kill)
+    case "${2:-}" in 1|2) ;; *) echo "usage: $0 kill 1|2" >&2; exit 2 ;; esac
+    if alive "$state/ch$2/server.pid"; then kill -9 "$(cat "$state/ch$2/server.pid")"; log "replica $2 killed (SIGKILL)"; fi ;;
+  status)
+    alive "$state/zookeeper/zk.pid" && echo "zookeeper: running on 127.0.0.1:$zk_port" || echo "zookeeper: stopped"
+    for n in 1 2; do
+      alive "$state/ch$n/server.pid" && echo "replica $n: running on 127.0.0.1:${tcp[$n]}" || echo "replica $n: stopped"
+    done ;;
+  env)
+    echo "TEPLOKARTA_CLICKHOUSE_ADDR=127.0.0.1:${tcp[1]},127.0.0.1:${tcp[2]}"
+    echo "TEPLOKARTA_CLICKHOUSE_CLUSTER=$cluster" ;;
+  *) echo "usage: $0 start|stop|status|env|kill N" >&2; exit 2 ;;
+esac
