@@ -15,6 +15,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
 )
 
@@ -54,7 +55,10 @@ type ClickHouse struct {
 	cfg  Config
 	log  *slog.Logger
 
-	m     *metrics
+	m      *metrics
+	topoMu sync.Mutex
+	topo   *chstore.Topology // nil until discovered
+
 	mu    sync.Mutex
 	queue []*request // waiting for a round
 	busy  bool       // a round is being written
@@ -76,7 +80,11 @@ func (s *ClickHouse) Progress(ctx context.Context, topic string, partition int) 
 	var n uint64
 	var off int64
 	var maxT time.Time
-	err := s.conn.QueryRow(ctx, `SELECT count(), max(max_offset), max(max_event_time) FROM appeal_progress
+	from, err := s.source(ctx, "appeal_progress")
+	if err != nil {
+		return Progress{}, err
+	}
+	err = s.conn.QueryRow(ctx, `SELECT count(), max(max_offset), max(max_event_time) FROM `+from+`
 		WHERE kafka_topic = ? AND kafka_partition = ?`, topic, int32(partition)).Scan(&n, &off, &maxT)
 	if err != nil {
 		return Progress{}, fmt.Errorf("sink: progress of %s/%d: %w", topic, partition, err)
@@ -293,7 +301,11 @@ func (s *ClickHouse) writeRound(round []*request) []error {
 // allProgress reads the highest stored offset of every partition (the table holds a few rows per
 // partition).
 func (s *ClickHouse) allProgress(ctx context.Context) (map[model.Offset]int64, error) {
-	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max(max_offset) FROM appeal_progress
+	from, err := s.source(ctx, "appeal_progress")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, `SELECT kafka_topic, kafka_partition, max(max_offset) FROM `+from+`
 		GROUP BY kafka_topic, kafka_partition`)
 	if err != nil {
 		return nil, fmt.Errorf("sink: progress: %w", err)
@@ -343,7 +355,10 @@ func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) (landed 
 	backoff := s.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
 		queryID := fmt.Sprintf("teplokarta-sink-%d-%d", time.Now().UnixNano(), attempt)
-		err := s.insert(clickhouse.Context(ctx, clickhouse.WithQueryID(queryID)), run)
+		ictx, err := s.insertContext(ctx, clickhouse.WithQueryID(queryID))
+		if err == nil {
+			err = s.insert(ictx, run)
+		}
 		if err == nil {
 			return landed, nil
 		}
@@ -377,9 +392,17 @@ func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) (landed 
 // missing waits until the INSERT queryID has left ClickHouse's process list, then returns the rows of
 // run that appeals does not hold (by Kafka topic, partition and offset).
 func (s *ClickHouse) missing(ctx context.Context, queryID string, run []*model.Appeal) ([]*model.Appeal, error) {
+	procs, err := s.processes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	from, err := s.source(ctx, "appeals")
+	if err != nil {
+		return nil, err
+	}
 	for {
 		var n uint64
-		if err := s.conn.QueryRow(ctx, `SELECT count() FROM system.processes WHERE query_id = ?`, queryID).Scan(&n); err != nil {
+		if err := s.conn.QueryRow(ctx, `SELECT count() FROM `+procs+` WHERE query_id = ? OR initial_query_id = ?`, queryID, queryID).Scan(&n); err != nil {
 			return nil, err
 		}
 		if n == 0 {
@@ -415,7 +438,7 @@ func (s *ClickHouse) missing(ctx context.Context, queryID string, run []*model.A
 	}
 	have := map[model.Offset]bool{}
 	for _, sp := range spans {
-		rows, err := s.conn.Query(ctx, `SELECT kafka_offset FROM appeals
+		rows, err := s.conn.Query(ctx, `SELECT kafka_offset FROM `+from+`
 			WHERE event_time >= ? AND event_time <= ? AND kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset <= ?`,
 			sp.minT.UTC(), sp.maxT.UTC(), sp.topic, int32(sp.partition), sp.lo, sp.hi)
 		if err != nil {
