@@ -10,6 +10,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/obs"
 )
@@ -72,6 +73,15 @@ func (c *Checker) Check(ctx context.Context, scope Scope, repair bool) (Report, 
 		}
 		defer open()
 	}
+	topo, err := chstore.Discover(ctx, c.conn)
+	if err != nil {
+		return Report{}, fmt.Errorf("rollup: %w", err)
+	}
+	if topo.Clustered() {
+		if err := waitReplicasSynced(ctx, c.conn, topo); err != nil {
+			return Report{}, err
+		}
+	}
 	rep, err := Verify(ctx, c.conn, scope)
 	if err != nil {
 		return rep, err
@@ -91,6 +101,11 @@ func (c *Checker) Check(ctx context.Context, scope Scope, repair bool) (Report, 
 	}
 	if err := Repair(ctx, c.conn, rep); err != nil {
 		return rep, err
+	}
+	if topo.Clustered() { // the swap went to one replica; the verify below may read another
+		if err := waitReplicasSynced(ctx, c.conn, topo); err != nil {
+			return rep, err
+		}
 	}
 	again := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}, Deep: scope.Deep}
 	for _, d := range rep.Diffs {

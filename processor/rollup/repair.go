@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/teplokarta/teplokarta/internal/chstore"
 )
 
 // Repair rebuilds what Verify found different: each differing rollup partition is built anew from appeals
@@ -13,12 +15,19 @@ import (
 // gets the row its view should have written. The caller holds the Gate closed: rows inserted while a
 // partition is rebuilt would be lost by the swap.
 func Repair(ctx context.Context, conn driver.Conn, rep Report) error {
+	var topo chstore.Topology
+	if len(rep.Diffs) > 0 {
+		var err error
+		if topo, err = chstore.Discover(ctx, conn); err != nil {
+			return fmt.Errorf("rollup: repair: %w", err)
+		}
+	}
 	for _, d := range rep.Diffs {
 		t, ok := TableByName(d.Table)
 		if !ok {
 			return fmt.Errorf("rollup: unknown table %s", d.Table)
 		}
-		if err := rebuildPartition(ctx, conn, t, d.Partition); err != nil {
+		if err := rebuildPartition(ctx, conn, topo, t, d.Partition); err != nil {
 			return err
 		}
 	}
@@ -42,19 +51,23 @@ func Repair(ctx context.Context, conn driver.Conn, rep Report) error {
 }
 
 // rebuildPartition replaces one partition of a rollup with the rows appeals derive for it.
-func rebuildPartition(ctx context.Context, conn driver.Conn, t Table, p uint32) error {
+func rebuildPartition(ctx context.Context, conn driver.Conn, topo chstore.Topology, t Table, p uint32) error {
 	staging := t.Name + "__repair"
+	into, createStaging, err := target(ctx, conn, topo, t)
+	if err != nil {
+		return err
+	}
 	steps := []struct {
 		what string
 		sql  string
 		args []any
 	}{
 		{"drop old staging", "DROP TABLE IF EXISTS " + staging, nil},
-		{"create staging", fmt.Sprintf("CREATE TABLE %s AS %s", staging, t.Name), nil},
+		{"create staging", createStaging, nil},
 		{"fill staging", fmt.Sprintf("INSERT INTO %s (window_start, %s, incidents, voices, late) %s", staging, t.keyList(),
 			t.derivedSQL(fmt.Sprintf("toUInt32(%s(%s)) = %d", t.Part, t.Window, p))),
 			[]any{slackBefore(t.PartitionStart(p)), t.eventsUntil(t.PartitionEnd(p))}},
-		{"swap in", fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %d FROM %s", t.Name, p, staging), nil},
+		{"swap in", fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %d FROM %s", into, p, staging), nil},
 		{"drop staging", "DROP TABLE " + staging, nil},
 	}
 	for _, s := range steps {
