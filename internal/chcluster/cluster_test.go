@@ -1,0 +1,253 @@
+// Package chcluster_test runs the pipeline on a replicated ClickHouse cluster (deploy/local/cluster.sh):
+// `teplokarta migrate --cluster`, then the real processor binary draining a deterministic simulated stream
+// while one replica is SIGKILLed and restarted. It needs TEPLOKARTA_TEST_CH_CLUSTER (the replicas'
+// native addresses, comma-separated, as `cluster.sh env` prints) and skips without it.
+package chcluster_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/teplokarta/teplokarta/ingest/simulator"
+	"github.com/teplokarta/teplokarta/internal/chstore"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/processor/rollup"
+)
+
+const (
+	envCluster = "TEPLOKARTA_TEST_CH_CLUSTER"
+	cluster    = "teplokarta"
+	script     = "../../deploy/local/cluster.sh"
+	messages   = 20000
+)
+
+type child struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+	out  *strings.Builder
+}
+
+func start(t *testing.T, bin string, args ...string) *child {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	out := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, done: make(chan struct{}), out: out}
+	go func() { _ = cmd.Wait(); close(c.done) }() // reap: a killed child must not linger as a zombie
+	t.Cleanup(func() { _ = cmd.Process.Kill(); <-c.done })
+	return c
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return string(out)
+}
+
+func open(t *testing.T, addr, db string) driver.Conn {
+	t.Helper()
+	cfg := chstore.DefaultConfig()
+	cfg.Addr, cfg.Database, cfg.Cluster = addr, db, cluster
+	conn, err := chstore.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func count(ctx context.Context, conn driver.Conn, q string) (uint64, error) {
+	var n uint64
+	err := conn.QueryRow(ctx, q).Scan(&n)
+	return n, err
+}
+
+func until(t *testing.T, ctx context.Context, what string, cond func() (bool, string)) {
+	t.Helper()
+	last := ""
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v (last: %s)", what, ctx.Err(), last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func TestClusterReplicaKill(t *testing.T) {
+	addrs := os.Getenv(envCluster)
+	if addrs == "" {
+		t.Skipf("%s is not set (deploy/local/cluster.sh start; eval $(deploy/local/cluster.sh env))", envCluster)
+	}
+	replicas := strings.Split(addrs, ",")
+	if len(replicas) != 2 {
+		t.Fatalf("%s: want the two replicas of cluster.sh, got %q", envCluster, addrs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "teplokarta")
+	run(t, "go", "build", "-o", bin, "../../cmd/teplokarta")
+	db := fmt.Sprintf("tc_%d", time.Now().UnixNano())
+
+	// 1. The cluster schema on both replicas: Replicated local tables, Distributed tables under the old names.
+	began := time.Now()
+	out := run(t, bin, "migrate", "--clickhouse-addr", addrs, "--cluster", cluster, "--clickhouse-database", db)
+	t.Logf("migrate --cluster: %.1fs\n%s", time.Since(began).Seconds(), out)
+	t.Cleanup(func() {
+		_ = exec.Command("clickhouse-client", "--host", "127.0.0.1", "--port", strings.Split(replicas[0], ":")[1],
+			"-q", "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+cluster).Run()
+	})
+	conns := []driver.Conn{open(t, replicas[0], db), open(t, replicas[1], db)}
+	for i, c := range conns {
+		for _, tc := range []struct{ table, engine string }{
+			{"appeals", "Distributed"}, {"appeals_local", "ReplicatedReplacingMergeTree"},
+			{"appeal_counts_1m", "Distributed"}, {"appeal_counts_1m_local", "ReplicatedSummingMergeTree"},
+			{"appeal_progress_local", "ReplicatedReplacingMergeTree"}, {"appeal_sla_local", "ReplicatedReplacingMergeTree"},
+			{"schema_migrations_local", "ReplicatedReplacingMergeTree"},
+		} {
+			var engine string
+			if err := c.QueryRow(ctx, "SELECT any(engine) FROM system.tables WHERE database = currentDatabase() AND name = ?", tc.table).Scan(&engine); err != nil {
+				t.Fatal(err)
+			}
+			if engine != tc.engine {
+				t.Errorf("replica %d: %s is %q, want %s", i+1, tc.table, engine, tc.engine)
+			}
+		}
+	}
+	if again := run(t, bin, "migrate", "--clickhouse-addr", addrs, "--cluster", cluster, "--clickhouse-database", db); !strings.Contains(again, "up to date") {
+		t.Fatalf("second migrate --cluster: %s", again)
+	}
+
+	// 2. A deterministic stream in a private broker; a private Redis for the processor's dedup state.
+	redisPort := freePort(t)
+	start(t, "redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(redisPort), "--save", "", "--appendonly", "no")
+	brokerPort := freePort(t)
+	broker := net.JoinHostPort("127.0.0.1", strconv.Itoa(brokerPort))
+	start(t, bin, "broker", "--port", strconv.Itoa(brokerPort), "--data-dir", filepath.Join(tmp, "broker"), "--metrics-addr", "")
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	if err := kafkax.WaitReady(wctx, []string{broker}); err != nil {
+		t.Fatal(err)
+	}
+	wcancel()
+	sc := simulator.DefaultConfig()
+	sc.Seed, sc.Start, sc.Rate, sc.VKGeoShare = 7, time.Now().Add(-10*24*time.Hour).Truncate(time.Hour), 0.05, 1
+	g, err := simulator.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := kafkax.DefaultProducerConfig()
+	pc.Brokers = []string{broker}
+	w, err := kafkax.NewWriter(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := simulator.NewTruth()
+	if err := simulator.Run(ctx, g, simulator.KafkaSink{W: w}, simulator.RunConfig{Count: messages, BatchSize: 1000}, truth); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+
+	// 3. The processor writes through the replicas' address list (replica 1 first) ...
+	proc := start(t, bin, "process", "--local", "--brokers", broker, "--group", "cluster",
+		"--clickhouse-addr", addrs, "--clickhouse-database", db, "--redis-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(redisPort)),
+		"--redis-prefix", db+":", "--batch-size", "500", "--session-timeout", "6s", "--metrics-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))))
+	defer func() {
+		if t.Failed() {
+			out := proc.out.String()
+			t.Logf("processor log (tail):\n%s", out[max(0, len(out)-3000):])
+		}
+	}()
+	began = time.Now()
+	until(t, ctx, "a quarter of the stream stored", func() (bool, string) {
+		n, err := count(ctx, conns[1], "SELECT count() FROM appeals")
+		return err == nil && n >= uint64(truth.Appeals/4), fmt.Sprint(n, err)
+	})
+	// ... and replica 1 dies mid-stream; replica 2 keeps answering queries while it is down.
+	run(t, script, "kill", "1")
+	killed := time.Now()
+	answered := 0
+	for time.Since(killed) < 3*time.Second {
+		if _, err := count(ctx, conns[1], "SELECT sum(voices) FROM appeal_counts_1m"); err != nil {
+			t.Errorf("replica 2 did not answer while replica 1 was down: %v", err)
+		} else {
+			answered++
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	run(t, script, "start")
+	t.Logf("replica 1 down %.1fs; replica 2 answered %d queries meanwhile", time.Since(killed).Seconds(), answered)
+
+	// 4. Everything equals the truth: through the Distributed tables and on each replica alone.
+	until(t, ctx, "appeals to hold the truth on both replicas", func() (bool, string) {
+		state := ""
+		ok := true
+		for i, c := range conns {
+			for _, q := range []string{"SELECT count() FROM appeals", "SELECT count() FROM appeals_local"} {
+				n, err := count(ctx, c, q)
+				if err == nil && n > uint64(truth.Appeals) {
+					t.Fatalf("replica %d: %s = %d, more than the %d appeals sent", i+1, q, n, truth.Appeals)
+				}
+				ok = ok && err == nil && n == uint64(truth.Appeals)
+				state += fmt.Sprintf("r%d %q=%d %v; ", i+1, q, n, err)
+			}
+		}
+		return ok, state
+	})
+	t.Logf("stream of %d appeals stored in %.1fs", truth.Appeals, time.Since(began).Seconds())
+	for i, c := range conns {
+		if dup, err := count(ctx, c, "SELECT toUInt64(count() - uniqExact(appeal_id)) FROM appeals_local"); err != nil || dup != 0 {
+			t.Errorf("replica %d: %d appeals stored twice (%v)", i+1, dup, err)
+		}
+		until(t, ctx, "the rollups to agree with appeals", func() (bool, string) {
+			rep, err := rollup.Verify(ctx, c, rollup.Scope{})
+			return err == nil && rep.Clean(), fmt.Sprint(rep.Diffs, rep.Progress, err)
+		})
+		for _, table := range []string{"appeal_counts_1m", "appeal_counts_1h", "appeal_counts_1d", "appeal_counts_1mo", "appeal_counts_oktmo_1d"} {
+			for _, name := range []string{table, table + "_local"} {
+				n, err := count(ctx, c, "SELECT sum(voices) FROM "+name)
+				if err != nil || n != uint64(truth.Appeals) {
+					t.Errorf("replica %d: %s counts %d appeals (%v), truth %d", i+1, name, n, err, truth.Appeals)
+				}
+			}
+		}
+		for _, cell := range truth.Cells()[:min(50, len(truth.Cells()))] {
+			var n uint64
+			if err := c.QueryRow(ctx, "SELECT sum(voices) FROM appeal_counts_1m_local WHERE window_start = ? AND oktmo = ? AND source = ?",
+				cell.Start.UTC(), cell.OKTMO, cell.Source).Scan(&n); err != nil || n != uint64(cell.Appeals) {
+				t.Errorf("replica %d: minute %s %s %s: %d (%v), truth %d", i+1, cell.Start.UTC(), cell.OKTMO, cell.Source, n, err, cell.Appeals)
+			}
+		}
+	}
+}
