@@ -13,7 +13,7 @@ TEST_SERVERS := TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:$(TEST_CH_PORT) TEPLOKARTA_
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: chaos build run stop test test-go test-plugin stack-up stack-down bench plugin model cv geo
+.PHONY: chaos build run stop test test-cluster test-go test-plugin stack-up stack-down bench plugin model cv geo
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/teplokarta ./cmd/teplokarta
@@ -45,6 +45,11 @@ test-go:
 
 test-plugin:
 	@if [ -f plugin/package.json ]; then $(TEST_SERVERS) $(MAKE) -C plugin test; fi
+
+# test-cluster: the replicated-ClickHouse test (docs/cluster.md) on deploy/local/cluster.sh, ~1.5 min.
+test-cluster:
+	deploy/local/cluster.sh start
+	TEPLOKARTA_TEST_CH_CLUSTER=127.0.0.1:19610,127.0.0.1:19620 $(GO) test -count=1 -timeout 10m ./internal/chcluster/
 
 # plugin: the Grafana datasource, frontend (webpack) and backend (linux amd64 + arm64) in plugin/dist.
 plugin:
