@@ -22,7 +22,7 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	if *check {
-		if err := checkProcessorConfig(pf, brokers(kb), *rf.prefix, ch); err != nil {
+		if err := checkProcessorConfig(pf, brokers(kb), rf, ch); err != nil {
 			return err
 		}
 		return configOK(env, "process")
@@ -42,7 +42,7 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer rdb.Close()
-	eng, err := startProcessor(ctx, env, pf, brokers(kb), *rf.prefix, conn, rdb, *metrics)
+	eng, err := startProcessor(ctx, env, pf, brokers(kb), rf, conn, rdb, *metrics)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ type runStack struct {
 	clk       sla.Clock
 	scale     float64
 	conn      driver.Conn
-	rdb       *redis.Client
+	rdb       redis.UniversalClient
 	brokerAdr string
 	ingestURL string
 	sla       *slaEngine
@@ -130,11 +130,11 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 	}
 	s.closers = append(s.closers, func() { s.rdb.Close() })
 
-	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, *f.rf.prefix, s.conn, s.rdb, *f.metrics)
+	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, f.rf, s.conn, s.rdb, *f.metrics)
 	if err != nil {
 		return nil, err
 	}
-	if s.sla, err = startSLAEngine(ctx, env, []string{b.Addr()}, *f.rf.prefix, *f.slaAddr, *f.slaPolicy, s.conn, s.rdb, s.clk); err != nil {
+	if s.sla, err = startSLAEngine(ctx, env, []string{b.Addr()}, f.rf, *f.slaAddr, *f.slaPolicy, s.conn, s.rdb, s.clk); err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.sla.close)

@@ -81,12 +81,13 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	}
 	cfg := d
 	cfg.Brokers, cfg.Group, cfg.PollInterval, cfg.KeyPrefix = brokers(kb), *group, *poll, *rf.prefix
+	cfg.Durability = rf.durability()
 	cfg.Instance = *instance
 	if cfg.Instance == "" {
 		cfg.Instance, _ = os.Hostname()
 	}
 	if *check {
-		if err := errors.Join(cfg.Validate(), ch.config().Validate()); err != nil {
+		if err := errors.Join(cfg.Validate(), ch.config().Validate(), rf.config().Validate()); err != nil {
 			return err
 		}
 		return configOK(env, "sla serve")

@@ -36,7 +36,7 @@ and rewrite lagging progress records. Safe while processors run: it closes the r
 		return fmt.Errorf("verify: --since %s must not be negative", *since)
 	}
 	if *check {
-		if err := ch.config().Validate(); err != nil {
+		if err := errors.Join(ch.config().Validate(), rf.config().Validate()); err != nil {
 			return err
 		}
 		return configOK(env, "verify")

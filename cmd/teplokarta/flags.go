@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,6 +12,7 @@ import (
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 	"github.com/teplokarta/teplokarta/processor/pii"
 )
 
@@ -42,37 +41,41 @@ func (f *chFlags) config() chstore.Config {
 }
 
 type redisFlags struct {
-	addr, user, password, prefix *string
-	tls                          *bool
+	addr, master, user, password, sentinelPassword, prefix *string
+	tls                                                    *bool
+	waitReplicas                                           *int
+	waitTimeout                                            *time.Duration
 }
 
 func addRedisFlags(fs *cli.FlagSet) *redisFlags {
 	return &redisFlags{
-		addr:     fs.String("redis-addr", "127.0.0.1:16379", "Redis address host:port"),
-		user:     fs.String("redis-user", "", "Redis ACL user (empty: the default user)"),
-		password: fs.Secret("redis-password", "Redis password"),
-		tls:      fs.Bool("redis-tls", false, "connect to Redis with TLS (system CA pool, TLS 1.2 or later)"),
-		prefix:   fs.String("redis-prefix", "teplokarta:", "prefix of every Redis key (several deployments may share a Redis)"),
+		addr: fs.String("redis-addr", "127.0.0.1:16379", "Redis host:port, or a comma-separated list: the Sentinels (with --redis-master) or the\n"+
+			"seed nodes of a Redis Cluster (several addresses without --redis-master)"),
+		master:           fs.String("redis-master", "", "Sentinel master name: --redis-addr lists Sentinels, which name the current master (empty: no Sentinel)"),
+		user:             fs.String("redis-user", "", "Redis ACL user (empty: the default user)"),
+		password:         fs.Secret("redis-password", "Redis password"),
+		sentinelPassword: fs.Secret("redis-sentinel-password", "password of the Sentinels (only with --redis-master)"),
+		tls:              fs.Bool("redis-tls", false, "connect to Redis with TLS (system CA pool, TLS 1.2 or later)"),
+		prefix:           fs.String("redis-prefix", "teplokarta:", "prefix of every Redis key (several deployments may share a Redis)"),
+		waitReplicas: fs.Int("redis-wait-replicas", 0, "after each dedup and SLA batch, WAIT until this many replicas hold its writes, else redo the batch\n"+
+			"(0: don't wait; a failover may then lose the last acknowledged writes — docs/redis.md). Not with a Cluster"),
+		waitTimeout: fs.Duration("redis-wait-timeout", redisx.DefaultWaitTimeout, "how long WAIT waits for --redis-wait-replicas"),
 	}
 }
 
-func (f *redisFlags) open(ctx context.Context) (*redis.Client, error) {
-	o := &redis.Options{Addr: *f.addr, Username: *f.user, Password: *f.password}
-	if *f.tls {
-		host, _, err := net.SplitHostPort(*f.addr)
-		if err != nil {
-			return nil, fmt.Errorf("--redis-addr: %w", err)
-		}
-		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: host}
-	}
-	c := redis.NewClient(o)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := c.Ping(pctx).Err(); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("redis at %s: %w", *f.addr, err)
-	}
-	return c, nil
+func (f *redisFlags) config() redisx.Config {
+	c := redisx.DefaultConfig()
+	c.Addrs, c.MasterName = redisx.SplitAddrs(*f.addr), *f.master
+	c.Username, c.Password, c.SentinelPassword, c.TLS = *f.user, *f.password, *f.sentinelPassword, *f.tls
+	c.Durability.Replicas, c.Durability.Timeout = *f.waitReplicas, *f.waitTimeout
+	return c
+}
+
+// durability is what the dedup and SLA batches check: the flags', with the master watched under Sentinel.
+func (f *redisFlags) durability() redisx.Durability { return f.config().EffectiveDurability() }
+
+func (f *redisFlags) open(ctx context.Context) (redis.UniversalClient, error) {
+	return redisx.Open(ctx, f.config())
 }
 
 // piiFlags choose the HMAC key of the identity hashes and say whether this is local mode.

@@ -33,14 +33,14 @@ type slaEngine struct {
 	srv    *http.Server
 }
 
-func startSLAEngine(ctx context.Context, env *cli.Env, brokers []string, prefix, listen, policyPath string,
-	conn driver.Conn, rdb *redis.Client, clk sla.Clock) (*slaEngine, error) {
+func startSLAEngine(ctx context.Context, env *cli.Env, brokers []string, rf *redisFlags, listen, policyPath string,
+	conn driver.Conn, rdb redis.UniversalClient, clk sla.Clock) (*slaEngine, error) {
 	pol, pcfg, err := loadPolicy(policyPath)
 	if err != nil {
 		return nil, err
 	}
 	cfg := sla.DefaultConfig()
-	cfg.Brokers, cfg.KeyPrefix, cfg.Instance = brokers, prefix, "run"
+	cfg.Brokers, cfg.KeyPrefix, cfg.Instance, cfg.Durability = brokers, *rf.prefix, "run", rf.durability()
 	eng, err := sla.New(cfg, rdb, conn, pol, clk, env.Log, nil)
 	if err != nil {
 		return nil, err

@@ -47,10 +47,11 @@ func TestWindowSizesReachOptions(t *testing.T) {
 	} {
 		fs := cli.NewFlagSet(cli.OSEnv("test"), "process", "")
 		pf := addProcessorFlags(fs)
-		if err := fs.Parse([]string{"--local", "--window-sizes", tc.flag}); err != nil {
+		rf := addRedisFlags(fs)
+		if err := fs.Parse([]string{"--local", "--window-sizes", tc.flag, "--redis-prefix", "t:"}); err != nil {
 			t.Fatal(err)
 		}
-		o, err := pf.options([]string{"127.0.0.1:1"}, "t:")
+		o, err := pf.options([]string{"127.0.0.1:1"}, rf)
 		if err != nil {
 			t.Fatal(err)
 		}

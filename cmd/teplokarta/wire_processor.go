@@ -57,8 +57,8 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 	}
 }
 
-// options turns the flags into app options; prefix scopes the Redis keys.
-func (f *processorFlags) options(brokers []string, prefix string) (app.Options, error) {
+// options turns the flags into app options; rf gives the Redis key prefix and durability.
+func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options, error) {
 	o := app.DefaultOptions()
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Pipeline.BatchSize, o.Pipeline.FlushInterval = brokers, *f.group, *f.batch, *f.flush
 	o.Pipeline.WindowsTopic, o.Pipeline.SessionTimeout = *f.windowsTopic, *f.sessionTimeout
@@ -69,7 +69,8 @@ func (f *processorFlags) options(brokers []string, prefix string) (app.Options, 
 		return o, err
 	}
 	o.Window.Sizes = sizes
-	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = prefix, *f.dedupHorizon, *f.dedupIDTerm
+	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = *rf.prefix, *f.dedupHorizon, *f.dedupIDTerm
+	o.Dedup.Durability = rf.durability()
 	if o.PIIKey, err = f.pii.resolve(); err != nil {
 		return o, err
 	}
@@ -96,10 +97,10 @@ func (f *processorFlags) options(brokers []string, prefix string) (app.Options, 
 }
 
 // startProcessor assembles a processor over opened clients and serves its /metrics and /healthz.
-func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, brokers []string, prefix string,
-	conn driver.Conn, rdb *redis.Client, metricsAddr string) (*app.Processor, error) {
+func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, brokers []string, rf *redisFlags,
+	conn driver.Conn, rdb redis.UniversalClient, metricsAddr string) (*app.Processor, error) {
 	reg := obs.NewRegistry()
-	opts, err := pf.options(brokers, prefix)
+	opts, err := pf.options(brokers, rf)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +124,7 @@ func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, broke
 }
 
 // healthOf reports whether the processor's dependencies answer.
-func healthOf(ch driver.Conn, rdb *redis.Client) func(context.Context) error {
+func healthOf(ch driver.Conn, rdb redis.UniversalClient) func(context.Context) error {
 	return func(ctx context.Context) error {
 		return errors.Join(ch.Ping(ctx), rdb.Ping(ctx).Err())
 	}
@@ -149,12 +150,12 @@ func (f *classifierFlags) stage() (*enrich.Stage, error) {
 
 // checkProcessorConfig validates what a processor start would build from its flags (options, model and
 // rule files, every stage's config), without connecting.
-func checkProcessorConfig(pf *processorFlags, brokers []string, prefix string, ch *chFlags) error {
-	o, err := pf.options(brokers, prefix)
+func checkProcessorConfig(pf *processorFlags, brokers []string, rf *redisFlags, ch *chFlags) error {
+	o, err := pf.options(brokers, rf)
 	if err != nil {
 		return err
 	}
-	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), ch.config().Validate())
+	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), ch.config().Validate(), rf.config().Validate())
 }
 
 // envKillAfterStore is a fault-test hook, not a setting: the processor SIGKILLs itself after its N-th

@@ -2,10 +2,13 @@ package dedup
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 // Config of the Redis-backed deduplicator. Zero fields take the defaults of DefaultConfig.
@@ -29,6 +32,9 @@ type Config struct {
 	CommitRetries int
 	// StemCacheSize bounds the word → stem cache. Default 200 000 (≈ 20 MB).
 	StemCacheSize int
+	// Durability: what a batch checks before its decisions count as stored (WAIT for replicas, a master
+	// change under Sentinel); a batch that fails the check is redone. Zero: nothing (docs/redis.md).
+	Durability redisx.Durability
 	// Registerer receives the metrics; nil means none are registered.
 	Registerer prometheus.Registerer
 	// Logger; nil means slog.Default().
@@ -104,6 +110,9 @@ func (c Config) Validate() error {
 	}
 	if c.StemCacheSize < 1 {
 		errs = append(errs, errors.New("dedup: stem cache size must be positive"))
+	}
+	if err := c.Durability.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("dedup: %w", err))
 	}
 	return errors.Join(errs...)
 }

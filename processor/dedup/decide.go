@@ -93,12 +93,16 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 		return nil, nil
 	}
 	items := d.prepare(batch)
+	began, err := d.guard.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dedup: %w", err)
+	}
 
 	// Round trip 1: id claims and band fields.
 	var idCmds []*redis.StringCmd
 	var fpCmds [][]*redis.StringCmd
 	var readBands func()
-	err := d.pipe(ctx, "read", func(p redis.Pipeliner) {
+	err = d.pipe(ctx, "read", func(p redis.Pipeliner) {
 		idCmds = make([]*redis.StringCmd, len(items))
 		fpCmds = make([][]*redis.StringCmd, len(items))
 		for i, it := range items {
@@ -164,6 +168,11 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	resolveChains(open)
 	if err := d.commitVoicesAndClaims(ctx, open); err != nil {
 		return nil, err
+	}
+	// Only now are the decisions safe to store: a failover may have dropped claims the old master
+	// acknowledged, and a redo (same origins) decides the batch again the same way.
+	if err := d.guard.Confirm(ctx, began); err != nil {
+		return nil, fmt.Errorf("dedup: %w", err)
 	}
 
 	out := make([]Decision, len(items))

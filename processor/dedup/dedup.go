@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 // Kind of a dedup decision.
@@ -63,6 +64,7 @@ type Redis struct {
 	log  *slog.Logger
 
 	token atomic.Value // string: the state marker's value this instance last saw whole (EnsureState)
+	guard *redisx.Guard
 }
 
 var _ Deduper = (*Redis)(nil)
@@ -80,7 +82,8 @@ func New(rdb redis.UniversalClient, cfg Config) (*Redis, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Redis{rdb: rdb, cfg: cfg, stem: newStemmer(cfg.StemCacheSize), m: m, log: cfg.Logger}, nil
+	return &Redis{rdb: rdb, cfg: cfg, stem: newStemmer(cfg.StemCacheSize), m: m, log: cfg.Logger,
+		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"dedup:durable", cfg.Durability)}, nil
 }
 
 func (d *Redis) idKey(id string) string { return d.cfg.KeyPrefix + "dedup:id:" + id }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 	"github.com/teplokarta/teplokarta/processor/sla/timers"
 )
 
@@ -25,6 +26,9 @@ type Config struct {
 	ResolvedTTL  time.Duration // cache lifetime of resolved appeals' state; default 7 days
 	ReplyTTL     time.Duration // how long a command's result waits for its HTTP caller; default 1m
 	Timers       timers.Config // lease and claim size; KeyPrefix is set from KeyPrefix
+	// Durability: what a batch checks before its Kafka offsets are committed (WAIT for replicas, a master
+	// change under Sentinel); a batch that fails it is applied again. Zero: nothing (docs/redis.md).
+	Durability redisx.Durability
 	// Reconcile: every ReconcileInterval (default 1m; 0 = never) incidents stored at least ReconcileGrace
 	// ago (default 30s) and received within ReconcileLookback (default 30 days) that have no SLA record get
 	// their "created" event from their appeals row.
@@ -62,6 +66,9 @@ func (c Config) Validate() error {
 	}
 	if c.BatchSize <= 0 {
 		errs = append(errs, fmt.Errorf("sla: batch size %d must be positive", c.BatchSize))
+	}
+	if err := c.Durability.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("sla: %w", err))
 	}
 	if err := c.Timers.Validate(); err != nil {
 		errs = append(errs, err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 	"github.com/teplokarta/teplokarta/processor/sla/timers"
 )
 
@@ -38,6 +39,7 @@ type Engine struct {
 	log    *slog.Logger
 	m      *Metrics
 	writer *kafka.Writer
+	guard  *redisx.Guard
 
 	draining  atomic.Bool  // the consumer waits for the next status event: it has applied all there were
 	drainedAt atomic.Int64 // when it last stopped waiting (unix ns)
@@ -70,6 +72,7 @@ func New(cfg Config, rdb redis.UniversalClient, ch driver.Conn, pol Policy, clk 
 		Transport:    &kafka.Transport{},
 	}
 	return &Engine{cfg: cfg, rdb: rdb, timers: ts, pol: pol, clk: clk, log: log, m: m, writer: w,
+		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"sla:durable", cfg.Durability),
 		store: &store{rdb: rdb, ch: ch, prefix: cfg.KeyPrefix, resolvedTTL: cfg.ResolvedTTL}}, nil
 }
 
@@ -107,6 +110,10 @@ func Code(err error) string {
 // appeals.sla, then the Redis cache and timers, so a crash at any point is repaired by the replay.
 func (e *Engine) ApplyBatch(ctx context.Context, evs []model.StatusEvent) ([]Result, error) {
 	start := time.Now()
+	began, err := e.guard.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sla: %w", err)
+	}
 	ids := make([]string, 0, len(evs))
 	seen := map[string]bool{}
 	for _, ev := range evs {
@@ -180,6 +187,11 @@ func (e *Engine) ApplyBatch(ctx context.Context, evs []model.StatusEvent) ([]Res
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sla: update redis: %w", err)
+	}
+	// A cache entry or timer a failover dropped after the offsets were committed would stay lost: the
+	// batch counts as applied only once its writes are on the current master (and replicas, if asked).
+	if err := e.guard.Confirm(ctx, began); err != nil {
+		return nil, fmt.Errorf("sla: %w", err)
 	}
 	e.m.Batch.Observe(time.Since(start).Seconds())
 	return results, nil

@@ -214,7 +214,7 @@ func TestRedisWipedMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "timers rebuilt", func() (bool, string) {
-		n, _ := e.rdb.Exists(ctx, e.prefix+"sla:timers:ready").Result()
+		n, _ := e.rdb.Exists(ctx, e.prefix+"sla:timers:ready:v2").Result()
 		return n == 1, ""
 	})
 	e.clk.Set(t0.Add(10*time.Hour + time.Minute))

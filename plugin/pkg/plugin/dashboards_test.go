@@ -57,7 +57,7 @@ func TestProvisioning(t *testing.T) {
 		t.Fatalf("datasources: %+v", ds)
 	}
 	known := map[string]bool{}
-	for _, k := range []string{"host", "port", "database", "username", "tls", "tlsSkipVerify", "region", "redisAddr", "boundaryFile", "streamIntervalMs", "cacheTTLSeconds", "queryTimeoutSeconds"} {
+	for _, k := range []string{"host", "port", "database", "username", "tls", "tlsSkipVerify", "region", "redisAddr", "redisMasterName", "boundaryFile", "streamIntervalMs", "cacheTTLSeconds", "queryTimeoutSeconds"} {
 		known[k] = true
 	}
 	for k := range ds.Datasources[0].JSONData {
@@ -66,7 +66,7 @@ func TestProvisioning(t *testing.T) {
 		}
 	}
 	for k := range ds.Datasources[0].SecureJSONData {
-		if k != "password" && k != "redisPassword" {
+		if k != "password" && k != "redisPassword" && k != "redisSentinelPassword" {
 			t.Errorf("secureJsonData.%s is not a setting", k)
 		}
 	}

@@ -28,7 +28,7 @@ const ID = "teplokarta-appeals-datasource"
 type Datasource struct {
 	cfg Settings
 	ch  driver.Conn
-	rdb *redis.Client // nil when no Redis is configured
+	rdb redis.UniversalClient // nil when no Redis is configured
 	gaz *geo.Gazetteer
 	now func() time.Time
 	log log.Logger
@@ -83,7 +83,8 @@ func New(_ context.Context, s backend.DataSourceInstanceSettings, opts ...Option
 	}
 	d := &Datasource{cfg: cfg, ch: ch, gaz: geo.Default(), now: time.Now, log: log.DefaultLogger}
 	if cfg.RedisAddr != "" {
-		d.rdb = redis.NewClient(&redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, DialTimeout: 3 * time.Second})
+		// Validated with the settings; New does not dial, so an unreachable Redis shows in the health check.
+		d.rdb = redis.NewUniversalClient(cfg.Redis().Options())
 	}
 	for _, opt := range opts {
 		opt(d)

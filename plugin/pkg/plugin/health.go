@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 // CheckHealth checks, in order, that ClickHouse answers, that its schema is the one this plugin was built
@@ -27,9 +28,9 @@ func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		ok = append(ok, "Redis not configured (variable lists are not cached)")
 	default:
 		if err := d.rdb.Ping(ctx).Err(); err != nil {
-			bad = append(bad, fmt.Sprintf("Redis at %s is unreachable: %v", d.cfg.RedisAddr, err))
+			bad = append(bad, fmt.Sprintf("%s is unreachable: %v", d.redisName(), err))
 		} else {
-			ok = append(ok, fmt.Sprintf("Redis at %s OK", d.cfg.RedisAddr))
+			ok = append(ok, d.redisName()+" OK")
 		}
 	}
 	if len(bad) > 0 {
@@ -63,4 +64,15 @@ func (d *Datasource) checkClickHouse(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("database %s is at schema version %s, the plugin expects %s: run `teplokarta migrate`", d.cfg.Database, latest, want)
 	}
 	return fmt.Sprintf("ClickHouse %s at %s, database %s, schema %s", version, d.cfg.Addr(), d.cfg.Database, want), nil
+}
+
+// redisName says which Redis the health check reached, in the words of its configuration.
+func (d *Datasource) redisName() string {
+	switch c := d.cfg.Redis(); c.Mode() {
+	case redisx.Sentinel:
+		return fmt.Sprintf("Redis master %s via Sentinels %s", c.MasterName, d.cfg.RedisAddr)
+	case redisx.Cluster:
+		return "Redis Cluster at " + d.cfg.RedisAddr
+	}
+	return "Redis at " + d.cfg.RedisAddr
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 // Settings is the datasource configuration: jsonData plus the decrypted secureJsonData. The JSON names are
@@ -24,9 +25,12 @@ type Settings struct {
 	Region        string `json:"region"`        // default "RU-RYA": the only region its queries read (filters.regions may name it, nothing else)
 	// Timezone is the region's calendar: the IANA zone whose days, months and years ranges are widened to
 	// and planning's years are cut at; default the region's zone (internal/model: Europe/Moscow for RU-RYA).
-	Timezone     string `json:"timezone"`
-	RedisAddr    string `json:"redisAddr"`    // optional host:port; caches variable lists when set
-	BoundaryFile string `json:"boundaryFile"` // optional GeoJSON file of municipality polygons
+	Timezone string `json:"timezone"`
+	// RedisAddr, optional, caches variable lists when set: host:port, or a comma-separated list of the
+	// Sentinels (with RedisMasterName) or of Redis Cluster seed nodes (several, without a master name).
+	RedisAddr       string `json:"redisAddr"`
+	RedisMasterName string `json:"redisMasterName"` // Sentinel master name; empty: no Sentinel
+	BoundaryFile    string `json:"boundaryFile"`    // optional GeoJSON file of municipality polygons
 	// StreamIntervalMs is how often the Live stream pushes a frame; default 10000, minimum 500.
 	StreamIntervalMs int `json:"streamIntervalMs"`
 	// CacheTTLSeconds bounds how stale a cached variable list may be; default 60, 0 = default, <0 = no cache.
@@ -34,8 +38,9 @@ type Settings struct {
 	// QueryTimeoutSeconds bounds one ClickHouse query; default 30.
 	QueryTimeoutSeconds int `json:"queryTimeoutSeconds"`
 
-	Password      string `json:"-"` // secureJsonData.password
-	RedisPassword string `json:"-"` // secureJsonData.redisPassword
+	Password              string `json:"-"` // secureJsonData.password
+	RedisPassword         string `json:"-"` // secureJsonData.redisPassword
+	RedisSentinelPassword string `json:"-"` // secureJsonData.redisSentinelPassword
 }
 
 // Defaults of the optional settings.
@@ -66,6 +71,7 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
 	}
 	c.Password = s.DecryptedSecureJSONData["password"]
 	c.RedisPassword = s.DecryptedSecureJSONData["redisPassword"]
+	c.RedisSentinelPassword = s.DecryptedSecureJSONData["redisSentinelPassword"]
 	c.applyDefaults()
 	return c, c.Validate()
 }
@@ -123,7 +129,20 @@ func (c Settings) Validate() error {
 	if c.QueryTimeoutSeconds < 0 {
 		errs = append(errs, errors.New("query timeout must not be negative"))
 	}
+	if c.RedisAddr != "" {
+		errs = append(errs, c.Redis().Validate())
+	} else if c.RedisMasterName != "" {
+		errs = append(errs, errors.New("a Redis master name needs the Sentinels' addresses"))
+	}
 	return errors.Join(errs...)
+}
+
+// Redis is the cache's Redis configuration (one server, Sentinels or a Cluster, as the service's flags).
+func (c Settings) Redis() redisx.Config {
+	r := redisx.DefaultConfig()
+	r.Addrs, r.MasterName = redisx.SplitAddrs(c.RedisAddr), c.RedisMasterName
+	r.Password, r.SentinelPassword, r.DialTimeout = c.RedisPassword, c.RedisSentinelPassword, 3*time.Second
+	return r
 }
 
 // Addr is the ClickHouse native address.

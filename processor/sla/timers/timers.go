@@ -72,12 +72,17 @@ func New(rdb redis.UniversalClient, c Config) (*Store, error) {
 	return &Store{rdb: rdb, cfg: c}, nil
 }
 
-// Key is the sorted set of a kind (exported for benchmarks that measure its memory).
-func (s *Store) Key(k Kind) string { return s.cfg.KeyPrefix + "sla:timers:" + string(k) }
+// Key is the sorted set of a kind (exported for benchmarks that measure its memory). A kind's two sets
+// share the hash tag {timers:<kind>}, so a Redis Cluster keeps them on one slot, as claimScript needs.
+func (s *Store) Key(k Kind) string { return s.cfg.KeyPrefix + "sla:{timers:" + string(k) + "}:due" }
 func (s *Store) inflightKey(k Kind) string {
-	return s.cfg.KeyPrefix + "sla:inflight:" + string(k)
+	return s.cfg.KeyPrefix + "sla:{timers:" + string(k) + "}:inflight"
 }
-func (s *Store) readyKey() string { return s.cfg.KeyPrefix + "sla:timers:ready" }
+
+// ReadyKey is the marker of complete timer sets. Its "v2" names the hash-tagged layout: a marker of the
+// layout before it (sla:timers:ready) must not vouch for the new, empty sets, so an upgraded deployment
+// rebuilds them from ClickHouse once (docs/redis.md).
+func (s *Store) ReadyKey() string { return s.cfg.KeyPrefix + "sla:timers:ready:v2" }
 func (s *Store) lockKey() string  { return s.cfg.KeyPrefix + "sla:timers:rebuild" }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -173,7 +178,7 @@ func (s *Store) Len(ctx context.Context, k Kind) (int64, error) {
 // Ready reports whether the timer sets are known complete. The marker is written after a rebuild; when
 // Redis lost its data (restart without persistence, FLUSHALL) it is gone, and the engine rebuilds.
 func (s *Store) Ready(ctx context.Context) (bool, error) {
-	n, err := s.rdb.Exists(ctx, s.readyKey()).Result()
+	n, err := s.rdb.Exists(ctx, s.ReadyKey()).Result()
 	if err != nil {
 		return false, fmt.Errorf("timers: ready marker: %w", err)
 	}
@@ -182,7 +187,7 @@ func (s *Store) Ready(ctx context.Context) (bool, error) {
 
 // MarkReady records that the timer sets are complete.
 func (s *Store) MarkReady(ctx context.Context) error {
-	if err := s.rdb.Set(ctx, s.readyKey(), time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.ReadyKey(), time.Now().UTC().Format(time.RFC3339), 0).Err(); err != nil {
 		return fmt.Errorf("timers: set ready marker: %w", err)
 	}
 	return nil
