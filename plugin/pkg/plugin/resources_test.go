@@ -13,6 +13,15 @@ import (
 
 func (h *harness) resource(path string) (int, []byte) {
 	h.t.Helper()
+	status, body, err := h.callResource(path)
+	if err != nil {
+		h.t.Fatalf("CallResource %s: %v", path, err)
+	}
+	return status, body
+}
+
+// callResource is resource for any goroutine: a transport error is returned, not fatal.
+func (h *harness) callResource(path string) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var status int
@@ -22,10 +31,7 @@ func (h *harness) resource(path string) (int, []byte) {
 			status, body = r.Status, append(body, r.Body...)
 			return nil
 		}))
-	if err != nil {
-		h.t.Fatalf("CallResource %s: %v", path, err)
-	}
-	return status, body
+	return status, body, err
 }
 
 func pathOnly(p string) string {
