@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,20 +30,26 @@ func (s *store) load(ctx context.Context, ids []string) (map[string]*State, erro
 	if len(ids) == 0 {
 		return out, nil
 	}
-	keys := make([]string, len(ids))
-	for i, id := range ids {
-		keys[i] = s.key(id)
-	}
-	vals, err := s.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	// GETs in a pipeline, not one MGET: the keys hash to many slots, which a Redis Cluster refuses in
+	// one command (go-redis splits a pipeline by node).
+	gets := make([]*redis.StringCmd, len(ids))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			gets[i] = p.Get(ctx, s.key(id))
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("sla: read states from redis: %w", err)
 	}
 	var miss []string
-	for i, v := range vals {
-		str, ok := v.(string)
-		if !ok {
+	for i, g := range gets {
+		str, err := g.Result()
+		if errors.Is(err, redis.Nil) {
 			miss = append(miss, ids[i])
 			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("sla: read states from redis: %w", err)
 		}
 		var st State
 		if err := json.Unmarshal([]byte(str), &st); err != nil {
