@@ -39,6 +39,7 @@ type SentinelSet struct {
 	Master    string   // master name
 	Sentinels []string // Sentinel addresses
 	script    string
+	dir       string // state directory
 	env       []string
 }
 
@@ -50,8 +51,8 @@ const envSentinelPrefix = "TEPLOKARTA_SENTINEL_"
 func StartSentinelSet(t testing.TB) *SentinelSet {
 	t.Helper()
 	needRedisServer(t)
-	s := &SentinelSet{Master: "teplokarta", script: filepath.Join(repoRoot(), "deploy", "local", "sentinel.sh")}
-	s.env = append(os.Environ(), envSentinelPrefix+"STATE_DIR="+t.TempDir())
+	s := &SentinelSet{Master: "teplokarta", script: filepath.Join(repoRoot(), "deploy", "local", "sentinel.sh"), dir: t.TempDir()}
+	s.env = append(os.Environ(), envSentinelPrefix+"STATE_DIR="+s.dir)
 	if m := os.Getenv(envSentinelPrefix + "MASTER"); m != "" {
 		s.Master = m
 	}
@@ -86,6 +87,41 @@ func (s *SentinelSet) Run(t testing.TB, args ...string) string {
 		t.Fatalf("sentinel.sh %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// Exec runs a command of the script and returns its output, for goroutines other than the test's
+// ("start" brings a killed node back as a replica).
+func (s *SentinelSet) Exec(args ...string) (string, error) { return s.run(args...) }
+
+// NodePID is the process id of the data node at addr (host:port), from the script's pid file.
+func (s *SentinelSet) NodePID(t testing.TB, addr string) int {
+	t.Helper()
+	_, port, _ := strings.Cut(addr, ":")
+	b, err := os.ReadFile(filepath.Join(s.dir, "redis-"+port, "redis.pid"))
+	if err != nil {
+		t.Fatalf("pid of %s: %v", addr, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid of %s: %v", addr, err)
+	}
+	return pid
+}
+
+// ReplicaAddr is the address of a replica of the current master, as the Sentinels list them.
+func (s *SentinelSet) ReplicaAddr(ctx context.Context) (string, error) {
+	c := redis.NewSentinelClient(&redis.Options{Addr: s.Sentinels[0], DialTimeout: time.Second})
+	defer c.Close()
+	reps, err := c.Replicas(ctx, s.Master).Result()
+	if err != nil {
+		return "", err
+	}
+	for _, r := range reps {
+		if r["ip"] != "" && r["port"] != "" && !strings.Contains(r["flags"], "down") {
+			return r["ip"] + ":" + r["port"], nil
+		}
+	}
+	return "", fmt.Errorf("master %s has no live replica", s.Master)
 }
 
 // MasterAddr asks the Sentinels which node is the master now.
