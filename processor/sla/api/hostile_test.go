@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,14 +74,16 @@ func TestHostileCorpusSLA(t *testing.T) {
 	send := func(method, path, token string, body []byte) (int, string) {
 		req, err := http.NewRequestWithContext(ctx, method, srv.URL+path, bytes.NewReader(body))
 		if err != nil {
-			t.Fatalf("%s: %v", path, err)
+			t.Errorf("%s: %v", path, err)
+			return 0, ""
 		}
 		if token != "" {
 			req.Header.Set("Authorization", token)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatalf("%s %.80q: %v", method, path, err)
+			t.Errorf("%s %.80q: %v", method, path, err)
+			return 0, ""
 		}
 		defer resp.Body.Close()
 		raw, _ := io.ReadAll(resp.Body)
@@ -88,8 +91,10 @@ func TestHostileCorpusSLA(t *testing.T) {
 	}
 	statusRecords := func() int64 { return ingesttest.Count(t, b.Addr(), model.TopicStatus) }
 
-	before, refused, unauthorized := statusRecords(), 0, 0
-	for _, c := range cases {
+	before := statusRecords()
+	var mu sync.Mutex // guards the tallies: the cases run a few at once (send reports with Errorf)
+	refused, unauthorized := 0, 0
+	eachCase(cases, func(c hostile.Case) {
 		s := c.String()
 		for _, tok := range []string{"", "Bearer " + headerSafe(s)} {
 			for _, path := range []string{"/v1/appeals/vk:1/take", "/v1/appeals/" + url.PathEscape(s)} {
@@ -101,6 +106,7 @@ func TestHostileCorpusSLA(t *testing.T) {
 					continue // beyond what an HTTP server accepts in a header (431), not the API's concern
 				}
 				code, ans := send(method, path, tok, c.Body)
+				mu.Lock()
 				switch {
 				case code == http.StatusUnauthorized:
 					unauthorized++
@@ -111,9 +117,10 @@ func TestHostileCorpusSLA(t *testing.T) {
 					t.Errorf("%s %s without a valid token: %d %.200s, want 401", c.Name, path, code, ans)
 				}
 				refused++
+				mu.Unlock()
 			}
 		}
-	}
+	})
 	if n := statusRecords() - before; n != 0 {
 		t.Fatalf("%d commands reached appeals.status from %d unauthenticated requests", n, refused)
 	}
@@ -125,7 +132,7 @@ func TestHostileCorpusSLA(t *testing.T) {
 	}
 
 	answers := map[int]int{}
-	for _, c := range cases {
+	eachCase(cases, func(c hostile.Case) {
 		s := c.String()
 		id, act := url.PathEscape(s), url.PathEscape(s)
 		for _, r := range []struct{ method, path string }{
@@ -135,14 +142,37 @@ func TestHostileCorpusSLA(t *testing.T) {
 			{http.MethodGet, "/v1/appeals?since=" + url.QueryEscape(s) + "&limit=" + url.QueryEscape(s) + "&agency=" + url.QueryEscape(s)},
 		} {
 			code, ans := send(r.method, r.path, "Bearer "+curator, c.Body)
+			mu.Lock()
 			answers[code]++
+			mu.Unlock()
 			if code >= 500 {
 				t.Errorf("%s %s %.80q: %d %.200s", c.Name, r.method, r.path, code, ans)
 			}
 		}
-	}
+	})
 	t.Logf("%d cases; %d requests without a valid token refused (%d by the API with 401, each logged), none reached Kafka; curator's answers by status: %v",
 		len(cases), refused, unauthorized, answers)
+}
+
+// eachCase runs fn for every case, four at a time: each request waits on a round trip (Kafka, the
+// engine, ClickHouse), and an API serves concurrent clients anyway.
+func eachCase(cases []hostile.Case, fn func(hostile.Case)) {
+	next := make(chan hostile.Case)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				fn(c)
+			}
+		}()
+	}
+	for _, c := range cases {
+		next <- c
+	}
+	close(next)
+	wg.Wait()
 }
 
 // headerSafe keeps what an HTTP client can put in a header value (no control bytes, valid UTF-8).
