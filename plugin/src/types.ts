@@ -99,7 +99,10 @@ export interface AppealsDataSourceOptions extends DataSourceJsonData {
   tls?: boolean;
   tlsSkipVerify?: boolean;
   region?: string;
+  /** host:port, or comma-separated Sentinels (with redisMasterName) or Redis Cluster seed nodes. */
   redisAddr?: string;
+  /** Sentinel master name; empty: no Sentinel. */
+  redisMasterName?: string;
   boundaryFile?: string;
 }
 
@@ -107,6 +110,7 @@ export interface AppealsDataSourceOptions extends DataSourceJsonData {
 export interface AppealsSecureJsonData {
   password?: string;
   redisPassword?: string;
+  redisSentinelPassword?: string;
 }
 
 /** Clamp a limit to 1..LIMIT_MAX; undefined/NaN/≤0 → the default for the query type. */

@@ -10,6 +10,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 func TestPickSource(t *testing.T) {
@@ -126,6 +127,13 @@ func TestSettings(t *testing.T) {
 		{"unknown zone", `{"host":"h","timezone":"Europe/Ryazan"}`, nil, `time zone "Europe/Ryazan"`, nil},
 		{"zone is no SQL", `{"host":"h","timezone":"UTC') OR 1 --"}`, nil, `time zone "UTC') OR 1 --" is not an IANA name`, nil},
 		{"not JSON", `{`, nil, "settings: jsonData", nil},
+		{"redis sentinel", `{"host":"h","redisAddr":"s1:26379, s2:26379","redisMasterName":"tk"}`, map[string]string{"redisSentinelPassword": "sp"}, "", func(s Settings) bool {
+			r := s.Redis()
+			return r.Mode() == redisx.Sentinel && len(r.Addrs) == 2 && r.Addrs[1] == "s2:26379" && r.SentinelPassword == "sp"
+		}},
+		{"redis cluster", `{"host":"h","redisAddr":"n1:6379,n2:6379"}`, nil, "", func(s Settings) bool { return s.Redis().Mode() == redisx.Cluster }},
+		{"redis master without sentinels", `{"host":"h","redisMasterName":"tk"}`, nil, "a Redis master name needs the Sentinels' addresses", nil},
+		{"redis bad address", `{"host":"h","redisAddr":"redis"}`, nil, `redis: address "redis" is not host:port`, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

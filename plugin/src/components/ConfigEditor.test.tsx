@@ -56,6 +56,8 @@ describe('ConfigEditor', () => {
     expect(onOptionsChange.mock.lastCall[0].jsonData.boundaryFile).toBe('/data/b.geojson');
     fireEvent.click(screen.getByLabelText('TLS'));
     expect(onOptionsChange.mock.lastCall[0].jsonData.tls).toBe(true);
+    fireEvent.change(screen.getByLabelText('Мастер Sentinel'), { target: { value: 'teplokarta' } });
+    expect(onOptionsChange.mock.lastCall[0].jsonData.redisMasterName).toBe('teplokarta');
   });
 
   it('keeps secrets in secureJsonData and can reset a configured one', () => {

@@ -12,7 +12,7 @@ import {
 } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<AppealsDataSourceOptions, AppealsSecureJsonData>;
-type StringKey = 'host' | 'database' | 'username' | 'region' | 'redisAddr' | 'boundaryFile';
+type StringKey = 'host' | 'database' | 'username' | 'region' | 'redisAddr' | 'redisMasterName' | 'boundaryFile';
 type BoolKey = 'tls' | 'tlsSkipVerify';
 type SecretKey = keyof AppealsSecureJsonData;
 
@@ -140,7 +140,7 @@ export function ConfigEditor(props: Props) {
         </InlineField>
       </FieldSet>
       <FieldSet label={t('config.redis')}>
-        <InlineField label={t('config.redisAddr')} labelWidth={LABEL_WIDTH}>
+        <InlineField label={t('config.redisAddr')} labelWidth={LABEL_WIDTH} tooltip={t('config.redisAddr.tooltip')}>
           <Input
             id="config-redis-addr"
             aria-label={t('config.redisAddr') + ' Redis'}
@@ -159,6 +159,27 @@ export function ConfigEditor(props: Props) {
             width={INPUT_WIDTH}
             onReset={onResetSecret('redisPassword')}
             onChange={onSecret('redisPassword')}
+          />
+        </InlineField>
+        <InlineField label={t('config.redisMasterName')} labelWidth={LABEL_WIDTH}>
+          <Input
+            id="config-redis-master"
+            aria-label={t('config.redisMasterName')}
+            value={jsonData.redisMasterName ?? ''}
+            placeholder="mymaster"
+            width={INPUT_WIDTH}
+            onChange={onString('redisMasterName')}
+          />
+        </InlineField>
+        <InlineField label={t('config.redisSentinelPassword')} labelWidth={LABEL_WIDTH} disabled={!jsonData.redisMasterName}>
+          <SecretInput
+            id="config-redis-sentinel-password"
+            aria-label={t('config.redisSentinelPassword')}
+            isConfigured={Boolean(secureJsonFields.redisSentinelPassword)}
+            value={secureJsonData.redisSentinelPassword ?? ''}
+            width={INPUT_WIDTH}
+            onReset={onResetSecret('redisSentinelPassword')}
+            onChange={onSecret('redisSentinelPassword')}
           />
         </InlineField>
       </FieldSet>
