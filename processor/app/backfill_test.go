@@ -20,6 +20,7 @@ import (
 // TestBackfillTrainCSVReachesClickHouse imports the real «Наш дом» export through ingest's backfill and
 // checks that every valid appeal lands in ClickHouse with the portal's own category and executor.
 func TestBackfillTrainCSVReachesClickHouse(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv")
 	b := testenv.Broker(t)
 	conn, _ := testenv.ClickHouse(t)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +21,11 @@ import (
 // The crash tests run the real processor binary (`teplokarta process`, built once per test run without
 // the race detector) as a child process, so that it can be killed with SIGKILL mid-stream as an OOM killer
 // or a power cut would.
-var processorBin string
+// processorBin is built once for the package's tests, which run in parallel.
+var (
+	buildOnce    sync.Mutex
+	processorBin string
+)
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -32,6 +37,8 @@ func TestMain(m *testing.M) {
 
 func buildProcessor(t testing.TB) string {
 	t.Helper()
+	buildOnce.Lock()
+	defer buildOnce.Unlock()
 	if processorBin != "" {
 		return processorBin
 	}
@@ -145,10 +152,11 @@ func waitProgress(t *testing.T, conn driver.Conn, n int, timeout time.Duration) 
 }
 
 func TestSIGKILLThreeTimesLosesAndDoublesNothing(t *testing.T) {
+	t.Parallel()
 	broker := startBroker(t)
 	conn, cfg := testenv.ClickHouse(t)
 	_, prefix := testenv.Redis(t)
-	truth := simulate(t, broker, 7, 100000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
+	truth := simulate(t, broker, 7, 40000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
 	if d := float64(truth.Retries+truth.Voices) / float64(truth.Messages); d < 0.10 {
 		t.Fatalf("only %.1f%% exact and cross-source duplicates; the test needs ≥ 10%%", 100*d)
 	}
@@ -164,10 +172,11 @@ func TestSIGKILLThreeTimesLosesAndDoublesNothing(t *testing.T) {
 }
 
 func TestTwoInstancesWithRebalance(t *testing.T) {
+	t.Parallel()
 	broker := startBroker(t)
 	conn, cfg := testenv.ClickHouse(t)
 	_, prefix := testenv.Redis(t)
-	truth := simulate(t, broker, 11, 60000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
+	truth := simulate(t, broker, 11, 30000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
 	first := startChild(t, broker, cfg.Database, prefix)
 	waitProgress(t, conn, truth.Appeals/4, 4*time.Minute)
 	startChild(t, broker, cfg.Database, prefix) // joins: the partitions are split between the two

@@ -12,6 +12,7 @@ import (
 // Options.Deduper replaces the Redis deduper (BenchmarkReplayThroughput's stages without Redis rely on
 // it): no Redis client is needed, and what the replacement decides is what ClickHouse stores.
 func TestDeduperOption(t *testing.T) {
+	t.Parallel()
 	b := testenv.Broker(t)
 	conn, _ := testenv.ClickHouse(t)
 	truth := simulate(t, b.Addr(), 7, 3000, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))

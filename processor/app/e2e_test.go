@@ -235,6 +235,7 @@ func compareWithTruth(t *testing.T, conn driver.Conn, truth *simulator.Truth) {
 }
 
 func TestEndToEndMatchesSimulatorTruth(t *testing.T) {
+	t.Parallel()
 	b := testenv.Broker(t)
 	conn, _ := testenv.ClickHouse(t)
 	rdb, prefix := testenv.Redis(t)
@@ -267,6 +268,7 @@ func runProcessor(t testing.TB, o app.Options, c app.Clients) (stop func() error
 // and the budget is all returned once the backlog is stored. Meanwhile the lag gauge shows each
 // partition's backlog shrinking to 0, and it is gone with the partitions when the processor stops.
 func TestTightInFlightBudget(t *testing.T) {
+	t.Parallel()
 	b := testenv.Broker(t)
 	conn, _ := testenv.ClickHouse(t)
 	rdb, prefix := testenv.Redis(t)

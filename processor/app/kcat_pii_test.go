@@ -16,6 +16,7 @@ import (
 // (kcat) and reads the row back from ClickHouse: the name and the phone are masked, the street named after
 // a person is kept (issue 14: names were stored intact).
 func TestKcat112CardStoredMasked(t *testing.T) {
+	t.Parallel()
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
 		t.Fatal("kcat is not installed: `make test` installs it (apt-get install kcat)")

@@ -20,6 +20,7 @@ import (
 // operator would by hand: a malformed record and a valid «Наш дом» appeal. The malformed one lands in the
 // dead-letter topic with its reason; the processor keeps going and stores the valid one.
 func TestKcatMessageReachesClickHouse(t *testing.T) {
+	t.Parallel()
 	kcat, err := exec.LookPath("kcat")
 	if err != nil {
 		t.Fatal("kcat is not installed: `make test` installs it (apt-get install kcat)")

@@ -20,6 +20,7 @@ import (
 // engine's reconciliation gives each of them its deadline from appeals: at the end every stored incident
 // has exactly one SLA record and one "created" history row.
 func TestIncidentsStoredBeforeACrashGetOneDeadline(t *testing.T) {
+	t.Parallel()
 	broker := startBroker(t)
 	conn, cfg := testenv.ClickHouse(t)
 	rdb, prefix := testenv.Redis(t)

@@ -16,6 +16,7 @@ import (
 // --repair`, run while the processor keeps inserting, rebuilds it through the rollup gate; at the end every
 // rollup equals the simulator's truth window by window.
 func TestVerifyRepairsWhileTheProcessorRuns(t *testing.T) {
+	t.Parallel()
 	broker := startBroker(t)
 	conn, cfg := testenv.ClickHouse(t)
 	_, prefix := testenv.Redis(t)
