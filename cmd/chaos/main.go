@@ -30,6 +30,7 @@ func realMain() int {
 	bin := flag.String("bin", "bin/teplokarta", "the teplokarta binary")
 	burn := flag.Int("burn", envInt("CHAOS_BURN", 2), "busy processes beside the suite (another CPU-heavy job on the machine) [$CHAOS_BURN]")
 	seed := flag.Uint64("seed", 1, "first run's seed")
+	oneStack := flag.Bool("one-stack", false, "run every fault on one stack, one after another (default: the server faults run on a\nsecond stack beside the others)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,15 +42,22 @@ func realMain() int {
 	}
 	defer os.RemoveAll(state)
 	abs, _ := filepath.Abs(*bin)
-	stack := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: state, CHPort: 19300, CHHTTP: 18323, RedisPort: 16579}
+	stack := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, "a"), CHPort: 19300, CHHTTP: 18323, RedisPort: 16579}
 	defer func() { _ = stack.Stop(context.Background()) }()
+	// The faults that stop or wipe a server run on a second stack, beside the others.
+	servers := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, "b"), CHPort: 19310, CHHTTP: 18333, RedisPort: 16589}
+	if *oneStack {
+		servers = chaos.Stack{}
+	} else {
+		defer func() { _ = servers.Stop(context.Background()) }()
+	}
 	for i := 0; i < *burn; i++ {
 		cmd := exec.Command("sh", "-c", "while :; do :; done")
 		if err := cmd.Start(); err == nil {
 			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 		}
 	}
-	cfg := chaos.Config{Bin: abs, Stack: stack, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed,
+	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed,
 		Faults: strings.Split(*faults, ","), Log: os.Stderr}
 	results, err := chaos.Run(ctx, cfg)
 	fmt.Printf("\nchaos: %d runs of each fault, %d messages each, ClickHouse down %s, %d busy neighbours\n\n", *runs, *messages, *pause, *burn)

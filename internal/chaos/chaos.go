@@ -13,25 +13,33 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 )
 
 // Config of a suite run.
 type Config struct {
-	Bin        string        // the teplokarta binary (broker, process)
-	Stack      Stack         // the private servers it controls
-	Runs       int           // runs of each fault; default 20
-	Messages   int           // simulated messages per run; default 20000
-	CHPause    time.Duration // how long ClickHouse stays down; default 60s
-	Seed       uint64        // first run's seed; run i uses Seed+i
-	Faults     []string      // default: all of Faults
-	RunTimeout time.Duration // one run's limit; default 8m
-	Log        io.Writer     // progress lines; nil: none
+	Bin   string // the teplokarta binary (broker, process)
+	Stack Stack  // the private servers it controls
+	// ServerStack, when set (its ports non-zero), is a second private stack: the faults that stop or wipe
+	// a server (ServerFaults) run there, at the same time as the others run on Stack. ClickHouse's
+	// outage is mostly waiting, so the suite's wall time drops by about that much.
+	ServerStack Stack
+	Runs        int           // runs of each fault; default 20
+	Messages    int           // simulated messages per run; default 20000
+	CHPause     time.Duration // how long ClickHouse stays down; default 60s
+	Seed        uint64        // first run's seed; run i uses Seed+i
+	Faults      []string      // default: all of Faults
+	RunTimeout  time.Duration // one run's limit; default 8m
+	Log         io.Writer     // progress lines; nil: none
 }
 
 // Faults are the faults the suite knows, in the order it runs them.
-var Faults = []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "broker-restart", "clickhouse-stop", "redis-wipe"}
+var Faults = []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "scale-three", "broker-restart", "clickhouse-stop", "redis-wipe"}
+
+// ServerFaults are the faults that stop or wipe a server of the stack (see Config.ServerStack).
+var ServerFaults = []string{"clickhouse-stop", "redis-wipe"}
 
 // Validate checks the configuration.
 func (c Config) Validate() error {
@@ -43,8 +51,22 @@ func (c Config) Validate() error {
 			return fmt.Errorf("chaos: unknown fault %q (known: %s)", f, strings.Join(Faults, ", "))
 		}
 	}
-	return c.Stack.Validate()
+	if err := c.Stack.Validate(); err != nil {
+		return err
+	}
+	if c.twoLanes() {
+		if err := c.ServerStack.Validate(); err != nil {
+			return fmt.Errorf("chaos: server stack: %w", err)
+		}
+		if c.ServerStack.StateDir == c.Stack.StateDir || c.ServerStack.CHPort == c.Stack.CHPort ||
+			c.ServerStack.CHHTTP == c.Stack.CHHTTP || c.ServerStack.RedisPort == c.Stack.RedisPort {
+			return errors.New("chaos: the server stack needs its own state directory and ports")
+		}
+	}
+	return nil
 }
+
+func (c Config) twoLanes() bool { return c.ServerStack.CHPort != 0 }
 
 func (c *Config) defaults() {
 	if c.Runs <= 0 {
@@ -76,38 +98,89 @@ type Result struct {
 	Took     time.Duration
 }
 
-// Run runs every fault cfg.Runs times and returns one result per fault.
+// Run runs every fault cfg.Runs times and returns one result per fault, in cfg.Faults' order. With a
+// ServerStack, the server faults run on it beside the others; each stack still runs one run at a time.
 func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	cfg.defaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	var out []Result
-	for _, fault := range cfg.Faults {
-		res := Result{Fault: fault}
-		began := time.Now()
-		for i := range cfg.Runs {
-			if ctx.Err() != nil {
-				return out, ctx.Err()
-			}
-			seed := cfg.Seed + uint64(i)
-			rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
-			r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log}
-			err := r.do(rctx)
-			cancel()
-			res.Runs++
-			if err == nil {
-				res.Passed++
-				fmt.Fprintf(cfg.Log, "chaos: %s run %d/%d passed (%s)\n", fault, i+1, cfg.Runs, r.took.Round(time.Second))
-			} else {
-				res.Failures = append(res.Failures, fmt.Sprintf("run %d (seed %d): %v", i+1, seed, err))
-				fmt.Fprintf(cfg.Log, "chaos: %s run %d/%d FAILED: %v\n", fault, i+1, cfg.Runs, err)
-			}
+	cfg.Log = &lockedWriter{w: cfg.Log} // two lanes write their progress lines at once
+	lanes := map[Stack][]string{}
+	for _, f := range cfg.Faults {
+		st := cfg.Stack
+		if cfg.twoLanes() && slices.Contains(ServerFaults, f) {
+			st = cfg.ServerStack
 		}
-		res.Took = time.Since(began)
-		out = append(out, res)
+		lanes[st] = append(lanes[st], f)
 	}
-	return out, nil
+	var (
+		mu   sync.Mutex
+		done = map[string]Result{}
+		wg   sync.WaitGroup
+	)
+	for st, faults := range lanes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lane := cfg
+			lane.Stack = st
+			for _, fault := range faults {
+				if ctx.Err() != nil {
+					return
+				}
+				res := runFault(ctx, lane, fault)
+				mu.Lock()
+				done[fault] = res
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var out []Result
+	for _, f := range cfg.Faults {
+		if r, ok := done[f]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, ctx.Err()
+}
+
+// runFault runs one fault cfg.Runs times on cfg.Stack.
+func runFault(ctx context.Context, cfg Config, fault string) Result {
+	res := Result{Fault: fault}
+	began := time.Now()
+	for i := range cfg.Runs {
+		if ctx.Err() != nil {
+			break
+		}
+		seed := cfg.Seed + uint64(i)
+		rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
+		r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log}
+		err := r.do(rctx)
+		cancel()
+		res.Runs++
+		if err == nil {
+			res.Passed++
+			fmt.Fprintf(cfg.Log, "chaos: %s run %d/%d passed (%s)\n", fault, i+1, cfg.Runs, r.took.Round(time.Second))
+		} else {
+			res.Failures = append(res.Failures, fmt.Sprintf("run %d (seed %d): %v", i+1, seed, err))
+			fmt.Fprintf(cfg.Log, "chaos: %s run %d/%d FAILED: %v\n", fault, i+1, cfg.Runs, err)
+		}
+	}
+	res.Took = time.Since(began)
+	return res
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // PrintTable writes the results as a table: fault, runs, passed, what differed.

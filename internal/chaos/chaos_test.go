@@ -13,8 +13,8 @@ import (
 )
 
 // The short version of `make chaos` that `make test` keeps: one run of the faults that need servers of
-// their own (ClickHouse killed, Redis wiped, the broker restarted), on a private stack; the processor
-// faults run in processor/app. The full suite repeats every fault CHAOS_RUNS times beside a CPU-heavy
+// their own (ClickHouse killed, Redis wiped, the broker restarted) and of three processors with one
+// joining and one leaving, on two private stacks; the processor kills run in processor/app. The full suite repeats every fault CHAOS_RUNS times beside a CPU-heavy
 // neighbour.
 func TestFaultsShort(t *testing.T) {
 	if testing.Short() {
@@ -33,9 +33,11 @@ func TestFaultsShort(t *testing.T) {
 	stack := chaos.Stack{Script: filepath.Join(root, "deploy/local/stack.sh"), StateDir: t.TempDir(),
 		CHPort: 19400, CHHTTP: 18423, RedisPort: 16679}
 	t.Cleanup(func() { _ = stack.Stop(context.Background()) })
+	servers := chaos.Stack{Script: stack.Script, StateDir: t.TempDir(), CHPort: 19410, CHHTTP: 18433, RedisPort: 16689}
+	t.Cleanup(func() { _ = servers.Stop(context.Background()) })
 	var log strings.Builder
-	results, err := chaos.Run(context.Background(), chaos.Config{Bin: bin, Stack: stack, Runs: 1, Messages: 3000,
-		CHPause: 3 * time.Second, Seed: 101, Faults: []string{"clickhouse-stop", "redis-wipe", "broker-restart"},
+	results, err := chaos.Run(context.Background(), chaos.Config{Bin: bin, Stack: stack, ServerStack: servers, Runs: 1, Messages: 3000,
+		CHPause: 3 * time.Second, Seed: 101, Faults: []string{"clickhouse-stop", "redis-wipe", "broker-restart", "scale-three"},
 		RunTimeout: 4 * time.Minute, Log: &log})
 	var table strings.Builder
 	chaos.PrintTable(&table, results)

@@ -61,6 +61,30 @@ func (r *run) inject(ctx context.Context) error {
 			return err
 		}
 		first.kill()
+	case "scale-three":
+		// Two members drain the stream; a third joins mid-stream, then one of the first two leaves
+		// cleanly (SIGTERM: it flushes, commits and leaves the group) — partitions move twice.
+		a, err := r.startProcessor()
+		if err != nil {
+			return err
+		}
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		marks := []float64{at(), at()}
+		slices.Sort(marks)
+		if err := r.waitFor(ctx, marks[0]); err != nil {
+			return err
+		}
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		if err := r.waitFor(ctx, marks[1]); err != nil {
+			return err
+		}
+		if err := a.stop(30 * time.Second); err != nil {
+			return fmt.Errorf("the leaving member: %w", err)
+		}
 	case "broker-restart":
 		// The embedded broker is killed and started again from its data directory.
 		if _, err := r.startProcessor(); err != nil {

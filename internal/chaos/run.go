@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -54,6 +55,21 @@ type child struct {
 func (c *child) kill() {
 	_ = c.cmd.Process.Kill()
 	<-c.done
+}
+
+// stop asks the child to shut down (SIGTERM) and waits for it; it must exit cleanly within grace.
+func (c *child) stop(grace time.Duration) error {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(grace):
+		c.kill()
+		return fmt.Errorf("still running %s after SIGTERM", grace)
+	}
+	if code := c.cmd.ProcessState.ExitCode(); code != 0 {
+		return fmt.Errorf("exited with status %d after SIGTERM:\n%s", code, tail(c.out.String(), 1500))
+	}
+	return nil
 }
 
 func (r *run) start(args []string, env ...string) (*child, error) {
