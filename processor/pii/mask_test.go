@@ -49,7 +49,8 @@ func TestMaskShortcutsChangeNothing(t *testing.T) {
 	rnd := uint64(1)
 	next := func(n int) int { rnd = rnd*6364136223846793005 + 1442695040888963407; return int(rnd>>33) % n }
 	masked := 0
-	for i := 0; i < 30000; i++ {
+	const texts = 12000 // about 1,800 of them hold personal data (30,000 cost ~50 s under -race on a busy machine)
+	for i := 0; i < texts; i++ {
 		var b []byte
 		for range 1 + next(12) {
 			b = append(b, pieces[next(len(pieces))]...)
@@ -63,10 +64,10 @@ func TestMaskShortcutsChangeNothing(t *testing.T) {
 			masked++
 		}
 	}
-	if masked < 150 {
+	if masked < 60 {
 		t.Fatalf("only %d of the generated texts held personal data: the test exercises nothing", masked)
 	}
-	t.Logf("%d of 30000 generated texts were masked", masked)
+	t.Logf("%d of %d generated texts were masked", masked, texts)
 }
 
 func BenchmarkMask(b *testing.B) {
