@@ -13,7 +13,7 @@ TEST_SERVERS := TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:$(TEST_CH_PORT) TEPLOKARTA_
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: chaos build run stop test test-cluster test-go test-plugin stack-up stack-down bench plugin model cv geo
+.PHONY: bench-peer chaos build run stop test test-cluster test-go test-plugin stack-up stack-down bench plugin model cv geo
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/teplokarta ./cmd/teplokarta
@@ -91,3 +91,12 @@ CHAOS_RUNS ?= 20
 chaos: build
 	$(GO) run ./cmd/chaos --bin bin/teplokarta --runs $(CHAOS_RUNS)
 	@status=0; $(MAKE) --no-print-directory test-cluster || status=$$?; deploy/local/cluster.sh stop; exit $$status
+
+# bench-peer: one simulated backlog (BENCH_MESSAGES, default 1M) drained on this machine by ClickHouse's own
+# Kafka engine + views (the peer) and by `teplokarta process`, alternating first over BENCH_ROUNDS (default 2),
+# on a private ClickHouse, Redis and broker (.state/bench-peer, ports 19800/18823/16879/19892). Prints rates,
+# CPU per message of each process, peak RSS, freshness and the ratio (internal/benchpeer, README).
+BENCH_MESSAGES ?= 1000000
+BENCH_ROUNDS ?= 2
+bench-peer: build
+	$(GO) run ./cmd/benchpeer --bin bin/teplokarta --messages $(BENCH_MESSAGES) --rounds $(BENCH_ROUNDS)

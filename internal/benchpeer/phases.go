@@ -1,0 +1,294 @@
+package benchpeer
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/teplokarta/teplokarta/ingest/simulator"
+	"github.com/teplokarta/teplokarta/processor/rollup"
+)
+
+// peer drains the backlog with ClickHouse's Kafka engine into database peer_<round>.
+func (b *bench) peer(ctx context.Context, round int) (Result, error) {
+	db := fmt.Sprintf("peer_%d", round)
+	res := Result{System: SystemPeer, Round: round, Messages: b.truth.Messages, Unique: b.truth.Appeals}
+	conn, err := b.freshDB(ctx, db)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close()
+	defer b.dropDB(db)
+	defer func() { _ = peerDrop(context.WithoutCancel(ctx), b.admin, db) }()
+	group := fmt.Sprintf("benchpeer_%d_%d", round, time.Now().UnixNano()) // a new group reads from the start
+	var setup []string
+	setup = append(setup, peerTables(db, b.brokerAddr(), group, true)...)
+	setup = append(setup, peerViews(db, b.gaz)...)
+	for _, q := range setup {
+		if err := b.admin.Exec(ctx, q); err != nil {
+			return res, fmt.Errorf("benchpeer: %w\n%s", err, q)
+		}
+	}
+	if err := dropKafkaTables(ctx, b.admin, db); err != nil {
+		return res, err
+	}
+	procs := b.procs
+	procs.resetPeaks()
+	cpu0, err := procs.cpu()
+	if err != nil {
+		return res, err
+	}
+	began := time.Now()
+	for _, q := range peerTables(db, b.brokerAddr(), group, false) { // the views are waiting: consumption starts
+		if err := b.admin.Exec(ctx, q); err != nil {
+			return res, fmt.Errorf("benchpeer: %w", err)
+		}
+	}
+	if err := b.waitDrained(ctx, conn, res.Messages, nil, ""); err != nil {
+		return res, err
+	}
+	return b.finish(ctx, conn, res, procs, cpu0, began)
+}
+
+// teplokarta drains the backlog with `teplokarta process` into database tk_<round>.
+func (b *bench) teplokarta(ctx context.Context, round int) (Result, error) {
+	db := fmt.Sprintf("tk_%d", round)
+	res := Result{System: SystemTeplokarta, Round: round, Messages: b.truth.Messages, Unique: b.truth.Appeals}
+	conn, err := b.freshDB(ctx, db)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close()
+	defer b.dropDB(db)
+	// The stack's Redis is this run's alone: emptied after the phase, so the next one starts as this did.
+	defer b.rdb.FlushAll(context.WithoutCancel(ctx))
+	metrics, err := freeAddr()
+	if err != nil {
+		return res, err
+	}
+	nonce := time.Now().UnixNano()
+	procs := procSet{}
+	for k, v := range b.procs {
+		procs[k] = v
+	}
+	procs.resetPeaks()
+	cpu0, err := procs.cpu()
+	if err != nil {
+		return res, err
+	}
+	began := time.Now()
+	p, err := startChild(b.cfg.Bin, "process", "--local", "--brokers", b.brokerAddr(),
+		"--group", fmt.Sprintf("benchpeer-%d-%d", round, nonce),
+		"--clickhouse-addr", b.cfg.Stack.ClickHouse(), "--clickhouse-database", db,
+		"--redis-addr", b.cfg.Stack.Redis(), "--redis-prefix", fmt.Sprintf("benchpeer:%d:%d:", round, nonce),
+		"--metrics-addr", metrics)
+	if err != nil {
+		return res, err
+	}
+	defer p.stop(30 * time.Second)
+	procs[roleProcessor], cpu0[roleProcessor] = p.pid(), 0 // all of the processor's CPU: it starts with the clock
+	if err := b.waitDrained(ctx, conn, res.Unique, p, metrics); err != nil {
+		return res, err
+	}
+	return b.finish(ctx, conn, res, procs, cpu0, began)
+}
+
+// finish takes a drained phase's measurements, checks its rows and times the single messages.
+func (b *bench) finish(ctx context.Context, conn driver.Conn, res Result, procs procSet, cpu0 usage, began time.Time) (Result, error) {
+	res.Took = time.Since(began)
+	cpu1, err := procs.cpu()
+	if err != nil {
+		return res, err
+	}
+	res.CPU, res.PeakKiB = cpu1.since(cpu0), procs.peaks()
+	want := res.Messages
+	if res.System == SystemTeplokarta {
+		want = res.Unique
+	}
+	// Every rollup has each stored row once (the monthly one, polled, may be ahead of the others by a
+	// view or two).
+	deadline := time.Now().Add(time.Minute)
+	for {
+		behind, err := rollupsBehind(ctx, conn, want)
+		if err != nil {
+			return res, err
+		}
+		if behind == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("benchpeer: rollups disagree with the %d rows: %s", want, behind)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res.Rows = want
+	if res.System == SystemTeplokarta { // its appeals rows are unique: count() is exact
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM appeals").Scan(&n); err != nil {
+			return res, err
+		}
+		if res.Rows = int(n); res.Rows != want {
+			return res, fmt.Errorf("benchpeer: teplokarta stored %d appeals, want %d", n, want)
+		}
+	}
+	for range b.cfg.Freshness {
+		d, err := b.fresh(ctx, conn)
+		if err != nil {
+			return res, err
+		}
+		res.Fresh = append(res.Fresh, d)
+	}
+	return res, nil
+}
+
+// stored is how many rows have reached appeals and its monthly rollup. The rollup, not count() of
+// appeals: ReplacingMergeTree folds the peer's stored retries in merges, while the rollup keeps every
+// row that was inserted.
+func stored(ctx context.Context, conn driver.Conn) (int, error) {
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT toUInt64(sum(voices)) FROM appeal_counts_1mo").Scan(&n); err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}
+
+// waitDrained waits until want rows are stored and, for a processor (metrics: its /metrics address),
+// until it reports no lag: records after the last row (retries) are part of the backlog too. A processor
+// that exits first fails it.
+func (b *bench) waitDrained(ctx context.Context, conn driver.Conn, want int, p *child, metrics string) error {
+	deadline, lastLog := time.Now().Add(b.cfg.DrainTimeout), time.Now()
+	for {
+		n, err := stored(ctx, conn)
+		if err != nil {
+			return err
+		}
+		if n == want && metrics == "" {
+			return nil
+		}
+		if n == want {
+			if lag, err := lagOf(ctx, metrics); err == nil && lag == 0 {
+				return nil
+			}
+		}
+		if n > want {
+			return fmt.Errorf("benchpeer: %d rows stored, more than the %d expected", n, want)
+		}
+		if p != nil && p.exited() {
+			return fmt.Errorf("benchpeer: the processor exited with %d of %d rows stored:\n%s", n, want, tail(p.out.String(), 2000))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("benchpeer: %d of %d rows stored after %s", n, want, b.cfg.DrainTimeout)
+		}
+		if time.Since(lastLog) > 30*time.Second {
+			fmt.Fprintf(b.cfg.Log, "benchpeer: %d of %d rows stored\n", n, want)
+			lastLog = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			behind, _ := rollupsBehind(context.WithoutCancel(ctx), conn, want)
+			return fmt.Errorf("benchpeer: %d of %d rows stored (rollups: %s): %w", n, want, behind, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// rollupsBehind names the rollups whose total differs from want ("" when none does).
+func rollupsBehind(ctx context.Context, conn driver.Conn, want int) (string, error) {
+	var out []string
+	for _, t := range rollup.Tables {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT toUInt64(sum(voices)) FROM "+t.Name).Scan(&n); err != nil {
+			return "", err
+		}
+		if int(n) != want {
+			out = append(out, fmt.Sprintf("%s %d", t.Name, n))
+		}
+	}
+	return strings.Join(out, ", "), nil
+}
+
+// fresh produces the simulator's next new appeal (a retry would add no row to teplokarta) into the
+// idle pipeline and times until its row is in appeals. The message joins the truth: the next phase
+// drains it as part of the backlog.
+func (b *bench) fresh(ctx context.Context, conn driver.Conn) (time.Duration, error) {
+	m := b.gen.Next()
+	for m.Kind == simulator.KindRetry {
+		m = b.gen.Next()
+	}
+	q := fmt.Sprintf("SELECT count() FROM appeals WHERE appeal_id = %s AND event_time BETWEEN toDateTime(%d) AND toDateTime(%d)",
+		quote(m.AppealID()), m.EventTime.Unix()-86400, m.EventTime.Unix()+86400)
+	began := time.Now()
+	if err := b.w.WriteMessages(ctx, simulator.RawRecord(m)); err != nil {
+		return 0, fmt.Errorf("benchpeer: produce: %w", err)
+	}
+	b.truth.Add(m)
+	deadline := began.Add(2 * time.Minute)
+	for {
+		var n uint64
+		if err := conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			return time.Since(began), nil
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("benchpeer: %s not in appeals after 2 minutes", m.AppealID())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// lagOf sums teplokarta_processor_lag_records over a processor's /metrics.
+func lagOf(ctx context.Context, addr string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	sum, seen := 0.0, false
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "teplokarta_processor_lag_records{") {
+			f := strings.Fields(line)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				return 0, err
+			}
+			sum, seen = sum+v, true
+		}
+	}
+	if !seen {
+		return 0, fmt.Errorf("no lag reported")
+	}
+	return sum, nil
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
