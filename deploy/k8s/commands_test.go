@@ -29,8 +29,7 @@ var healthFlags = map[string][]string{
 // serves /healthz on all interfaces.
 func TestCommands(t *testing.T) {
 	bin := buildBinary(t)
-	for _, dir := range overlays(t) {
-		b := mustLoad(t, dir)
+	for dir, b := range builds(t) {
 		seen := map[string]bool{}
 		names := make([]string, 0)
 		pods := b.podSpecs()
@@ -41,7 +40,7 @@ func TestCommands(t *testing.T) {
 		for _, name := range names {
 			pod := pods[name]
 			for _, c := range pod.Spec.Containers {
-				if c.Image != "teplokarta" {
+				if !isTeplokarta(c.Image) {
 					continue
 				}
 				t.Run(dir+"/"+name+"/"+c.Name, func(t *testing.T) {

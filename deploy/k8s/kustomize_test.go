@@ -341,3 +341,11 @@ func (b *build) deployments() map[string]*appsv1.Deployment {
 	}
 	return out
 }
+
+func objNamespace(o object) string { return o.obj.(metav1.Object).GetNamespace() }
+
+// isTeplokarta tells the containers of the teplokarta image, before or after Kustomize's images rewrite.
+func isTeplokarta(image string) bool {
+	name, _, _ := strings.Cut(image[strings.LastIndex(image, "/")+1:], ":")
+	return name == "teplokarta"
+}
