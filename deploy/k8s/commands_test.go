@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +57,7 @@ func TestCommands(t *testing.T) {
 					env := containerEnv(t, b, c)
 					checkConfig(t, bin, root, c.Args, env)
 					checkProbes(t, bin, sub, c, env)
+					checkScrape(t, bin, sub, pod, c, env)
 				})
 			}
 		}
@@ -235,28 +237,11 @@ func checkProbes(t *testing.T, bin, sub string, c corev1.Container, env map[stri
 	if c.ReadinessProbe == nil || c.LivenessProbe == nil {
 		t.Fatalf("teplokarta %s serves /healthz: readiness and liveness probes required", sub)
 	}
-	defaults := flagDefaults(t, bin, strings.Fields(sub))
 	ports := map[string]bool{}
 	for _, f := range flags {
-		addr, ok := flagValue(c.Args, f)
-		if !ok {
-			addr, ok = env["TEPLOKARTA_"+strings.ToUpper(strings.ReplaceAll(f, "-", "_"))]
+		if port := listenPort(t, bin, sub, c, env, f); port != "" {
+			ports[port] = true
 		}
-		if !ok || addr == "" {
-			addr = defaults[f]
-		}
-		if addr == "" {
-			continue // off
-		}
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			t.Fatalf("--%s %q: %v", f, addr, err)
-		}
-		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
-			t.Errorf("--%s %s listens on loopback only: the kubelet cannot probe it", f, addr)
-			continue
-		}
-		ports[port] = true
 	}
 	for what, pr := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
 		if pr.HTTPGet == nil || pr.HTTPGet.Path != "/healthz" {
@@ -271,6 +256,62 @@ func checkProbes(t *testing.T, bin, sub string, c corev1.Container, env map[stri
 		if !ports[strconv.Itoa(int(n))] {
 			t.Errorf("%s probe: port %d, but teplokarta %s serves /healthz on %v", what, n, sub, ports)
 		}
+	}
+}
+
+// listenPort is the port of a listener flag (args, then its variable, then the binary's default), ""
+// when off. A loopback-only address is an error: neither the kubelet nor Prometheus can reach it.
+func listenPort(t *testing.T, bin, sub string, c corev1.Container, env map[string]string, flag string) string {
+	t.Helper()
+	addr, ok := flagValue(c.Args, flag)
+	if !ok {
+		addr, ok = env["TEPLOKARTA_"+strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))]
+	}
+	if !ok || addr == "" {
+		addr = flagDefaults(t, bin, strings.Fields(sub))[flag]
+	}
+	if addr == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("--%s %q: %v", flag, addr, err)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		t.Errorf("--%s %s listens on loopback only: nothing outside the pod reaches it", flag, addr)
+		return ""
+	}
+	return port
+}
+
+// checkScrape: a command serving /metrics (--metrics-addr) is in a pod Prometheus scrapes (files/prometheus.yml
+// keeps pods annotated prometheus.io/scrape and takes prometheus.io/port) on that port, under a job name
+// (the pod's app.kubernetes.io/name) the pipeline dashboard queries.
+func checkScrape(t *testing.T, bin, sub string, pod *corev1.PodTemplateSpec, c corev1.Container, env map[string]string) {
+	t.Helper()
+	if _, serves := healthFlags[sub]; !serves {
+		return
+	}
+	port := listenPort(t, bin, sub, c, env, "metrics-addr")
+	if port == "" {
+		t.Errorf("teplokarta %s without --metrics-addr: /metrics would be on its public port", sub)
+		return
+	}
+	a := pod.Annotations
+	if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != port {
+		t.Errorf("pod annotations %v: want prometheus.io/scrape \"true\" and prometheus.io/port %q (--metrics-addr)", a, port)
+	}
+	dash, err := os.ReadFile("base/files/grafana/dashboards/pipeline.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`job=~\\"([a-z|]+)\\"`).FindSubmatch(dash)
+	if m == nil {
+		t.Fatal("pipeline.json: no job=~ selector")
+	}
+	job := pod.Labels["app.kubernetes.io/name"]
+	if !slices.Contains(strings.Split(string(m[1]), "|"), job) {
+		t.Errorf("job %q (app.kubernetes.io/name) is not one the pipeline dashboard queries (%s)", job, m[1])
 	}
 }
 
