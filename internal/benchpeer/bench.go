@@ -99,7 +99,7 @@ type Result struct {
 	Position int           // 1 = drained first in its round
 	Messages int           // records in the backlog it drained, retries included
 	Unique   int           // unique appeals among them (the simulator's truth)
-	Rows     int           // rows written to appeals (the peer: one per message; teplokarta: one per unique appeal)
+	Rows     int           // rows written to appeals (its rollups' total): the peer one per record — more where the Kafka engine delivered one twice — teplokarta one per unique appeal
 	Took     time.Duration // from the start of consumption to the last row in appeals and the monthly rollup
 	CPU      map[string]time.Duration
 	PeakKiB  map[string]int64

@@ -55,8 +55,9 @@ func TestBenchPeerTiny(t *testing.T) {
 	}
 	peer, tk := rep.Results[0], rep.Results[1]
 	// The peer drained the backlog; its freshness probes, new appeals each, joined it before teplokarta's turn.
-	if peer.Messages != rep.Messages || peer.Rows != rep.Messages {
-		t.Errorf("peer: %d messages drained, %d rows: want %d of each", peer.Messages, peer.Rows, rep.Messages)
+	// The Kafka engine is at least once: a rebalance may store a record twice (rows > messages).
+	if peer.Messages != rep.Messages || peer.Rows < rep.Messages {
+		t.Errorf("peer: %d messages drained, %d rows: want %d and at least as many rows", peer.Messages, peer.Rows, rep.Messages)
 	}
 	if tk.Messages != rep.Messages+fresh || tk.Unique != rep.Unique+fresh || tk.Rows != tk.Unique {
 		t.Errorf("teplokarta: %d messages, %d unique, %d rows: want %d, %d, %d", tk.Messages, tk.Unique, tk.Rows,
@@ -81,8 +82,8 @@ func TestBenchPeerTiny(t *testing.T) {
 	for _, line := range strings.Split(table.String(), "\n") {
 		f := strings.Fields(line)
 		switch {
-		case len(f) > 6 && f[0] == "1":
-			rows[f[2]] = f[6:8] // messages/s, unique/s
+		case len(f) > 8 && f[0] == "1":
+			rows[f[2]] = f[7:9] // messages/s, unique/s
 		case len(f) > 3 && f[0] == "ratio":
 			rows["ratio"] = f[2:4]
 		}

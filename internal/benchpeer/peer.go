@@ -2,6 +2,7 @@ package benchpeer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -45,26 +46,36 @@ type column struct{ name, expr string }
 func peerTables(db, broker, group string, idle bool) []string {
 	out := make([]string, 0, len(peerSources))
 	for _, src := range peerSources {
-		topic := model.RawTopic(src)
+		topic, g := model.RawTopic(src), group
 		if idle {
-			topic, group = idleTopic, group+"_idle"
+			topic, g = idleTopic, group+"_idle"
 		}
 		out = append(out, fmt.Sprintf(`CREATE TABLE %s.kafka_%s (raw String) ENGINE = Kafka SETTINGS
-    kafka_broker_list = '%s', kafka_topic_list = '%s', kafka_group_name = '%s_%s',
+    kafka_broker_list = '%s', kafka_topic_list = '%s', kafka_group_name = '%s',
     kafka_format = 'TSV', kafka_row_delimiter = '\n', kafka_num_consumers = 1`,
-			db, srcIdent(src), broker, topic, group, srcIdent(src)))
+			db, srcIdent(src), broker, topic, groupOf(g, src)))
 	}
 	return out
 }
 
-// dropKafkaTables drops the Kafka tables and leaves their views.
+// dropKafkaTables drops the Kafka tables and leaves their views. Each DROP waits ~3.5 s for its consumer
+// to leave the group: the four run at once.
 func dropKafkaTables(ctx context.Context, ch driver.Conn, db string) error {
+	errs := make(chan error, len(peerSources))
 	for _, src := range peerSources {
-		if err := ch.Exec(ctx, "DROP TABLE IF EXISTS "+db+".kafka_"+srcIdent(src)); err != nil {
-			return fmt.Errorf("benchpeer: drop kafka_%s: %w", src, err)
-		}
+		go func() {
+			if err := ch.Exec(ctx, "DROP TABLE IF EXISTS "+db+".kafka_"+srcIdent(src)); err != nil {
+				errs <- fmt.Errorf("benchpeer: drop kafka_%s: %w", src, err)
+				return
+			}
+			errs <- nil
+		}()
 	}
-	return nil
+	var all []error
+	for range peerSources {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
 }
 
 // peerViews creates the views of every Kafka table: appeals first, then the rollups.

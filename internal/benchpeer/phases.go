@@ -51,7 +51,8 @@ func (b *bench) peer(ctx context.Context, round int) (Result, error) {
 			return res, fmt.Errorf("benchpeer: %w", err)
 		}
 	}
-	if err := b.waitDrained(ctx, conn, res.Messages, nil, ""); err != nil {
+	lag := func(ctx context.Context) (int64, error) { return b.peerLag(ctx, group) }
+	if res.Rows, err = b.waitDrained(ctx, conn, res.Messages, false, nil, lag); err != nil {
 		return res, err
 	}
 	return b.finish(ctx, conn, res, procs, cpu0, began)
@@ -94,7 +95,8 @@ func (b *bench) teplokarta(ctx context.Context, round int) (Result, error) {
 	}
 	defer p.stop(30 * time.Second)
 	procs[roleProcessor], cpu0[roleProcessor] = p.pid(), 0 // all of the processor's CPU: it starts with the clock
-	if err := b.waitDrained(ctx, conn, res.Unique, p, metrics); err != nil {
+	lag := func(ctx context.Context) (int64, error) { return lagOf(ctx, metrics) }
+	if res.Rows, err = b.waitDrained(ctx, conn, res.Unique, true, p, lag); err != nil {
 		return res, err
 	}
 	return b.finish(ctx, conn, res, procs, cpu0, began)
@@ -108,15 +110,11 @@ func (b *bench) finish(ctx context.Context, conn driver.Conn, res Result, procs 
 		return res, err
 	}
 	res.CPU, res.PeakKiB = cpu1.since(cpu0), procs.peaks()
-	want := res.Messages
-	if res.System == SystemTeplokarta {
-		want = res.Unique
-	}
 	// Every rollup has each stored row once (the monthly one, polled, may be ahead of the others by a
 	// view or two).
 	deadline := time.Now().Add(time.Minute)
 	for {
-		behind, err := rollupsBehind(ctx, conn, want)
+		behind, err := rollupsBehind(ctx, conn, res.Rows)
 		if err != nil {
 			return res, err
 		}
@@ -124,18 +122,17 @@ func (b *bench) finish(ctx context.Context, conn driver.Conn, res Result, procs 
 			break
 		}
 		if time.Now().After(deadline) {
-			return res, fmt.Errorf("benchpeer: rollups disagree with the %d rows: %s", want, behind)
+			return res, fmt.Errorf("benchpeer: rollups disagree with the %d rows: %s", res.Rows, behind)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	res.Rows = want
 	if res.System == SystemTeplokarta { // its appeals rows are unique: count() is exact
 		var n uint64
 		if err := conn.QueryRow(ctx, "SELECT count() FROM appeals").Scan(&n); err != nil {
 			return res, err
 		}
-		if res.Rows = int(n); res.Rows != want {
-			return res, fmt.Errorf("benchpeer: teplokarta stored %d appeals, want %d", n, want)
+		if int(n) != res.Unique {
+			return res, fmt.Errorf("benchpeer: teplokarta stored %d appeals, want %d", n, res.Unique)
 		}
 	}
 	for range b.cfg.Freshness {
@@ -159,32 +156,31 @@ func stored(ctx context.Context, conn driver.Conn) (int, error) {
 	return int(n), nil
 }
 
-// waitDrained waits until want rows are stored and, for a processor (metrics: its /metrics address),
-// until it reports no lag: records after the last row (retries) are part of the backlog too. A processor
+// waitDrained waits until at least want rows are stored and the system has no lag (records after the
+// last row, e.g. retries, are part of the backlog too), and returns the rows stored. exact: more than want
+// is an error (teplokarta stores each unique appeal once; the peer may store a record twice). A processor
 // that exits first fails it.
-func (b *bench) waitDrained(ctx context.Context, conn driver.Conn, want int, p *child, metrics string) error {
+func (b *bench) waitDrained(ctx context.Context, conn driver.Conn, want int, exact bool, p *child,
+	lag func(context.Context) (int64, error)) (int, error) {
 	deadline, lastLog := time.Now().Add(b.cfg.DrainTimeout), time.Now()
 	for {
 		n, err := stored(ctx, conn)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		if n == want && metrics == "" {
-			return nil
+		if exact && n > want {
+			return n, fmt.Errorf("benchpeer: %d rows stored, more than the %d expected", n, want)
 		}
-		if n == want {
-			if lag, err := lagOf(ctx, metrics); err == nil && lag == 0 {
-				return nil
+		if n >= want {
+			if l, err := lag(ctx); err == nil && l == 0 {
+				return n, nil
 			}
 		}
-		if n > want {
-			return fmt.Errorf("benchpeer: %d rows stored, more than the %d expected", n, want)
-		}
 		if p != nil && p.exited() {
-			return fmt.Errorf("benchpeer: the processor exited with %d of %d rows stored:\n%s", n, want, tail(p.out.String(), 2000))
+			return n, fmt.Errorf("benchpeer: the processor exited with %d of %d rows stored:\n%s", n, want, tail(p.out.String(), 2000))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("benchpeer: %d of %d rows stored after %s", n, want, b.cfg.DrainTimeout)
+			return n, fmt.Errorf("benchpeer: %d of %d rows stored after %s", n, want, b.cfg.DrainTimeout)
 		}
 		if time.Since(lastLog) > 30*time.Second {
 			fmt.Fprintf(b.cfg.Log, "benchpeer: %d of %d rows stored\n", n, want)
@@ -193,7 +189,7 @@ func (b *bench) waitDrained(ctx context.Context, conn driver.Conn, want int, p *
 		select {
 		case <-ctx.Done():
 			behind, _ := rollupsBehind(context.WithoutCancel(ctx), conn, want)
-			return fmt.Errorf("benchpeer: %d of %d rows stored (rollups: %s): %w", n, want, behind, ctx.Err())
+			return n, fmt.Errorf("benchpeer: %d of %d rows stored (rollups: %s): %w", n, want, behind, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -246,7 +242,7 @@ func (b *bench) fresh(ctx context.Context, conn driver.Conn) (time.Duration, err
 }
 
 // lagOf sums teplokarta_processor_lag_records over a processor's /metrics.
-func lagOf(ctx context.Context, addr string) (float64, error) {
+func lagOf(ctx context.Context, addr string) (int64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
 		return 0, err
@@ -274,7 +270,7 @@ func lagOf(ctx context.Context, addr string) (float64, error) {
 	if !seen {
 		return 0, fmt.Errorf("no lag reported")
 	}
-	return sum, nil
+	return int64(sum), nil
 }
 
 func freeAddr() (string, error) {

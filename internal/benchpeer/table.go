@@ -68,33 +68,34 @@ func PrintTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "bench-peer: backlog %d messages (%d unique appeals; the rest are retries, byte-for-byte re-sends), seed %d, %d round(s), %s\n",
 		r.Messages, r.Unique, r.Seed, r.Rounds, r.Started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "machine: %d CPUs, load average %s at start, %s at end (other jobs' load included)\n", r.CPUs, r.LoadStart, r.LoadEnd)
-	fmt.Fprint(w, `messages: records drained from appeals.raw.* (retries and earlier freshness probes included); unique: distinct appeals among them.
-peer = ClickHouse's Kafka engine + views into appeals and the rollups: one row per message, no dedup/classification/PII masking.
-teplokarta = bin/teplokarta process: one row per unique appeal. drain s: consumption start to the last row in appeals and its rollups.
+	fmt.Fprint(w, `messages: records drained from appeals.raw.* (retries and earlier freshness probes included); unique: distinct appeals among them;
+rows: rows written to appeals (its rollups' total). peer = ClickHouse's Kafka engine + views into appeals and the rollups: one row
+per record (more if the engine re-read records: at-least-once), no dedup/classification/PII masking. teplokarta = bin/teplokarta
+process: one row per unique appeal. drain s: consumption start to all rows stored and the consumers' lag 0.
 µs/msg: user+system CPU of each process during the drain ÷ messages (proc = the teplokarta processor; CH = clickhouse-server).
 MB: peak RSS (VmHWM) in the drain, MiB. fresh: one new message produced into the idle pipeline → its row visible in appeals.
 `)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "round\torder\tsystem\tmessages\tunique\tdrain s")
+	fmt.Fprint(tw, "round\torder\tsystem\tmessages\tunique\trows\tdrain s")
 	for _, f := range figures {
 		fmt.Fprint(tw, "\t"+f.head)
 	}
 	fmt.Fprintln(tw, "\t")
 	for _, res := range r.Results {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\t%.1f", res.Round, res.Position, res.System, res.Messages, res.Unique, res.Took.Seconds())
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\t%d\t%.1f", res.Round, res.Position, res.System, res.Messages, res.Unique, res.Rows, res.Took.Seconds())
 		for _, f := range figures {
 			fmt.Fprintf(tw, "\t"+f.unit, f.of(res))
 		}
 		fmt.Fprintln(tw, "\t")
 	}
 	for _, sys := range []string{SystemPeer, SystemTeplokarta} {
-		fmt.Fprintf(tw, "mean\t\t%s\t\t\t", sys)
+		fmt.Fprintf(tw, "mean\t\t%s\t\t\t\t", sys)
 		for _, f := range figures {
 			fmt.Fprintf(tw, "\t"+f.unit, r.Mean(sys, f.head))
 		}
 		fmt.Fprintln(tw, "\t")
 	}
-	fmt.Fprint(tw, "ratio\t\tteplokarta/peer\t\t\t")
+	fmt.Fprint(tw, "ratio\t\tteplokarta/peer\t\t\t\t")
 	for _, f := range figures {
 		if v := r.Ratio(f.head); math.IsNaN(v) {
 			fmt.Fprint(tw, "\t—")
