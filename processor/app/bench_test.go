@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 
 	tkmodel "github.com/teplokarta/teplokarta/internal/model"
@@ -214,7 +215,44 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
 		b.ReportMetric(float64(hwm)/1024, "peak-rss-MB")
 		b.ReportMetric(float64(testenv.RedisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
+		reportDisk(b, conn, truth.Appeals)
 	}
+}
+
+// reportDisk reports ClickHouse's bytes on disk per stored appeal with every table merged to one part per
+// partition (what a database holding months of appeals approaches): of appeals alone, and of the database's
+// other tables (rollups, progress, SLA). Rollups grow with their cells, not with appeals, so their figure
+// holds for this backlog's rate only.
+func reportDisk(b *testing.B, conn driver.Conn, appeals int) {
+	b.Helper()
+	ctx := context.Background()
+	rows, err := conn.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			b.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range tables {
+		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var app, other uint64
+	if err := conn.QueryRow(ctx, "SELECT sumIf(bytes_on_disk, table = 'appeals'), sumIf(bytes_on_disk, table != 'appeals') "+
+		"FROM system.parts WHERE active AND database = currentDatabase()").Scan(&app, &other); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(app)/float64(appeals), "ch-appeals-disk-B/appeal")
+	b.ReportMetric(float64(other)/float64(appeals), "ch-other-disk-B/appeal")
 }
 
 // serverCPU is the CPU a local server process used since it was sampled.
