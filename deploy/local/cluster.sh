@@ -23,32 +23,9 @@ tcp=("" "${TEPLOKARTA_CH1_PORT:-19610}" "${TEPLOKARTA_CH2_PORT:-19620}")
 http=("" "${TEPLOKARTA_CH1_HTTP_PORT:-18610}" "${TEPLOKARTA_CH2_HTTP_PORT:-18620}")
 inter=("" "${TEPLOKARTA_CH1_INTER_PORT:-19611}" "${TEPLOKARTA_CH2_INTER_PORT:-19621}")
 
-log() { printf 'cluster: %s\n' "$*" >&2; }
-
-need_packages() {
-  local missing=()
-  command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
-  command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
-  [ -f /usr/share/java/zookeeper.jar ] || missing+=(zookeeper)
-  command -v java >/dev/null || missing+=(default-jre-headless)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing packages: ${missing[*]}"
-    log "install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-    exit 1
-  fi
-  log "installing ${missing[*]} with apt-get"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-alive() { # pidfile -> 0 if the process runs (a zombie counts as dead)
-  local pid
-  [ -f "$1" ] || return 1
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-  ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
-}
+me=cluster
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # zk_ok asks ZooKeeper "ruok" with a timeout: during start-up the bare command can block forever.
 zk_ok() {
@@ -172,7 +149,7 @@ stop_pidfile() { # name pidfile
 }
 
 case "${1:-}" in
-  start) need_packages; mkdir -p "$state"; start_zookeeper; start_replica 1; start_replica 2 ;;
+  start) need_packages clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless; mkdir -p "$state"; start_zookeeper; start_replica 1; start_replica 2 ;;
   stop)
     stop_pidfile "replica 1" "$state/ch1/server.pid"; stop_pidfile "replica 2" "$state/ch2/server.pid"
     stop_pidfile zookeeper "$state/zookeeper/zk.pid" ;;

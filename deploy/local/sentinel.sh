@@ -28,30 +28,9 @@ read -r -a sentinels <<<"${TEPLOKARTA_SENTINEL_PORTS:-26801 26802 26803}"
 down_ms=${TEPLOKARTA_SENTINEL_DOWN_MS:-1000}
 failover_ms=${TEPLOKARTA_SENTINEL_FAILOVER_MS:-3000}
 
-log() { printf 'sentinel: %s\n' "$*" >&2; }
-
-need_packages() {
-  local missing=()
-  command -v redis-server >/dev/null || missing+=(redis-server)
-  command -v redis-cli >/dev/null || missing+=(redis-tools)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing packages: ${missing[*]}"
-    log "install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-    exit 1
-  fi
-  log "installing ${missing[*]} with apt-get"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-alive() { # pidfile -> 0 if the process runs (a zombie counts as dead)
-  local pid
-  [ -f "$1" ] || return 1
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-  ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
-}
+me=sentinel
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}" 2>/dev/null; }
 
@@ -148,7 +127,7 @@ ready() {
 }
 
 start() {
-  need_packages
+  need_packages redis-server:redis-server redis-cli:redis-tools
   mkdir -p "$state"
   local i
   for i in "${!nodes[@]}"; do

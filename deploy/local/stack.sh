@@ -17,35 +17,9 @@ ch_port=${TEPLOKARTA_CH_PORT:-19000}
 ch_http=${TEPLOKARTA_CH_HTTP_PORT:-18123}
 redis_port=${TEPLOKARTA_REDIS_PORT:-16379}
 
-log() { printf 'stack: %s\n' "$*" >&2; }
-
-# need_packages installs missing Debian packages as root, or prints the command and fails otherwise.
-need_packages() {
-  local missing=()
-  command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
-  command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
-  command -v redis-server >/dev/null || missing+=(redis-server)
-  command -v redis-cli >/dev/null || missing+=(redis-tools)
-  command -v kcat >/dev/null || missing+=(kcat) # a real Kafka client: tests and operators produce with it
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    log "missing packages: ${missing[*]}"
-    log "install them with: sudo apt-get update && sudo apt-get install -y ${missing[*]}"
-    exit 1
-  fi
-  log "installing ${missing[*]} with apt-get"
-  # The package lists may be empty on a fresh machine: update once, before installing.
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-
-alive() { # pidfile -> 0 if the process runs (a zombie counts as dead)
-  local pid
-  [ -f "$1" ] || return 1
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-  ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
-}
+me=stack
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 start_clickhouse() {
   local dir=$state/clickhouse pidfile=$state/clickhouse/server.pid
@@ -113,7 +87,7 @@ stop_pidfile() { # name pidfile
 }
 
 case "${1:-}" in
-  start) need_packages; mkdir -p "$state"; start_clickhouse; start_redis ;;
+  start) need_packages clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client redis-server:redis-server redis-cli:redis-tools kcat:kcat; mkdir -p "$state"; start_clickhouse; start_redis ;;
   stop) stop_pidfile clickhouse "$state/clickhouse/server.pid"; stop_pidfile redis "$state/redis/redis.pid" ;;
   status)
     alive "$state/clickhouse/server.pid" && echo "clickhouse: running on 127.0.0.1:$ch_port" || echo "clickhouse: stopped"
