@@ -98,5 +98,6 @@ chaos: build
 # CPU per message of each process, peak RSS, freshness and the ratio (internal/benchpeer, README).
 BENCH_MESSAGES ?= 1000000
 BENCH_ROUNDS ?= 2
+BENCH_FRESHNESS ?= 50
 bench-peer: build
-	$(GO) run ./cmd/benchpeer --bin bin/teplokarta --messages $(BENCH_MESSAGES) --rounds $(BENCH_ROUNDS)
+	$(GO) run ./cmd/benchpeer --bin bin/teplokarta --messages $(BENCH_MESSAGES) --rounds $(BENCH_ROUNDS) --freshness $(BENCH_FRESHNESS)

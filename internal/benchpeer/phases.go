@@ -53,7 +53,7 @@ func (b *bench) peer(ctx context.Context, round int) (Result, error) {
 	}
 	lag := func(ctx context.Context) (int64, error) { return b.peerLag(ctx, group) }
 	if res.Rows, err = b.waitDrained(ctx, conn, res.Messages, false, nil, lag); err != nil {
-		return res, err
+		return res, fmt.Errorf("%w (lag by source: %s)", err, b.peerLagBySource(context.WithoutCancel(ctx), group))
 	}
 	return b.finish(ctx, conn, res, procs, cpu0, began)
 }
