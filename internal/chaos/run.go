@@ -145,7 +145,26 @@ func (r *run) do(ctx context.Context) (err error) {
 		return err
 	}
 	_ = r.ch.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+r.db)
+	r.dropKeys(context.WithoutCancel(ctx))
 	return nil
+}
+
+// dropKeys deletes a passed run's Redis keys, as its database is dropped: left behind, a suite's worth of
+// dedup state makes every later RDB snapshot of the stack's Redis slower.
+func (r *run) dropKeys(ctx context.Context) {
+	rdb := redis.NewClient(&redis.Options{Addr: r.cfg.Stack.Redis()})
+	defer rdb.Close()
+	it := rdb.Scan(ctx, 0, r.prefix+"*", 1000).Iterator()
+	var batch []string
+	for it.Next(ctx) {
+		if batch = append(batch, it.Val()); len(batch) == 1000 {
+			_ = rdb.Unlink(ctx, batch...).Err()
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		_ = rdb.Unlink(ctx, batch...).Err()
+	}
 }
 
 func (r *run) startBroker(ctx context.Context) error {
