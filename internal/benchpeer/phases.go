@@ -3,16 +3,14 @@ package benchpeer
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/teplokarta/teplokarta/ingest/simulator"
+	"github.com/teplokarta/teplokarta/internal/chaos"
 	"github.com/teplokarta/teplokarta/processor/rollup"
 )
 
@@ -95,7 +93,10 @@ func (b *bench) teplokarta(ctx context.Context, round int) (Result, error) {
 	}
 	defer p.stop(30 * time.Second)
 	procs[roleProcessor], cpu0[roleProcessor] = p.pid(), 0 // all of the processor's CPU: it starts with the clock
-	lag := func(ctx context.Context) (int64, error) { return lagOf(ctx, metrics) }
+	lag := func(ctx context.Context) (int64, error) {
+		l, err := chaos.ProcessorLag(ctx, metrics)
+		return int64(l), err
+	}
 	if res.Rows, err = b.waitDrained(ctx, conn, res.Unique, true, p, lag); err != nil {
 		return res, err
 	}
@@ -239,38 +240,6 @@ func (b *bench) fresh(ctx context.Context, conn driver.Conn) (time.Duration, err
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// lagOf sums teplokarta_processor_lag_records over a processor's /metrics.
-func lagOf(ctx context.Context, addr string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	sum, seen := 0.0, false
-	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, "teplokarta_processor_lag_records{") {
-			f := strings.Fields(line)
-			v, err := strconv.ParseFloat(f[len(f)-1], 64)
-			if err != nil {
-				return 0, err
-			}
-			sum, seen = sum+v, true
-		}
-	}
-	if !seen {
-		return 0, fmt.Errorf("no lag reported")
-	}
-	return int64(sum), nil
 }
 
 func freeAddr() (string, error) {

@@ -72,7 +72,7 @@ func (r *run) check(ctx context.Context, _ *sla.Engine) error {
 				continue // killed or finished
 			default:
 			}
-			l, err := lag(ctx, p.metrics)
+			l, err := ProcessorLag(ctx, p.metrics)
 			if err != nil {
 				return false, err.Error(), nil
 			}

@@ -271,8 +271,9 @@ func (r *run) waitFor(ctx context.Context, frac float64) error {
 	return nil
 }
 
-// lag sums teplokarta_processor_lag_records over a processor's /metrics.
-func lag(ctx context.Context, addr string) (float64, error) {
+// ProcessorLag sums teplokarta_processor_lag_records over a processor's /metrics (host:port); an error
+// until the processor reports a partition.
+func ProcessorLag(ctx context.Context, addr string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
 		return 0, err

@@ -126,8 +126,8 @@ func (r *Registry) Parse(source string, payload []byte, meta Meta) (*model.Appea
 
 // common holds what every built-in parser shares: limits and the keyed identity hashing.
 type common struct {
-	key  string
-	lim  Limits
+	key string
+	lim Limits
 }
 
 // HashIdentity is the keyed hash stored instead of a person's identity (phone, account id, name); it is

@@ -166,7 +166,7 @@ func TestStreamCounts(t *testing.T) {
 		"generatedBy": "go test -run TestStreamCounts ./plugin/pkg/plugin/",
 		"path":        path,
 		"messages":    messages,
-		"clickhouse": map[string]any{"from": at(12, 8, 0), "to": at(12, 11, 0), "incidents": incidents, "voices": voices},
+		"clickhouse":  map[string]any{"from": at(12, 8, 0), "to": at(12, 11, 0), "incidents": incidents, "voices": voices},
 	}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +175,7 @@ func TestStreamCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
 // waitFor reads pushes until one equals want (pushes already in flight may predate the change).
 func waitFor(t *testing.T, next func() [][]any, want [][]any) {
 	t.Helper()
