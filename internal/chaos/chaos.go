@@ -156,7 +156,7 @@ func runFault(ctx context.Context, cfg Config, fault string) Result {
 		}
 		seed := cfg.Seed + uint64(i)
 		rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
-		r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log}
+		r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log, slaLog: &syncBuilder{}}
 		err := r.do(rctx)
 		cancel()
 		res.Runs++

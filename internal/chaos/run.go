@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -42,6 +43,7 @@ type run struct {
 	procs      []*child
 	ch         driver.Conn
 	truth      *simulator.Truth
+	slaLog     *syncBuilder // the SLA engine's log, printed when a run fails
 }
 
 // child is a process of the teplokarta binary this run started.
@@ -129,6 +131,9 @@ func (r *run) do(ctx context.Context) (err error) {
 		if err != nil && len(r.procs) > 0 {
 			fmt.Fprintf(r.log, "chaos: last processor's log (tail):\n%s\n", tail(r.procs[len(r.procs)-1].out.String(), 1500))
 		}
+		if err != nil {
+			fmt.Fprintf(r.log, "chaos: the SLA engine's log (tail):\n%s\n", tail(r.slaLog.String(), 3000))
+		}
 	}()
 	if err := r.simulate(ctx); err != nil {
 		return err
@@ -147,6 +152,24 @@ func (r *run) do(ctx context.Context) (err error) {
 	_ = r.ch.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+r.db)
 	r.dropKeys(context.WithoutCancel(ctx))
 	return nil
+}
+
+// syncBuilder is a strings.Builder that several goroutines may write and read.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // dropKeys deletes a passed run's Redis keys, as its database is dropped: left behind, a suite's worth of
@@ -231,7 +254,7 @@ func (r *run) startSLA(ctx context.Context) (stop func(), eng *sla.Engine, err e
 		return nil, nil, err
 	}
 	rdb := redis.NewClient(&redis.Options{Addr: r.cfg.Stack.Redis()})
-	eng, err = sla.New(cfg, rdb, r.ch, pol, clock.Real{}, slog.New(slog.DiscardHandler), nil)
+	eng, err = sla.New(cfg, rdb, r.ch, pol, clock.Real{}, slog.New(slog.NewTextHandler(r.slaLog, nil)), nil)
 	if err != nil {
 		rdb.Close()
 		return nil, nil, err

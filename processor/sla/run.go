@@ -32,11 +32,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	})
 	defer r.Close()
 	locks := newPartitionLocks(e.rdb, e.cfg.KeyPrefix, e.cfg.Instance)
+	// The loops beside the consumer end with it: when the consumer fails (the broker went away), Run must
+	// return its error to the caller, which restarts it, instead of waiting on loops that only a
+	// cancelled ctx stops — that wait left status events unapplied for good after a broker restart.
+	loops, stopLoops := context.WithCancel(ctx)
+	defer stopLoops()
 	var wg sync.WaitGroup
-	wg.Go(func() { e.timers.Poll(ctx, e.clk, e.cfg.PollInterval, e.log, e.fire) })
-	wg.Go(func() { e.watchReady(ctx) })
-	wg.Go(func() { e.reconcileLoop(ctx) })
+	wg.Go(func() { e.timers.Poll(loops, e.clk, e.cfg.PollInterval, e.log, e.fire) })
+	wg.Go(func() { e.watchReady(loops) })
+	wg.Go(func() { e.reconcileLoop(loops) })
 	err := e.consume(ctx, r, locks)
+	stopLoops()
 	wg.Wait()
 	if ctx.Err() != nil {
 		return nil
