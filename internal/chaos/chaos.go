@@ -156,7 +156,7 @@ func runFault(ctx context.Context, cfg Config, fault string) Result {
 		}
 		seed := cfg.Seed + uint64(i)
 		rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
-		r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log, slaLog: &syncBuilder{}}
+		r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log, slaLog: &lockedWriter{w: &strings.Builder{}}}
 		err := r.do(rctx)
 		cancel()
 		res.Runs++
@@ -172,9 +172,19 @@ func runFault(ctx context.Context, cfg Config, fault string) Result {
 	return res
 }
 
+// lockedWriter lets several goroutines write to w (and read it back, when w is a strings.Builder).
 type lockedWriter struct {
 	mu sync.Mutex
 	w  io.Writer
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s, ok := l.w.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return ""
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -43,7 +42,7 @@ type run struct {
 	procs      []*child
 	ch         driver.Conn
 	truth      *simulator.Truth
-	slaLog     *syncBuilder // the SLA engine's log, printed when a run fails
+	slaLog     *lockedWriter // the SLA engine's log (a strings.Builder), printed when a run fails
 }
 
 // child is a process of the teplokarta binary this run started.
@@ -152,24 +151,6 @@ func (r *run) do(ctx context.Context) (err error) {
 	_ = r.ch.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+r.db)
 	r.dropKeys(context.WithoutCancel(ctx))
 	return nil
-}
-
-// syncBuilder is a strings.Builder that several goroutines may write and read.
-type syncBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuilder) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuilder) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // dropKeys deletes a passed run's Redis keys, as its database is dropped: left behind, a suite's worth of
