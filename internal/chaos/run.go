@@ -208,21 +208,44 @@ func (r *run) simulate(ctx context.Context) error {
 
 // startProcessor starts one `teplokarta process` with its /metrics on a free port.
 func (r *run) startProcessor(env ...string) (*child, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		c, err := r.start([]string{"process", "--local", "--brokers", r.brokerAddr(), "--group", "chaos",
+			"--clickhouse-addr", r.cfg.Stack.ClickHouse(), "--clickhouse-database", r.db,
+			"--redis-addr", r.cfg.Stack.Redis(), "--redis-prefix", r.prefix,
+			"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", addr}, env...)
+		if err != nil {
+			return nil, err
+		}
+		// freePort's port can be taken again before the child binds it (the two stacks' runs pick ports at
+		// the same time): a child that died of that is started again on another port.
+		if listening(addr, c.done) || attempt == 5 || !strings.Contains(c.out.String(), "address already in use") {
+			c.metrics = addr
+			r.procs = append(r.procs, c)
+			return c, nil
+		}
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	c, err := r.start([]string{"process", "--local", "--brokers", r.brokerAddr(), "--group", "chaos",
-		"--clickhouse-addr", r.cfg.Stack.ClickHouse(), "--clickhouse-database", r.db,
-		"--redis-addr", r.cfg.Stack.Redis(), "--redis-prefix", r.prefix,
-		"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", addr}, env...)
-	if err != nil {
-		return nil, err
+}
+
+// listening waits until addr accepts connections (true) or the child exits first (false); after a
+// minute it stops waiting (true: the run's own checks report a child that never serves).
+func listening(addr string, done <-chan struct{}) bool {
+	for end := time.Now().Add(time.Minute); time.Now().Before(end); {
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			return true
+		}
+		select {
+		case <-done:
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	c.metrics = addr
-	r.procs = append(r.procs, c)
-	return c, nil
+	return true
 }
 
 // startSLA runs the SLA engine in this process on the run's Redis prefix, reconciling every second.
