@@ -1,12 +1,16 @@
 package deploy_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
 // TestComposeCommandsPassConfigCheck runs the real binary with each teplokarta service's exact command
@@ -15,13 +19,51 @@ import (
 // repo files the image copies or compose mounts there), so a service that would exit at start on its
 // own configuration fails here.
 func TestComposeCommandsPassConfigCheck(t *testing.T) {
-	root, p := loadCompose(t)
-	bin := filepath.Join(t.TempDir(), "teplokarta")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/teplokarta")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	_, p := loadCompose(t)
+	checkComposeCommands(t, p)
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// teplokartaBinary builds cmd/teplokarta once for the package's tests.
+func teplokartaBinary(t *testing.T, root string) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "teplokarta-deploy-test-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "teplokarta")
+		build := exec.Command("go", "build", "-o", binPath, "./cmd/teplokarta")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+// checkComposeCommands runs every teplokarta service of p with --check-config.
+func checkComposeCommands(t *testing.T, p *types.Project) {
+	t.Helper()
+	root, _ := filepath.Abs("..")
+	bin := teplokartaBinary(t, root)
 	seen := map[string]bool{}
 	for _, s := range p.Services {
 		if s.Image != "teplokarta:local" {

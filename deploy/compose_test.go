@@ -13,8 +13,14 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
-// loadCompose loads docker-compose.yml with the Compose specification's own loader.
+// loadCompose loads docker-compose.yml with the Compose specification's own loader, nothing set in .env.
 func loadCompose(t *testing.T) (root string, p *types.Project) {
+	t.Helper()
+	return loadComposeEnv(t, types.Mapping{})
+}
+
+// loadComposeEnv loads docker-compose.yml as `docker compose` does with env as the user's environment (.env).
+func loadComposeEnv(t *testing.T, env types.Mapping) (root string, p *types.Project) {
 	t.Helper()
 	root, _ = filepath.Abs("..")
 	path := filepath.Join(root, "docker-compose.yml")
@@ -25,7 +31,7 @@ func loadCompose(t *testing.T) (root string, p *types.Project) {
 	p, err = loader.LoadWithContext(context.Background(), types.ConfigDetails{
 		WorkingDir:  root,
 		ConfigFiles: []types.ConfigFile{{Filename: path, Content: b}},
-		Environment: types.Mapping{},
+		Environment: env,
 	}, func(o *loader.Options) { o.SetProjectName("teplokarta", true) })
 	if err != nil {
 		t.Fatalf("compose file does not validate: %v", err)

@@ -217,6 +217,9 @@ func checkPod(t *testing.T, b *build, name string, pod *corev1.PodTemplateSpec) 
 			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
 				exists("Secret", e.ValueFrom.SecretKeyRef.Name)
 			}
+			if e.ValueFrom != nil && e.ValueFrom.ConfigMapKeyRef != nil {
+				exists("ConfigMap", e.ValueFrom.ConfigMapKeyRef.Name)
+			}
 			if strings.Contains(strings.ToUpper(e.Name), "PASSWORD") && e.Value != "" && !strings.HasSuffix(e.Name, "_FILE") {
 				t.Errorf("%s/%s: %s holds a secret value in the environment", name, c.Name, e.Name)
 			}
