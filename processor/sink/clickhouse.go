@@ -472,20 +472,11 @@ func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	now := time.Now().UTC()
-	version := uint64(now.UnixNano())
-	for _, a := range run {
-		attach := a.Attachments
-		if attach == nil {
-			attach = []string{}
-		}
-		err := b.Append(a.ID, a.Source, a.SourceID, a.Region, a.OKTMO, a.Municipality,
-			a.Category, a.CategoryConf, a.Theme, a.ThemeConf, a.Agency, a.AgencyConf, a.Text, a.Address, a.Lat, a.Lon,
-			a.URL, attach, a.AuthorHash, a.Fingerprint, a.EventTime.UTC(), a.ReceivedTime.UTC(), now, a.Status,
-			a.IncidentID, boolU8(a.IsIncident), boolU8(a.IsLate), a.Origin.Topic, int32(a.Origin.Partition), a.Origin.Offset, version,
-			deadlineOrZero(a.Hints.Deadline), model.ZoneOffset(model.RegionLocation(a.Region), a.EventTime))
-		if err != nil {
+	cols := appealColumns(run, now, uint64(now.UnixNano()))
+	for i, c := range cols {
+		if err := b.Column(i).Append(c); err != nil {
 			_ = b.Abort()
-			return fmt.Errorf("append %s: %w", a.ID, err)
+			return fmt.Errorf("append column %d of %d rows: %w", i, len(run), err)
 		}
 	}
 	if err := b.Send(); err != nil {
