@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -50,6 +51,9 @@ func (c Config) Validate() error {
 // Broker is a running embedded broker.
 type Broker struct {
 	cluster *kfake.Cluster
+	watch   *strandedWatch
+	stop    chan struct{} // ends the stranded-member watch
+	watched chan struct{} // closed when it has ended
 }
 
 // Start starts the broker and creates the configured topics (existing ones are kept as they are).
@@ -69,10 +73,12 @@ func Start(c Config, log *slog.Logger) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("broker: start on port %d: %w", c.Port, err)
 	}
-	b := &Broker{cluster: cl}
+	b := &Broker{cluster: cl, stop: make(chan struct{}), watched: make(chan struct{})}
+	b.watch = newStrandedWatch(cl, log)
+	go func() { defer close(b.watched); b.watch.run(time.Second, b.stop) }()
 	for _, t := range c.Topics {
 		if err := b.CreateTopic(t, c.Partitions); err != nil {
-			cl.Close()
+			b.Close()
 			return nil, err
 		}
 	}
@@ -95,4 +101,8 @@ func (b *Broker) CreateTopic(topic string, partitions int) error {
 func (b *Broker) Addr() string { return b.cluster.ListenAddrs()[0] }
 
 // Close stops the broker, flushing persisted state.
-func (b *Broker) Close() { b.cluster.Close() }
+func (b *Broker) Close() {
+	close(b.stop)
+	<-b.watched // the watch may be waiting on the cluster's loop: let it finish before the loop stops
+	b.cluster.Close()
+}
