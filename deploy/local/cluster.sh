@@ -102,31 +102,9 @@ start_replica() { # N
   if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
     log "port $port already answers ClickHouse, but not from $dir: stop it or pick TEPLOKARTA_CH${n}_PORT"; exit 1
   fi
-  mkdir -p "$dir/data" "$dir/tmp" "$dir/log" "$dir/user_files" "$dir/format_schemas" "$dir/config.d"
-  cp /etc/clickhouse-server/users.xml "$dir/users.xml"
-  # As deploy/local/stack.sh, plus: the interserver port (replicas fetch parts over it) and no includes
-  # of zookeeper/macros/remote_servers from files that do not exist (config.d gives them).
-  sed -e "0,/<path>/s#<path>.*</path>#<path>$dir/data/</path>#" \
-      -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
-      -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
-      -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
-      -e "s#<log>.*</log>#<log>$dir/log/server.log</log>#" \
-      -e "s#<errorlog>.*</errorlog>#<errorlog>$dir/log/error.log</errorlog>#" \
-      -e "s#<level>trace</level>#<level>warning</level>#" \
-      -e '/<listen_host>/d' \
-      -e "s#<tcp_port>.*</tcp_port>#<tcp_port>$port</tcp_port>#" \
-      -e "s#<http_port>.*</http_port>#<http_port>${http[$n]}</http_port>#" \
-      -e "s#<interserver_http_port>.*</interserver_http_port>#<interserver_http_port>${inter[$n]}</interserver_http_port>#" \
-      -e '/<interserver_http_host>/d' \
-      -e '/<zookeeper incl=/d' -e '/<macros incl=/d' -e 's#<remote_servers incl=.*>#<remote_servers>#' \
-      -e "s#<users_config>.*</users_config>#<users_config>$dir/users.xml</users_config>#" \
-      /etc/clickhouse-server/config.xml > "$dir/config.xml"
-  # remote_servers in config.xml holds test clusters; ours comes from config.d (they merge).
-  sed -i "0,/<yandex>/s##<yandex>\n    <listen_host>127.0.0.1</listen_host>\n    <interserver_http_host>127.0.0.1</interserver_http_host>#" "$dir/config.xml"
+  ch_config "$dir" "$port" "${http[$n]}" "${inter[$n]}"
   cluster_xml "$n" >"$dir/config.d/cluster.xml"
-  (cd "$dir" || exit 1
-   nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
-   echo $! >"$pidfile")
+  ch_launch "$dir" "$pidfile"
   for _ in $(seq 1 150); do
     if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
       log "replica $n ready on 127.0.0.1:$port (state $dir)"; return 0

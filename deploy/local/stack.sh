@@ -27,29 +27,8 @@ start_clickhouse() {
   if clickhouse-client --port "$ch_port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
     log "port $ch_port already answers ClickHouse, but not from $dir: stop it or pick TEPLOKARTA_CH_PORT"; exit 1
   fi
-  mkdir -p "$dir/data" "$dir/tmp" "$dir/log" "$dir/user_files" "$dir/format_schemas" "$dir/config.d"
-  cp /etc/clickhouse-server/users.xml "$dir/users.xml"
-  # Point every path at the state dir, listen on loopback only, drop includes that need missing files.
-  sed -e "0,/<path>/s#<path>.*</path>#<path>$dir/data/</path>#" \
-      -e "s#<tmp_path>.*</tmp_path>#<tmp_path>$dir/tmp/</tmp_path>#" \
-      -e "s#<user_files_path>.*</user_files_path>#<user_files_path>$dir/user_files/</user_files_path>#" \
-      -e "s#<format_schema_path>.*</format_schema_path>#<format_schema_path>$dir/format_schemas/</format_schema_path>#" \
-      -e "s#<log>.*</log>#<log>$dir/log/server.log</log>#" \
-      -e "s#<errorlog>.*</errorlog>#<errorlog>$dir/log/error.log</errorlog>#" \
-      -e "s#<level>trace</level>#<level>warning</level>#" \
-      -e '/<listen_host>/d' \
-      -e "s#<tcp_port>.*</tcp_port>#<tcp_port>$ch_port</tcp_port>#" \
-      -e "s#<http_port>.*</http_port>#<http_port>$ch_http</http_port>#" \
-      -e '/<interserver_http_port>/d' \
-      -e "s#<users_config>.*</users_config>#<users_config>$dir/users.xml</users_config>#" \
-      /etc/clickhouse-server/config.xml > "$dir/config.xml"
-  # listen_host must be inside <yandex>: insert it right after the opening tag.
-  sed -i "0,/<yandex>/s##<yandex>\n    <listen_host>127.0.0.1</listen_host>#" "$dir/config.xml"
-  # Runs in the foreground of a background job (no --daemon), so $! is the server itself.
-  # "cd && server &" would background a subshell whose pid is not the server's: cd first.
-  (cd "$dir" || exit 1
-   nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
-   echo $! >"$pidfile")
+  ch_config "$dir" "$ch_port" "$ch_http"
+  ch_launch "$dir" "$pidfile"
   for _ in $(seq 1 100); do
     if clickhouse-client --port "$ch_port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
       log "clickhouse ready on 127.0.0.1:$ch_port (state $dir)"; return 0
