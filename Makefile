@@ -79,12 +79,13 @@ bench:
 	  $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m $$($(GO) list ./... | grep -v /node_modules/) || status=$$?; \
 	$(TEST_ENV) $(STACK) stop; exit $$status
 
-# chaos: the fault suite (internal/chaos) on its own ClickHouse and Redis (ports 19300/16579, and
-# 19310/16589 for the faults that stop a server, which run beside the others): SIGKILLed processors (also
-# between an INSERT and its status events), a rebalance with a killed member, three processors with one
-# joining and one leaving, the broker restarted from its data dir, ClickHouse killed and down for 60 s,
-# Redis restarted without its data — each CHAOS_RUNS times (default 20) beside CHAOS_BURN busy processes
-# (default 2). Prints a table and fails on any difference from the simulator's truth. Then the replicated
+# chaos: the fault suite (internal/chaos) on its own ClickHouse and Redis stacks: three lanes for the
+# faults that keep the servers up (ports 19300/16579, 19320/16599, 19330/16609) and one for those that stop
+# a server (19310/16589), all four at once: SIGKILLed processors (also between an INSERT and its status
+# events), a rebalance with a killed member, three processors with one joining and one leaving, ingest
+# SIGKILLed while the stream arrives over HTTP, the broker restarted from its data dir, ClickHouse killed
+# and down for 60 s, Redis restarted without its data — each CHAOS_RUNS times (default 20) beside
+# CHAOS_BURN busy processes (default 2). Prints a table and fails on any difference from the simulator's truth. Then the replicated
 # ClickHouse test (test-cluster: a replica SIGKILLed mid-stream). Not part of `make test` (which keeps a
 # short run of the faults).
 CHAOS_RUNS ?= 20

@@ -30,6 +30,8 @@ func realMain() int {
 	bin := flag.String("bin", "bin/teplokarta", "the teplokarta binary")
 	burn := flag.Int("burn", envInt("CHAOS_BURN", 2), "busy processes beside the suite (another CPU-heavy job on the machine) [$CHAOS_BURN]")
 	seed := flag.Uint64("seed", 1, "first run's seed")
+	ports := flag.String("ports", "19300,18323,16579,19310,18333,16589", "ClickHouse native, ClickHouse HTTP and Redis ports of the first stack, then of the second;\nthe extra stacks take the first stack's plus 20, 30, … (another suite at the same time needs other ports)")
+	lanes := flag.Int("lanes", 3, "stacks the faults that do not stop a server are dealt over, running at the same time\n(the server faults have their own); 1 = one after another")
 	oneStack := flag.Bool("one-stack", false, "run every fault on one stack, one after another (default: the server faults run on a\nsecond stack beside the others)")
 	flag.Parse()
 
@@ -42,10 +44,15 @@ func realMain() int {
 	}
 	defer os.RemoveAll(state)
 	abs, _ := filepath.Abs(*bin)
-	stack := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, "a"), CHPort: 19300, CHHTTP: 18323, RedisPort: 16579}
+	var p [6]int
+	if n, err := fmt.Sscanf(strings.ReplaceAll(*ports, ",", " "), "%d %d %d %d %d %d", &p[0], &p[1], &p[2], &p[3], &p[4], &p[5]); err != nil || n != 6 {
+		fmt.Fprintf(os.Stderr, "chaos: --ports %q: want six ports, comma-separated\n", *ports)
+		return 2
+	}
+	stack := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, "a"), CHPort: p[0], CHHTTP: p[1], RedisPort: p[2]}
 	defer func() { _ = stack.Stop(context.Background()) }()
 	// The faults that stop or wipe a server run on a second stack, beside the others.
-	servers := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, "b"), CHPort: 19310, CHHTTP: 18333, RedisPort: 16589}
+	servers := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, "b"), CHPort: p[3], CHHTTP: p[4], RedisPort: p[5]}
 	if *oneStack {
 		servers = chaos.Stack{}
 	} else {
@@ -57,7 +64,14 @@ func realMain() int {
 			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 		}
 	}
-	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed,
+	var extra []chaos.Stack
+	for i := 1; i < *lanes; i++ {
+		off := 10 * (i + 1)
+		st := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, fmt.Sprintf("lane%d", i+1)), CHPort: p[0] + off, CHHTTP: p[1] + off, RedisPort: p[2] + off}
+		extra = append(extra, st)
+		defer func() { _ = st.Stop(context.Background()) }()
+	}
+	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, ExtraStacks: extra, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed,
 		Faults: strings.Split(*faults, ","), Log: os.Stderr}
 	results, err := chaos.Run(ctx, cfg)
 	fmt.Printf("\nchaos: %d runs of each fault, %d messages each, ClickHouse down %s, %d busy neighbours\n\n", *runs, *messages, *pause, *burn)

@@ -13,8 +13,8 @@ import (
 )
 
 // The short version of `make chaos` that `make test` keeps: one run of the faults that need servers of
-// their own (ClickHouse killed, Redis wiped, the broker restarted) and of three processors with one
-// joining and one leaving, on two private stacks; the processor kills run in processor/app. The full suite repeats every fault CHAOS_RUNS times beside a CPU-heavy
+// their own (ClickHouse killed, Redis wiped, the broker restarted), of three processors with one joining
+// and one leaving, and of ingest SIGKILLed under an HTTP stream, on two private stacks; the processor kills run in processor/app. The full suite repeats every fault CHAOS_RUNS times beside a CPU-heavy
 // neighbour.
 func TestFaultsShort(t *testing.T) {
 	if testing.Short() {
@@ -37,7 +37,7 @@ func TestFaultsShort(t *testing.T) {
 	t.Cleanup(func() { _ = servers.Stop(context.Background()) })
 	var log strings.Builder
 	results, err := chaos.Run(context.Background(), chaos.Config{Bin: bin, Stack: stack, ServerStack: servers, Runs: 1, Messages: 3000,
-		CHPause: 3 * time.Second, Seed: 101, Faults: []string{"clickhouse-stop", "redis-wipe", "broker-restart", "scale-three"},
+		CHPause: 3 * time.Second, Seed: 101, Faults: []string{"clickhouse-stop", "redis-wipe", "broker-restart", "scale-three", "ingest-sigkill"},
 		RunTimeout: 4 * time.Minute, Log: &log})
 	var table strings.Builder
 	chaos.PrintTable(&table, results)

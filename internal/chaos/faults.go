@@ -128,6 +128,8 @@ func (r *run) inject(ctx context.Context) error {
 		if err := r.cfg.Stack.RestartRedisEmpty(ctx); err != nil {
 			return err
 		}
+	case "ingest-sigkill":
+		return r.ingestSigkill(ctx, at)
 	default:
 		return fmt.Errorf("unknown fault %q", r.fault)
 	}

@@ -39,7 +39,8 @@ type run struct {
 	brokerPort int
 	brokerDir  string
 	broker     *child
-	procs      []*child
+	procs      []*child // processors
+	others     []*child // other children of the run (ingest)
 	ch         driver.Conn
 	truth      *simulator.Truth
 	slaLog     *lockedWriter // the SLA engine's log (a strings.Builder), printed when a run fails
@@ -124,7 +125,7 @@ func (r *run) do(ctx context.Context) (err error) {
 	}
 	defer func() { r.broker.kill() }()
 	defer func() {
-		for _, p := range r.procs {
+		for _, p := range append(r.procs, r.others...) {
 			p.kill()
 		}
 		if err != nil && len(r.procs) > 0 {
@@ -134,7 +135,9 @@ func (r *run) do(ctx context.Context) (err error) {
 			fmt.Fprintf(r.log, "chaos: the SLA engine's log (tail):\n%s\n", tail(r.slaLog.String(), 3000))
 		}
 	}()
-	if err := r.simulate(ctx); err != nil {
+	if r.fault == "ingest-sigkill" {
+		r.truth = simulator.NewTruth() // the stream goes through ingest during the fault
+	} else if err := r.simulate(ctx); err != nil {
 		return err
 	}
 	stopSLA, slaEng, err := r.startSLA(ctx)
@@ -189,9 +192,7 @@ func (r *run) brokerAddr() string { return net.JoinHostPort("127.0.0.1", strconv
 
 // simulate writes the run's deterministic stream to the broker and keeps its truth.
 func (r *run) simulate(ctx context.Context) error {
-	sc := simulator.DefaultConfig()
-	sc.Seed, sc.Start, sc.Rate, sc.VKGeoShare = r.seed, time.Now().Add(-10*24*time.Hour).Truncate(time.Hour), 0.05, 1
-	g, err := simulator.New(sc)
+	g, err := simulator.New(r.simConfig())
 	if err != nil {
 		return err
 	}
@@ -204,6 +205,13 @@ func (r *run) simulate(ctx context.Context) error {
 	defer w.Close()
 	r.truth = simulator.NewTruth()
 	return simulator.Run(ctx, g, simulator.KafkaSink{W: w}, simulator.RunConfig{Count: r.cfg.Messages, BatchSize: 1000}, r.truth)
+}
+
+// simConfig is the run's stream: its seed, ten days back, every VK post with a point.
+func (r *run) simConfig() simulator.Config {
+	sc := simulator.DefaultConfig()
+	sc.Seed, sc.Start, sc.Rate, sc.VKGeoShare = r.seed, time.Now().Add(-10*24*time.Hour).Truncate(time.Hour), 0.05, 1
+	return sc
 }
 
 // startProcessor starts one `teplokarta process` with its /metrics on a free port.
