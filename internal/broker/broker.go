@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -54,6 +55,7 @@ type Broker struct {
 	watch   *strandedWatch
 	stop    chan struct{} // ends the stranded-member watch
 	watched chan struct{} // closed when it has ended
+	closing sync.Once
 }
 
 // Start starts the broker and creates the configured topics (existing ones are kept as they are).
@@ -101,8 +103,11 @@ func (b *Broker) CreateTopic(topic string, partitions int) error {
 func (b *Broker) Addr() string { return b.cluster.ListenAddrs()[0] }
 
 // Close stops the broker, flushing persisted state.
+// Closing twice is fine (tests stop a broker and close it again in their cleanup).
 func (b *Broker) Close() {
-	close(b.stop)
-	<-b.watched // the watch may be waiting on the cluster's loop: let it finish before the loop stops
+	b.closing.Do(func() {
+		close(b.stop)
+		<-b.watched // the watch may be waiting on the cluster's loop: let it finish before the loop stops
+	})
 	b.cluster.Close()
 }

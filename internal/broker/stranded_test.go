@@ -253,3 +253,12 @@ func TestKfakeAloneKeepsTheStrandedMember(t *testing.T) {
 	}
 	t.Logf("kfake alone kept %d of %d dead members past their session timeout", n, strandGroups)
 }
+
+func TestCloseTwice(t *testing.T) {
+	b, err := Start(Config{Port: 0, Partitions: 1, Topics: []string{"t"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	b.Close()
+}
