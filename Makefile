@@ -87,10 +87,11 @@ bench:
 # and down for 60 s, Redis restarted without its data — each CHAOS_RUNS times (default 20) beside
 # CHAOS_BURN busy processes (default 2). Prints a table and fails on any difference from the simulator's truth. Then the replicated
 # ClickHouse test (test-cluster: a replica SIGKILLed mid-stream). Not part of `make test` (which keeps a
-# short run of the faults).
+# short run of the faults). CHAOS_FLAGS passes more flags (`go run ./cmd/chaos -h`), e.g. --pprof 127.0.0.1:6061.
 CHAOS_RUNS ?= 20
+CHAOS_FLAGS ?=
 chaos: build
-	$(GO) run ./cmd/chaos --bin bin/teplokarta --runs $(CHAOS_RUNS)
+	$(GO) run ./cmd/chaos --bin bin/teplokarta --runs $(CHAOS_RUNS) $(CHAOS_FLAGS)
 	@status=0; $(MAKE) --no-print-directory test-cluster || status=$$?; deploy/local/cluster.sh stop; exit $$status
 
 # bench-peer: one simulated backlog (BENCH_MESSAGES, default 1M) drained on this machine by ClickHouse's own

@@ -7,6 +7,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
+	_ "net/http/pprof" // --pprof: the suite's own heap, for its memory
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,7 +35,11 @@ func realMain() int {
 	ports := flag.String("ports", "19300,18323,16579,19310,18333,16589", "ClickHouse native, ClickHouse HTTP and Redis ports of the first stack, then of the second;\nthe extra stacks take the first stack's plus 20, 30, … (another suite at the same time needs other ports)")
 	lanes := flag.Int("lanes", 3, "stacks the faults that do not stop a server are dealt over, running at the same time\n(the server faults have their own); 1 = one after another")
 	oneStack := flag.Bool("one-stack", false, "run every fault on one stack, one after another (default: the server faults run on a\nsecond stack beside the others)")
+	pprofAddr := flag.String("pprof", "", "serve the suite's own Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6061")
 	flag.Parse()
+	if *pprofAddr != "" {
+		go func() { fmt.Fprintln(os.Stderr, "chaos: pprof:", http.ListenAndServe(*pprofAddr, nil)) }()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,6 +82,10 @@ func realMain() int {
 	results, err := chaos.Run(ctx, cfg)
 	fmt.Printf("\nchaos: %d runs of each fault, %d messages each, ClickHouse down %s, %d busy neighbours\n\n", *runs, *messages, *pause, *burn)
 	chaos.PrintTable(os.Stdout, results)
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		fmt.Printf("\nchaos: the suite's own peak RSS %d MiB (servers and children not counted)\n", ru.Maxrss/1024)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		return 2
