@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/teplokarta/teplokarta/ingest"
 	"github.com/teplokarta/teplokarta/ingest/backfill"
@@ -58,7 +57,7 @@ func (f *ingestFlags) load() (ingest.Config, error) {
 
 // ingestRuntime is what both subcommands build from the config.
 type ingestRuntime struct {
-	w   *kafka.Writer
+	w   *kafkax.Writer
 	in  *ingest.Ingestor
 	reg *prometheus.Registry
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // Broker starts an embedded broker and returns its address and a producer writing to it.
-func Broker(t testing.TB) (string, *kafka.Writer) {
+func Broker(t testing.TB) (string, *kafkax.Writer) {
 	t.Helper()
 	b := testenv.Broker(t)
 	cfg := kafkax.DefaultProducerConfig()
@@ -34,25 +34,13 @@ func Count(t testing.TB, addr, topic string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	parts, err := kafkax.Partitions(ctx, []string{addr}, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
-	for _, p := range parts {
-		req.Topics[topic] = append(req.Topics[topic], kafka.LastOffsetOf(p))
-	}
-	cl := &kafka.Client{Addr: kafka.TCP(addr), Transport: kafkax.NewTransport(), Timeout: 10 * time.Second}
-	resp, err := cl.ListOffsets(ctx, req)
+	ends, err := kafkax.EndOffsets(ctx, []string{addr}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var n int64
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			t.Fatal(po.Error)
-		}
-		n += po.LastOffset
+	for _, end := range ends {
+		n += end
 	}
 	return n
 }

@@ -20,7 +20,11 @@ type Sink interface {
 
 // KafkaSink produces raw records exactly as ingest would: raw topic, appeal-id key, original bytes, headers.
 // It lets the processor be exercised without the HTTP layer.
-type KafkaSink struct{ W *kafka.Writer }
+type KafkaSink struct {
+	W interface {
+		WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+	}
+}
 
 // Send implements Sink.
 func (s KafkaSink) Send(ctx context.Context, batch []Message) error {

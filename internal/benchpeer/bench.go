@@ -19,7 +19,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/redis/go-redis/v9"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/chaos"
@@ -157,7 +156,7 @@ type bench struct {
 	admin  driver.Conn
 	rdb    *redis.Client
 	gen    *simulator.Generator
-	w      *kafka.Writer
+	w      *kafkax.Writer
 	truth  *simulator.Truth
 	procs  procSet // broker, ClickHouse, Redis
 	gaz    *geo.Gazetteer

@@ -46,20 +46,17 @@ func (b *bench) peerLag(ctx context.Context, group string) (int64, error) {
 
 // lagOf is one source's Kafka table's lag.
 func (b *bench) lagOf(ctx context.Context, group, src string) (int64, error) {
-	cl := &kafka.Client{Addr: kafka.TCP(b.brokerAddr()), Transport: kafkax.NewTransport(), Timeout: 5 * time.Second}
 	topic := model.RawTopic(src)
-	parts, err := kafkax.Partitions(ctx, []string{b.brokerAddr()}, topic)
+	ends, err := kafkax.EndOffsets(ctx, []string{b.brokerAddr()}, topic)
 	if err != nil {
 		return 0, err
 	}
-	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
-	for _, p := range parts {
-		req.Topics[topic] = append(req.Topics[topic], kafka.LastOffsetOf(p))
+	parts := make([]int, 0, len(ends))
+	for p := range ends {
+		parts = append(parts, p)
 	}
-	ends, err := cl.ListOffsets(ctx, req)
-	if err != nil {
-		return 0, fmt.Errorf("benchpeer: end offsets of %s: %w", topic, err)
-	}
+	cl, closeClient := kafkax.NewClient([]string{b.brokerAddr()}, 5*time.Second)
+	defer closeClient()
 	committed, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: groupOf(group, src), Topics: map[string][]int{topic: parts}})
 	if err != nil {
 		return 0, fmt.Errorf("benchpeer: committed offsets of %s: %w", groupOf(group, src), err)
@@ -71,11 +68,8 @@ func (b *bench) lagOf(ctx context.Context, group, src string) (int64, error) {
 		}
 	}
 	var lag int64
-	for _, p := range ends.Topics[topic] {
-		if p.Error != nil {
-			return 0, fmt.Errorf("benchpeer: end offset of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		lag += max(p.LastOffset-done[p.Partition], 0)
+	for p, end := range ends {
+		lag += max(end-done[p], 0)
 	}
 	return lag, nil
 }

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -77,27 +75,14 @@ func (r *run) ingestSigkill(ctx context.Context, at func() float64) error {
 
 // rawRecords counts the records of the four raw topics (their end offsets: nothing is deleted in a run).
 func (r *run) rawRecords(ctx context.Context) (int64, error) {
-	cl := &kafka.Client{Addr: kafka.TCP(r.brokerAddr()), Transport: kafkax.NewTransport(), Timeout: 10 * time.Second}
 	var n int64
 	for _, src := range model.KnownSources {
-		topic := model.RawTopic(src)
-		parts, err := kafkax.Partitions(ctx, []string{r.brokerAddr()}, topic)
+		ends, err := kafkax.EndOffsets(ctx, []string{r.brokerAddr()}, model.RawTopic(src))
 		if err != nil {
 			return 0, err
 		}
-		req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
-		for _, p := range parts {
-			req.Topics[topic] = append(req.Topics[topic], kafka.LastOffsetOf(p))
-		}
-		ends, err := cl.ListOffsets(ctx, req)
-		if err != nil {
-			return 0, fmt.Errorf("end offsets of %s: %w", topic, err)
-		}
-		for _, p := range ends.Topics[topic] {
-			if p.Error != nil {
-				return 0, fmt.Errorf("end offset of %s/%d: %w", topic, p.Partition, p.Error)
-			}
-			n += p.LastOffset
+		for _, end := range ends {
+			n += end
 		}
 	}
 	return n, nil

@@ -48,16 +48,32 @@ func (c ProducerConfig) Validate() error {
 	return nil
 }
 
+// Writer is a kafka-go Writer with its own transport, which Close also closes. kafka-go's Writer closes
+// only a transport it made itself; one it was given keeps a connection pool whose goroutine re-reads the
+// cluster's metadata every few seconds for the life of the process (for a broker that is gone, it redials).
+type Writer struct {
+	*kafka.Writer
+	transport *kafka.Transport
+}
+
+// Close flushes pending messages, then closes the writer's connections.
+func (w *Writer) Close() error {
+	err := w.Writer.Close()
+	w.transport.CloseIdleConnections()
+	return err
+}
+
 // NewWriter returns a writer with no default topic: every message names its topic. Keys are partitioned
 // with murmur2, as Kafka's Java clients do, so one appeal id always lands on one partition.
-func NewWriter(c ProducerConfig) (*kafka.Writer, error) {
+func NewWriter(c ProducerConfig) (*Writer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	if c.BatchBytes == 0 {
 		c.BatchBytes = DefaultBatchBytes
 	}
-	return &kafka.Writer{
+	t := NewTransport()
+	return &Writer{transport: t, Writer: &kafka.Writer{
 		Addr:         kafka.TCP(c.Brokers...),
 		Balancer:     &kafka.Murmur2Balancer{},
 		BatchSize:    c.BatchSize,
@@ -65,13 +81,20 @@ func NewWriter(c ProducerConfig) (*kafka.Writer, error) {
 		BatchTimeout: c.BatchTimeout,
 		RequiredAcks: kafka.RequireAll,
 		Async:        c.Async,
-		Transport:    NewTransport(),
-	}, nil
+		Transport:    t,
+	}}, nil
 }
 
-// NewTransport is a fresh transport; never share kafka.DefaultTransport.
+// NewTransport is a fresh transport; never share kafka.DefaultTransport. Whoever makes one closes it
+// (CloseIdleConnections) when done: its first request starts a connection pool that lives until then.
 func NewTransport() *kafka.Transport {
 	return &kafka.Transport{DialTimeout: 5 * time.Second, MetadataTTL: 5 * time.Second, ClientID: "teplokarta"}
+}
+
+// NewClient is a client on a transport of its own, for a few admin requests; call close when done.
+func NewClient(brokers []string, timeout time.Duration) (client *kafka.Client, close func()) {
+	t := NewTransport()
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Transport: t, Timeout: timeout}, t.CloseIdleConnections
 }
 
 // SplitBrokers parses a comma-separated broker list.
@@ -88,7 +111,8 @@ func SplitBrokers(s string) []string {
 // EnsureTopics creates missing topics (production Kafka may have auto-creation off). Existing topics are
 // left as they are.
 func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: NewTransport(), Timeout: 10 * time.Second}
+	client, done := NewClient(brokers, 10*time.Second)
+	defer done()
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
 		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: partitions, ReplicationFactor: -1})
@@ -107,7 +131,8 @@ func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics 
 
 // WaitReady polls the broker until it answers metadata requests or ctx ends.
 func WaitReady(ctx context.Context, brokers []string) error {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: NewTransport(), Timeout: 2 * time.Second}
+	client, done := NewClient(brokers, 2*time.Second)
+	defer done()
 	for {
 		_, err := client.Metadata(ctx, &kafka.MetadataRequest{})
 		if err == nil {
@@ -123,7 +148,12 @@ func WaitReady(ctx context.Context, brokers []string) error {
 
 // Partitions returns the partition ids of a topic.
 func Partitions(ctx context.Context, brokers []string, topic string) ([]int, error) {
-	client := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: NewTransport(), Timeout: 5 * time.Second}
+	client, done := NewClient(brokers, 5*time.Second)
+	defer done()
+	return partitions(ctx, client, topic)
+}
+
+func partitions(ctx context.Context, client *kafka.Client, topic string) ([]int, error) {
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, fmt.Errorf("kafka: metadata %s: %w", topic, err)
@@ -141,6 +171,35 @@ func Partitions(ctx context.Context, brokers []string, topic string) ([]int, err
 		}
 	}
 	return nil, fmt.Errorf("kafka: topic %s not found", topic)
+}
+
+// EndOffsets returns each partition's end offset (the offset the next record will get) of a topic.
+func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
+	client, done := NewClient(brokers, 10*time.Second)
+	defer done()
+	parts, err := partitions(ctx, client, topic)
+	if err != nil {
+		return nil, err
+	}
+	req := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
+	for _, p := range parts {
+		req.Topics[topic] = append(req.Topics[topic], kafka.LastOffsetOf(p))
+	}
+	resp, err := client.ListOffsets(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("kafka: end offsets of %s: %w", topic, err)
+	}
+	ends := make(map[int]int64, len(parts))
+	for _, p := range resp.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("kafka: end offset of %s/%d: %w", topic, p.Partition, p.Error)
+		}
+		ends[p.Partition] = p.LastOffset
+	}
+	if len(ends) != len(parts) {
+		return nil, fmt.Errorf("kafka: end offsets of %s: %d of %d partitions answered", topic, len(ends), len(parts))
+	}
+	return ends, nil
 }
 
 // HostPort joins host and port.

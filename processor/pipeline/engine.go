@@ -86,7 +86,7 @@ type Deps struct {
 	Deduper    Deduper
 	Windower   *window.Windower
 	Sink       sink.Sink
-	Producer   *kafka.Writer // DLQ, status and window records; must use RequireAll
+	Producer   *kafkax.Writer // DLQ, status and window records; must use RequireAll
 	// Resume, when set, checks (and repairs) the views of the partitions an instance is about to resume,
 	// before their progress is read: an INSERT cut short by a crash may have left them behind appeals.
 	Resume  ResumeChecker
@@ -297,7 +297,7 @@ func (e *Engine) release(n int) {
 }
 
 // NewProducer builds the writer the engine uses for DLQ/status/window records.
-func NewProducer(brokers []string) (*kafka.Writer, error) {
+func NewProducer(brokers []string) (*kafkax.Writer, error) {
 	c := kafkax.DefaultProducerConfig()
 	c.Brokers = brokers
 	return kafkax.NewWriter(c)

@@ -69,15 +69,19 @@ func New(cfg Config, rdb redis.UniversalClient, ch driver.Conn, pol Policy, clk 
 		BatchTimeout: 5 * time.Millisecond,
 		BatchBytes:   kafkax.DefaultBatchBytes,
 		RequiredAcks: kafka.RequireAll,
-		Transport:    &kafka.Transport{},
+		Transport:    kafkax.NewTransport(),
 	}
 	return &Engine{cfg: cfg, rdb: rdb, timers: ts, pol: pol, clk: clk, log: log, m: m, writer: w,
 		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"sla:durable", cfg.Durability),
 		store: &store{rdb: rdb, ch: ch, prefix: cfg.KeyPrefix, resolvedTTL: cfg.ResolvedTTL}}, nil
 }
 
-// Close flushes and closes the Kafka writer.
-func (e *Engine) Close() error { return e.writer.Close() }
+// Close flushes and closes the Kafka writer and its connections (kafka-go leaves a transport it was given open).
+func (e *Engine) Close() error {
+	err := e.writer.Close()
+	e.writer.Transport.(*kafka.Transport).CloseIdleConnections()
+	return err
+}
 
 // Result is the outcome of one event.
 type Result struct {
