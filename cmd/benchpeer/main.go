@@ -57,6 +57,7 @@ func realMain() int {
 	if rep != nil && len(rep.Results) > 0 {
 		fmt.Println()
 		benchpeer.PrintTable(os.Stdout, rep)
+		benchpeer.PrintTargets(os.Stdout, rep)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench-peer:", err)

@@ -48,6 +48,7 @@ func TestBenchPeerTiny(t *testing.T) {
 	}
 	var table strings.Builder
 	benchpeer.PrintTable(&table, rep)
+	benchpeer.PrintTargets(&table, rep)
 	t.Logf("\n%s\n%s", log.String(), table.String())
 
 	if rep.Messages != messages || rep.Unique >= rep.Messages || rep.Unique == 0 {

@@ -106,3 +106,72 @@ MB: peak RSS (VmHWM) in the drain, MiB. fresh: one new message produced into the
 	fmt.Fprintln(tw, "\t")
 	_ = tw.Flush()
 }
+
+// Target is one of issue 15's goals for teplokarta on the benchmark's machine (all servers sharing it).
+type Target struct {
+	What   string
+	Limit  float64
+	AtMost bool // the figure must stay at or below Limit (else at or above)
+	Of     func(*Report) float64
+}
+
+// Targets are the goals the table is read against: throughput against the peer on the same backlog,
+// CPU per message of the processor and Redis, ClickHouse's CPU per stored row, the processor's peak RSS.
+var Targets = []Target{
+	{"messages/s, teplokarta ÷ peer", 0.5, false, func(r *Report) float64 { return r.Ratio("messages/s") }},
+	{"processor CPU µs per message", 40, true, func(r *Report) float64 { return r.Mean(SystemTeplokarta, "µs/msg proc") }},
+	{"Redis CPU µs per message", 10, true, func(r *Report) float64 { return r.Mean(SystemTeplokarta, "µs/msg redis") }},
+	{"ClickHouse CPU µs per stored row", 30, true, func(r *Report) float64 { return r.meanOf(SystemTeplokarta, Result.clickHousePerRow) }},
+	{"processor peak RSS MiB", 300, true, func(r *Report) float64 { return r.Mean(SystemTeplokarta, "MB proc") }},
+}
+
+// clickHousePerRow is ClickHouse's CPU in µs per row written to appeals (its rollups' writes included).
+func (r Result) clickHousePerRow() float64 {
+	if r.Rows == 0 {
+		return math.NaN()
+	}
+	return r.CPU[roleClickHouse].Seconds() * 1e6 / float64(r.Rows)
+}
+
+func (r *Report) meanOf(system string, of func(Result) float64) float64 {
+	sum, n := 0.0, 0
+	for _, res := range r.Results {
+		if res.System == system {
+			sum, n = sum+of(res), n+1
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// Met reports whether the run's figure meets the target (false when the run lacks the figure).
+func (t Target) Met(r *Report) bool {
+	v := t.Of(r)
+	switch {
+	case math.IsNaN(v):
+		return false
+	case t.AtMost:
+		return v <= t.Limit
+	default:
+		return v >= t.Limit
+	}
+}
+
+// PrintTargets writes each target, teplokarta's mean figure and whether it is met.
+func PrintTargets(w io.Writer, r *Report) {
+	fmt.Fprintln(w, "\ntargets (issue 15), teplokarta's means over the rounds:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, t := range Targets {
+		op, verdict := "≥", "missed"
+		if t.AtMost {
+			op = "≤"
+		}
+		if t.Met(r) {
+			verdict = "met"
+		}
+		fmt.Fprintf(tw, "  %s\t%s %g\t%.2f\t%s\n", t.What, op, t.Limit, t.Of(r), verdict)
+	}
+	_ = tw.Flush()
+}
