@@ -6,10 +6,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
+	"github.com/teplokarta/teplokarta/internal/chaos"
 	"github.com/teplokarta/teplokarta/internal/testenv"
 )
 
@@ -17,12 +17,12 @@ import (
 type child struct {
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  *tailBuffer
+	out  *chaos.TailBuffer
 }
 
 func startChild(bin string, args ...string) (*child, error) {
 	cmd := exec.Command(bin, args...)
-	out := &tailBuffer{max: 64 << 10}
+	out := &chaos.TailBuffer{Max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("benchpeer: start %s %s: %w", bin, args[0], err)
@@ -52,29 +52,6 @@ func (c *child) stop(grace time.Duration) {
 		_ = c.cmd.Process.Kill()
 		<-c.done
 	}
-}
-
-// tailBuffer keeps the last max bytes a child wrote (for error messages) without growing for hours.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0], t.b[len(t.b)-t.max/2:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
 }
 
 // procSet is the processes whose CPU and memory a phase is charged with, by role.

@@ -172,7 +172,7 @@ func runFault(ctx context.Context, cfg Config, fault string) Result {
 		}
 		seed := cfg.Seed + uint64(i)
 		rctx, cancel := context.WithTimeout(ctx, cfg.RunTimeout)
-		r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log, slaLog: &lockedWriter{w: &strings.Builder{}}}
+		r := &run{cfg: cfg, fault: fault, seed: seed, rng: rand.New(rand.NewPCG(seed, 7)), log: cfg.Log, slaLog: &TailBuffer{}}
 		err := r.do(rctx)
 		cancel()
 		res.Runs++
@@ -186,27 +186,6 @@ func runFault(ctx context.Context, cfg Config, fault string) Result {
 	}
 	res.Took = time.Since(began)
 	return res
-}
-
-// lockedWriter lets several goroutines write to w (and read it back, when w is a strings.Builder).
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if s, ok := l.w.(fmt.Stringer); ok {
-		return s.String()
-	}
-	return ""
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // PrintTable writes the results as a table: fault, runs, passed, what differed.
@@ -234,4 +213,16 @@ func Failed(results []Result) bool {
 		}
 	}
 	return false
+}
+
+// lockedWriter lets several lanes write their progress lines to one writer at once.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -43,15 +43,15 @@ type run struct {
 	others     []*child // other children of the run (ingest)
 	ch         driver.Conn
 	truth      *simulator.Truth
-	slaLog     *lockedWriter // the SLA engine's log (a strings.Builder), printed when a run fails
+	slaLog     *TailBuffer // the SLA engine's log, printed when a run fails
 }
 
 // child is a process of the teplokarta binary this run started.
 type child struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
-	metrics string // host:port of its /metrics, if any
-	out     *strings.Builder
+	metrics string      // host:port of its /metrics, if any
+	out     *TailBuffer // stderr
 }
 
 func (c *child) kill() {
@@ -77,7 +77,7 @@ func (c *child) stop(grace time.Duration) error {
 func (r *run) start(args []string, env ...string) (*child, error) {
 	cmd := exec.Command(r.cfg.Bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out := &strings.Builder{}
+	out := &TailBuffer{}
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
 		return nil, err
