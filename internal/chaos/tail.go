@@ -2,10 +2,10 @@ package chaos
 
 import "sync"
 
-// TailBuffer keeps the end of what was written to it: everything up to Max bytes, then the newest Max/2
-// whenever it would hold more, for the tails a failed run prints. A child's stderr or an in-process engine's log may be
-// written to for as long as the suite runs; a plain buffer would hold all of it. Safe for concurrent use:
-// os/exec copies a child's output from its own goroutine while the run reads it.
+// TailBuffer keeps the end of what was written to it, for the tails a failed run prints: everything up to
+// Max bytes, then the newest Max/2 whenever it would hold more. A child's stderr or an in-process engine's
+// log may be written to for as long as the suite runs; a plain buffer would hold all of it. Safe for
+// concurrent use: os/exec copies a child's output from its own goroutine while the run reads it.
 type TailBuffer struct {
 	Max int // default 1 MiB
 
