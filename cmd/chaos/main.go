@@ -34,6 +34,7 @@ func realMain() int {
 	seed := flag.Uint64("seed", 1, "first run's seed")
 	ports := flag.String("ports", "19300,18323,16579,19310,18333,16589", "ClickHouse native, ClickHouse HTTP and Redis ports of the first stack, then of the second;\nthe extra stacks take the first stack's plus 20, 30, … (another suite at the same time needs other ports)")
 	lanes := flag.Int("lanes", 3, "stacks the faults that do not stop a server are dealt over, running at the same time\n(the server faults have their own); 1 = one after another")
+	serverLanes := flag.Int("server-lanes", 2, "stacks the faults that stop or wipe a server are dealt over (clickhouse-stop, redis-wipe), running at the same time;\nthe second takes the first stack's ports plus 40, a third plus 50, …")
 	oneStack := flag.Bool("one-stack", false, "run every fault on one stack, one after another (default: the server faults run on a\nsecond stack beside the others)")
 	pprofAddr := flag.String("pprof", "", "serve the suite's own Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6061")
 	flag.Parse()
@@ -77,7 +78,14 @@ func realMain() int {
 		extra = append(extra, st)
 		defer func() { _ = st.Stop(context.Background()) }()
 	}
-	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, ExtraStacks: extra, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed,
+	var extraServers []chaos.Stack
+	for i := 1; i < *serverLanes && !*oneStack; i++ {
+		off := 10 * (i + 3)
+		st := chaos.Stack{Script: "deploy/local/stack.sh", StateDir: filepath.Join(state, fmt.Sprintf("servers%d", i+1)), CHPort: p[0] + off, CHHTTP: p[1] + off, RedisPort: p[2] + off}
+		extraServers = append(extraServers, st)
+		defer func() { _ = st.Stop(context.Background()) }()
+	}
+	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, ExtraServerStacks: extraServers, ExtraStacks: extra, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed,
 		Faults: strings.Split(*faults, ","), Log: os.Stderr}
 	results, err := chaos.Run(ctx, cfg)
 	fmt.Printf("\nchaos: %d runs of each fault, %d messages each, ClickHouse down %s, %d busy neighbours\n\n", *runs, *messages, *pause, *burn)

@@ -26,6 +26,9 @@ type Config struct {
 	// a server (ServerFaults) run there, at the same time as the others run on Stack. ClickHouse's
 	// outage is mostly waiting, so the suite's wall time drops by about that much.
 	ServerStack Stack
+	// ExtraServerStacks are more stacks for the server faults, dealt over ServerStack and these as the
+	// others are over Stack and ExtraStacks (clickhouse-stop and redis-wipe each on its own, at once).
+	ExtraServerStacks []Stack
 	// ExtraStacks are more private stacks for the other faults: those are dealt over Stack and these in
 	// order (fault i of them on stack i mod n), each stack running its faults one after another and the
 	// stacks at the same time. A run mostly waits (session timeouts, restarts, the checks' polls), so
@@ -62,6 +65,9 @@ func (c Config) Validate() error {
 	stacks := append([]Stack{c.Stack}, c.ExtraStacks...)
 	if c.twoLanes() {
 		stacks = append(stacks, c.ServerStack)
+		stacks = append(stacks, c.ExtraServerStacks...)
+	} else if len(c.ExtraServerStacks) > 0 {
+		return errors.New("chaos: extra server stacks need a server stack")
 	}
 	dirs, ports := map[string]bool{}, map[int]bool{}
 	for i, st := range stacks {
@@ -120,11 +126,12 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	cfg.Log = &lockedWriter{w: cfg.Log} // two lanes write their progress lines at once
 	lanes := map[Stack][]string{}
 	general := append([]Stack{cfg.Stack}, cfg.ExtraStacks...)
-	n := 0
+	servers := append([]Stack{cfg.ServerStack}, cfg.ExtraServerStacks...)
+	n, ns := 0, 0
 	for _, f := range cfg.Faults {
 		var st Stack
 		if cfg.twoLanes() && slices.Contains(ServerFaults, f) {
-			st = cfg.ServerStack
+			st, ns = servers[ns%len(servers)], ns+1
 		} else {
 			st, n = general[n%len(general)], n+1
 		}
