@@ -86,8 +86,8 @@ bench:
 	$(TEST_ENV) $(STACK) stop; exit $$status
 
 # chaos: the fault suite (internal/chaos) on its own ClickHouse and Redis stacks: three lanes for the
-# faults that keep the servers up (ports 19300/16579, 19320/16599, 19330/16609) and one for those that stop
-# a server (19310/16589), all four at once: SIGKILLed processors (also between an INSERT and its status
+# faults that keep the servers up (ports 19300/16579, 19320/16599, 19330/16609) and two for those that stop
+# or wipe a server (19310/16589, 19340/16619), all five at once: SIGKILLed processors (also between an INSERT and its status
 # events), a rebalance with a killed member, three processors with one joining and one leaving, ingest
 # SIGKILLed while the stream arrives over HTTP, the broker restarted from its data dir, ClickHouse killed
 # and down for 60 s, Redis restarted without its data — each CHAOS_RUNS times (default 20) beside

@@ -124,19 +124,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		return nil, err
 	}
 	cfg.Log = &lockedWriter{w: cfg.Log} // two lanes write their progress lines at once
-	lanes := map[Stack][]string{}
-	general := append([]Stack{cfg.Stack}, cfg.ExtraStacks...)
-	servers := append([]Stack{cfg.ServerStack}, cfg.ExtraServerStacks...)
-	n, ns := 0, 0
-	for _, f := range cfg.Faults {
-		var st Stack
-		if cfg.twoLanes() && slices.Contains(ServerFaults, f) {
-			st, ns = servers[ns%len(servers)], ns+1
-		} else {
-			st, n = general[n%len(general)], n+1
-		}
-		lanes[st] = append(lanes[st], f)
-	}
+	lanes := cfg.deal()
 	var (
 		mu   sync.Mutex
 		done = map[string]Result{}
@@ -167,6 +155,25 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 	}
 	return out, ctx.Err()
+}
+
+// deal assigns each fault to a stack: the server faults over ServerStack and ExtraServerStacks (when there is
+// a ServerStack), the others over Stack and ExtraStacks, in turn. A stack runs its faults in this order.
+func (c Config) deal() map[Stack][]string {
+	lanes := map[Stack][]string{}
+	general := append([]Stack{c.Stack}, c.ExtraStacks...)
+	servers := append([]Stack{c.ServerStack}, c.ExtraServerStacks...)
+	n, ns := 0, 0
+	for _, f := range c.Faults {
+		var st Stack
+		if c.twoLanes() && slices.Contains(ServerFaults, f) {
+			st, ns = servers[ns%len(servers)], ns+1
+		} else {
+			st, n = general[n%len(general)], n+1
+		}
+		lanes[st] = append(lanes[st], f)
+	}
+	return lanes
 }
 
 // runFault runs one fault cfg.Runs times on cfg.Stack.
