@@ -95,6 +95,11 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if isHTTP, err := simTarget(*target); err == nil && !isHTTP {
+		if err := checkBrokers(ctx, env, brokers(kb)); err != nil {
+			return err
+		}
+	}
 	sink, closeSink, err := openSimSink(*target, brokers(kb))
 	if err != nil {
 		return err

@@ -105,6 +105,9 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer rdb.Close()
+	if err := checkBrokers(ctx, env, cfg.Brokers); err != nil {
+		return err
+	}
 	reg := obs.NewRegistry()
 	eng, err := sla.New(cfg, rdb, conn, pol, clock.Real{}, env.Log, sla.NewMetrics(reg))
 	if err != nil {

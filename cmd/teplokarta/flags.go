@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -105,6 +106,22 @@ func addBrokersFlag(fs *cli.FlagSet) *string {
 }
 
 func brokers(s *string) []string { return kafkax.SplitBrokers(*s) }
+
+// checkBrokers fails when a broker address answers in another protocol (a port mixed up with ClickHouse's,
+// Redis's or an HTTP one: kafka-go would read that answer as a huge Kafka response). Brokers that do not
+// answer yet only get a warning: the consumers and writers retry until Kafka is up.
+func checkBrokers(ctx context.Context, env *cli.Env, brokers []string) error {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	err := kafkax.CheckBrokers(cctx, brokers)
+	if errors.Is(err, kafkax.ErrNotKafka) {
+		return fmt.Errorf("--brokers: %w", err)
+	}
+	if err != nil {
+		env.Log.Warn("no Kafka broker answers yet; will keep trying", "brokers", strings.Join(brokers, ","), "err", err)
+	}
+	return nil
+}
 
 // parse parses flags, turning -help into a clean exit and other mistakes into errUsage.
 func parse(fs *cli.FlagSet, args []string) error {

@@ -99,6 +99,9 @@ func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options,
 // startProcessor assembles a processor over opened clients and serves its /metrics and /healthz.
 func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, brokers []string, rf *redisFlags,
 	conn driver.Conn, rdb redis.UniversalClient, metricsAddr string) (*app.Processor, error) {
+	if err := checkBrokers(ctx, env, brokers); err != nil {
+		return nil, err
+	}
 	reg := obs.NewRegistry()
 	opts, err := pf.options(brokers, rf)
 	if err != nil {

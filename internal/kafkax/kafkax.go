@@ -129,12 +129,19 @@ func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics 
 	return nil
 }
 
-// WaitReady polls the broker until it answers metadata requests or ctx ends.
+// WaitReady polls the brokers until one answers metadata requests or ctx ends. An address that answers
+// in another protocol ends the wait at once with ErrNotKafka (see Probe).
 func WaitReady(ctx context.Context, brokers []string) error {
 	client, done := NewClient(brokers, 2*time.Second)
 	defer done()
 	for {
-		_, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+		err := CheckBrokers(ctx, brokers)
+		if errors.Is(err, ErrNotKafka) {
+			return err
+		}
+		if err == nil {
+			_, err = client.Metadata(ctx, &kafka.MetadataRequest{})
+		}
 		if err == nil {
 			return nil
 		}
@@ -144,6 +151,25 @@ func WaitReady(ctx context.Context, brokers []string) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// CheckBrokers probes every address: an error wrapping ErrNotKafka if any answers in another protocol,
+// else an error only when none answers as a broker.
+func CheckBrokers(ctx context.Context, brokers []string) error {
+	var errs []error
+	for _, b := range brokers {
+		err := Probe(ctx, b)
+		if errors.Is(err, ErrNotKafka) {
+			return err
+		}
+		errs = append(errs, err)
+	}
+	for _, err := range errs {
+		if err == nil {
+			return nil
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Partitions returns the partition ids of a topic.

@@ -1,0 +1,60 @@
+package kafkax
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// ErrNotKafka: something answered at a broker address, but not in the Kafka protocol — a broker list
+// pointing at an HTTP, Redis or ClickHouse port.
+var ErrNotKafka = errors.New("not a Kafka broker")
+
+// maxProbeResponse bounds the answer to the probe: an ApiVersions response is a few hundred bytes.
+const maxProbeResponse = 1 << 20
+
+// Probe sends addr an ApiVersions request over a connection of its own and checks that what comes back
+// is framed as the answer to it: a sane size and the request's correlation id. kafka-go takes whatever
+// comes back for a response: an HTTP server's "HTTP/1.1 400" reads as a 1.2 GB frame whose arrays have
+// garbage lengths, and its client allocated 4.6 GB in five seconds before timing out with "context
+// deadline exceeded". An address that refuses or drops the connection is unreachable, not ErrNotKafka.
+func Probe(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: 5 * time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("kafka: %s: %w", addr, err)
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	_ = conn.SetDeadline(deadline)
+	const correlation = 0x7e9c0a11
+	client := "teplokarta-probe"
+	req := make([]byte, 4+2+2+4+2+len(client))
+	binary.BigEndian.PutUint32(req[0:], uint32(len(req)-4))
+	binary.BigEndian.PutUint16(req[4:], 18) // ApiVersions
+	binary.BigEndian.PutUint16(req[6:], 0)  // v0: every broker answers it, if only with UNSUPPORTED_VERSION
+	binary.BigEndian.PutUint32(req[8:], correlation)
+	binary.BigEndian.PutUint16(req[12:], uint16(len(client)))
+	copy(req[14:], client)
+	if _, err := conn.Write(req); err != nil {
+		return fmt.Errorf("kafka: %s: %w", addr, err)
+	}
+	head := make([]byte, 8)
+	n, err := io.ReadFull(conn, head)
+	if n == 0 && err != nil {
+		return fmt.Errorf("kafka: %s: no answer to ApiVersions: %w", addr, err)
+	}
+	size := int32(binary.BigEndian.Uint32(head))
+	if n < 8 || size < 4 || size > maxProbeResponse || binary.BigEndian.Uint32(head[4:]) != correlation {
+		return fmt.Errorf("kafka: %s answered %s to an ApiVersions request: %w", addr, strconv.Quote(string(head[:n])), ErrNotKafka)
+	}
+	return nil
+}
