@@ -23,6 +23,8 @@ const maxProbeResponse = 1 << 20
 // comes back for a response: an HTTP server's "HTTP/1.1 400" reads as a 1.2 GB frame whose arrays have
 // garbage lengths, and its client allocated 4.6 GB in five seconds before timing out with "context
 // deadline exceeded". An address that refuses or drops the connection is unreachable, not ErrNotKafka.
+// Plaintext, like every Kafka client of teplokarta today: TLS or SASL listeners would need the probe on the
+// clients' own dialer.
 func Probe(ctx context.Context, addr string) error {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
