@@ -65,13 +65,36 @@ func (c *child) stop(grace time.Duration) error {
 	select {
 	case <-c.done:
 	case <-time.After(grace):
-		c.kill()
-		return fmt.Errorf("still running %s after SIGTERM", grace)
+		return fmt.Errorf("still running %s after SIGTERM: %s", grace, c.dumpAndKill())
 	}
 	if code := c.cmd.ProcessState.ExitCode(); code != 0 {
 		return fmt.Errorf("exited with status %d after SIGTERM:\n%s", code, tail(c.out.String(), 1500))
 	}
 	return nil
+}
+
+// dumpAndKill asks a stuck child for its goroutines (SIGQUIT: the Go runtime prints every stack to stderr
+// and exits), kills it if it is still there after 5 s, saves its log with the stacks to a file and returns
+// where, with the log's tail before the stacks.
+func (c *child) dumpAndKill() string {
+	_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-c.done:
+	case <-time.After(5 * time.Second):
+	}
+	c.kill()
+	out := c.out.String()
+	log := out
+	if i := strings.Index(out, "SIGQUIT: quit"); i >= 0 {
+		log = out[:i]
+	}
+	f, err := os.CreateTemp("", "teplokarta-chaos-stuck-*.txt")
+	if err != nil {
+		return fmt.Sprintf("its log (tail):\n%s", tail(log, 3000))
+	}
+	defer f.Close()
+	_, _ = f.WriteString(out)
+	return fmt.Sprintf("its log and goroutines are in %s; the log's tail:\n%s", f.Name(), tail(log, 3000))
 }
 
 func (r *run) start(args []string, env ...string) (*child, error) {
