@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -94,6 +95,9 @@ type Deps struct {
 	Log     *slog.Logger
 }
 
+// leaveWait bounds the wait for the consumer group's leave at shutdown, once every batch is stored.
+const leaveWait = 5 * time.Second
+
 // Engine is the running processor.
 type Engine struct {
 	cfg      Config
@@ -136,9 +140,23 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("processor: consumer group: %w", err)
 	}
+	var running sync.WaitGroup // this engine's partition goroutines
 	defer func() {
-		group.Close() // waits for the partition goroutines
+		closed := make(chan struct{})
+		go func() { group.Close(); close(closed) }() // ends the generation: the partitions finish their batches
+		running.Wait()
 		e.publishWindows(context.WithoutCancel(ctx), true)
+		// Every batch is stored and committed. Leaving the group is a courtesy that normally takes
+		// milliseconds, but kafka-go cannot interrupt a JoinGroup: a member stopped while it waits for a
+		// rebalance would wait for the other members to rejoin (up to the rebalance timeout, StopTimeout +
+		// SessionTimeout), past a supervisor's grace period. The coordinator drops a member that went
+		// silent after its session timeout, as after a crash, and the next owners resume from ClickHouse.
+		select {
+		case <-closed:
+		case <-time.After(leaveWait):
+			e.Log.Warn("leaving the consumer group waits for a rebalance; exiting without waiting (the group drops this member after its session timeout)",
+				"waited", leaveWait, "session_timeout", e.cfg.SessionTimeout)
+		}
 	}()
 	for {
 		gen, err := group.Next(ctx)
@@ -156,7 +174,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		for topic, parts := range gen.Assignments {
 			for _, p := range parts {
 				n++
-				gen.Start(func(gctx context.Context) { e.consumePartition(ctx, gctx, gen, topic, p) })
+				running.Add(1)
+				gen.Start(func(gctx context.Context) { defer running.Done(); e.consumePartition(ctx, gctx, gen, topic, p) })
 			}
 		}
 		e.Log.Info("generation assigned", "generation", gen.ID, "partitions", n)
