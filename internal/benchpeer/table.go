@@ -37,19 +37,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // Mean is a figure's mean over a system's rounds (column as headed in the table).
 func (r *Report) Mean(system, head string) float64 {
 	for _, f := range figures {
-		if f.head != head {
-			continue
+		if f.head == head {
+			return r.meanOf(system, f.of)
 		}
-		sum, n := 0.0, 0
-		for _, res := range r.Results {
-			if res.System == system {
-				sum, n = sum+f.of(res), n+1
-			}
-		}
-		if n == 0 {
-			return math.NaN()
-		}
-		return sum / float64(n)
 	}
 	return math.NaN()
 }
@@ -133,6 +123,7 @@ func (r Result) clickHousePerRow() float64 {
 	return r.CPU[roleClickHouse].Seconds() * 1e6 / float64(r.Rows)
 }
 
+// meanOf is the mean of of over a system's rounds (NaN without any).
 func (r *Report) meanOf(system string, of func(Result) float64) float64 {
 	sum, n := 0.0, 0
 	for _, res := range r.Results {
