@@ -76,6 +76,39 @@ func TestRedisClusterKeySlots(t *testing.T) {
 		}
 	})
 
+	t.Run("dedup state cleared and rebuilt", func(t *testing.T) {
+		conn, _ := testenv.ClickHouse(t) // appeals empty: the rebuild restores nothing
+		d, err := dedup.New(rdb, dedup.Config{KeyPrefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := func() int { // the subtest above left claims and bucket hashes
+			n := 0
+			if err := rdb.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error {
+				ks, err := c.Keys(ctx, prefix+"dedup:*").Result()
+				n += len(ks)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if keys() == 0 {
+			t.Fatal("no dedup keys to clear")
+		}
+		// No marker: the state counts as lost, so it is cleared under the lock and marked whole by the
+		// script that checks the lock (both keys in one slot).
+		if rebuilt, _, err := d.EnsureState(ctx, conn, time.Now()); err != nil || !rebuilt {
+			t.Fatalf("rebuilt=%v err=%v", rebuilt, err)
+		}
+		if n := keys(); n != 1 {
+			t.Fatalf("%d dedup keys after the rebuild, want only the marker", n)
+		}
+		if err := d.StateIntact(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("timers claim and ack", func(t *testing.T) {
 		s, err := timers.New(rdb, timers.Config{KeyPrefix: prefix, Lease: time.Second, Batch: 100})
 		if err != nil {
