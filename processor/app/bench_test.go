@@ -174,7 +174,8 @@ func reportCPU(b *testing.B, processor time.Duration, servers []serverCPU, appea
 // processor's throughput, its peak resident memory (VmHWM), its CPU per appeal and the Redis memory the
 // dedup state took per appeal. TEPLOKARTA_BENCH_HORIZON_APPEALS sets the backlog (default 1,000,000:
 // ≈ 40 h of a region writing 7 appeals a second). TEPLOKARTA_BENCH_METRICS_ADDR serves the processor's
-// /metrics and /debug/pprof/ while it runs.
+// /metrics and TEPLOKARTA_BENCH_DEBUG_ADDR its /debug/pprof/ while it runs (two listeners, as in production);
+// TEPLOKARTA_BENCH_PROCESS_FLAGS adds flags to its command line (e.g. "--batch-size 5000 --max-in-flight 10000").
 func BenchmarkProcessBinaryHorizon(b *testing.B) {
 	n := 1000000
 	if v, err := strconv.Atoi(os.Getenv("TEPLOKARTA_BENCH_HORIZON_APPEALS")); err == nil && v > 0 {
@@ -187,9 +188,11 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		rdb, prefix := testenv.Redis(b)
 		truth := simulateRate(b, broker, uint64(i+1), n, time.Now().Add(-60*time.Hour).Truncate(time.Hour), 7)
 		before := testenv.RedisUsedMemory(b, rdb)
-		cmd := exec.Command(buildProcessor(b), "process", "--brokers", broker, "--group", "bench",
+		args := []string{"process", "--brokers", broker, "--group", "bench",
 			"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", cfg.Database,
-			"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix, "--metrics-addr", os.Getenv("TEPLOKARTA_BENCH_METRICS_ADDR"), "--local")
+			"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix, "--metrics-addr", os.Getenv("TEPLOKARTA_BENCH_METRICS_ADDR"),
+			"--debug-addr", os.Getenv("TEPLOKARTA_BENCH_DEBUG_ADDR"), "--local"}
+		cmd := exec.Command(buildProcessor(b), append(args, strings.Fields(os.Getenv("TEPLOKARTA_BENCH_PROCESS_FLAGS"))...)...)
 		var out strings.Builder
 		cmd.Stderr = &out
 		servers := sampleServers(b, map[string]string{"broker": broker,
@@ -215,7 +218,21 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
 		b.ReportMetric(float64(hwm)/1024, "peak-rss-MB")
 		b.ReportMetric(float64(testenv.RedisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
+		reportInsertRows(b, conn)
 		reportDisk(b, conn, truth.Appeals)
+	}
+}
+
+// reportInsertRows reports the mean rows per INSERT into appeals, from the table itself: every INSERT
+// stamps its rows with its own version, so it needs no metrics listener.
+func reportInsertRows(b *testing.B, conn driver.Conn) {
+	b.Helper()
+	var rows, inserts uint64
+	if err := conn.QueryRow(context.Background(), "SELECT count(), uniqExact(version) FROM appeals").Scan(&rows, &inserts); err != nil {
+		b.Fatal(err)
+	}
+	if inserts > 0 {
+		b.ReportMetric(float64(rows)/float64(inserts), "rows/insert")
 	}
 }
 

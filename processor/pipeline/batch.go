@@ -20,6 +20,12 @@ import (
 func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic string, partition int, msgs []kafka.Message) error {
 	began := time.Now()
 	appeals, dead := e.normalize(msgs)
+	// From here on only the offsets are needed: the raw bytes (about as large as the appeals parsed from
+	// them) go back to the heap while the batch waits for dedup and the sink, so more records fit in
+	// flight and the sink's rounds grow. A failed batch is read again from Kafka, not from here.
+	for i := range msgs {
+		msgs[i].Key, msgs[i].Value, msgs[i].Headers = nil, nil, nil
+	}
 	keep, err := e.Deduper.Dedup(ctx, appeals)
 	if err != nil {
 		return fmt.Errorf("dedup: %w", err)

@@ -42,7 +42,14 @@ type Config struct {
 	// anyway: its views (rollups, progress) may have missed them, and Settle makes them agree before the
 	// partition moves on. The gate is not held during the call.
 	Settle func(ctx context.Context, rows []*model.Appeal) error
+	// BlockRows bounds the rows encoded at once: an INSERT of more rows is sent as several blocks, which
+	// ClickHouse squashes into one part (min_insert_block_size_rows), so a big INSERT costs the server
+	// one part per table while this process holds one block's bytes. Default 4096.
+	BlockRows int
 }
+
+// DefaultBlockRows is Config.BlockRows' default.
+const DefaultBlockRows = 4096
 
 // Gate keeps INSERTs and rollup repairs apart (rollup.Gate).
 type Gate interface {
@@ -68,6 +75,9 @@ type ClickHouse struct {
 func New(conn driver.Conn, cfg Config, log *slog.Logger) *ClickHouse {
 	if cfg.RetryBackoff <= 0 {
 		cfg.RetryBackoff = 200 * time.Millisecond
+	}
+	if cfg.BlockRows <= 0 {
+		cfg.BlockRows = DefaultBlockRows
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -472,11 +482,22 @@ func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	now := time.Now().UTC()
-	cols := appealColumns(run, now, uint64(now.UnixNano()))
-	for i, c := range cols {
-		if err := b.Column(i).Append(c); err != nil {
+	version := uint64(now.UnixNano())
+	for start := 0; start < len(run); start += s.cfg.BlockRows {
+		block := run[start:min(start+s.cfg.BlockRows, len(run))]
+		for i, c := range appealColumns(block, now, version) {
+			if err := b.Column(i).Append(c); err != nil {
+				_ = b.Abort()
+				return fmt.Errorf("append column %d of %d rows: %w", i, len(block), err)
+			}
+		}
+		if start+len(block) == len(run) {
+			break
+		}
+		// The driver keeps the block's buffers for the next one: the INSERT's memory is one block's.
+		if err := b.Flush(); err != nil {
 			_ = b.Abort()
-			return fmt.Errorf("append column %d of %d rows: %w", i, len(run), err)
+			return fmt.Errorf("send a block of %d rows: %w", len(block), err)
 		}
 	}
 	if err := b.Send(); err != nil {

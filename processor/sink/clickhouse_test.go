@@ -223,12 +223,29 @@ func TestCancelledCallerDoesNotFailOthers(t *testing.T) {
 // variants drop the rollup views (progress kept) or all views, to show what each costs. With a local
 // server it also reports the server's own CPU per row, the merges that follow the inserts included.
 func BenchmarkWrite(b *testing.B) {
+	type variant struct {
+		views            string
+		batch, blockRows int
+	}
+	var variants []variant
 	for _, views := range []string{"all", "progress", "none"} {
 		for _, batch := range []int{1000, 5000, 20000} {
-			b.Run(fmt.Sprintf("views=%s/batch=%d", views, batch), func(b *testing.B) {
+			variants = append(variants, variant{views, batch, sink.DefaultBlockRows})
+		}
+	}
+	// One INSERT of 20,000 rows as a single block: what BlockRows saves in this process's bytes.
+	variants = append(variants, variant{"all", 20000, 20000})
+	for _, v := range variants {
+		views, batch := v.views, v.batch
+		name := fmt.Sprintf("views=%s/batch=%d", views, batch)
+		if v.blockRows != sink.DefaultBlockRows {
+			name += fmt.Sprintf("/block=%d", v.blockRows)
+		}
+		{
+			b.Run(name, func(b *testing.B) {
 				conn := migrated(b)
 				dropViews(b, conn, views)
-				s := sink.New(conn, sink.Config{}, nil)
+				s := sink.New(conn, sink.Config{BlockRows: v.blockRows}, nil)
 				ctx := context.Background()
 				topic := model.RawTopic(model.SourceVK)
 				server, local := testenv.ServerCPU(b, os.Getenv(testenv.EnvClickHouse))
