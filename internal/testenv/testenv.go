@@ -172,3 +172,26 @@ func RedisUsedMemory(t testing.TB, rdb redis.UniversalClient) int64 {
 	}
 	return v
 }
+
+// MergeTrees lists the test database's MergeTree tables (appeals, the views' targets, the SLA tables).
+func MergeTrees(t testing.TB, conn driver.Conn) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(),
+		"SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -243,21 +243,7 @@ func reportInsertRows(b *testing.B, conn driver.Conn) {
 func reportDisk(b *testing.B, conn driver.Conn, appeals int) {
 	b.Helper()
 	ctx := context.Background()
-	rows, err := conn.Query(ctx, "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			b.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	if err := rows.Err(); err != nil {
-		b.Fatal(err)
-	}
+	tables := testenv.MergeTrees(b, conn)
 	for _, t := range tables {
 		if err := conn.Exec(ctx, "OPTIMIZE TABLE "+t+" FINAL"); err != nil {
 			b.Fatal(err)

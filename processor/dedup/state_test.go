@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/testenv"
 )
@@ -80,12 +83,7 @@ func TestStateIntactNoticesAWipeAndARebuild(t *testing.T) {
 // row more than the unique appeals in 3 of 12 runs). A paraphrase decided on the wiped state must be
 // decided again on the rebuilt one too.
 func TestRebuildDropsWhatWasDecidedOnTheLostState(t *testing.T) {
-	conn, _ := testenv.ClickHouse(t)
-	rdb, prefix := testenv.Redis(t)
-	d, err := New(rdb, Config{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, conn, rdb, prefix := newStateTest(t)
 	ctx := testCtx(t)
 	if _, _, err := d.EnsureState(ctx, conn, t0); err != nil {
 		t.Fatal(err)
@@ -181,12 +179,7 @@ func TestConcurrentEnsureStateRebuildsOnce(t *testing.T) {
 // A rebuilder that lost its lock (paused past the TTL while another took over) must not mark the state
 // whole: the other may be clearing it.
 func TestRebuildWithoutTheLockIsNotMarkedWhole(t *testing.T) {
-	conn, _ := testenv.ClickHouse(t)
-	rdb, prefix := testenv.Redis(t)
-	d, err := New(rdb, Config{KeyPrefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, conn, rdb, _ := newStateTest(t)
 	ctx := testCtx(t)
 	if err := rdb.Set(ctx, d.rebuildLock(), "another instance", time.Minute).Err(); err != nil {
 		t.Fatal(err)
@@ -229,4 +222,16 @@ func TestClearStateKeepsOtherKeys(t *testing.T) {
 			t.Fatalf("prefix %q: %s should be gone and %s kept", tc.prefix, mine, tc.other)
 		}
 	}
+}
+
+// newStateTest is a deduper over the test Redis with its own prefix, and the test ClickHouse it rebuilds from.
+func newStateTest(t *testing.T) (*Redis, driver.Conn, *redis.Client, string) {
+	t.Helper()
+	conn, _ := testenv.ClickHouse(t)
+	rdb, prefix := testenv.Redis(t)
+	d, err := New(rdb, Config{KeyPrefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, conn, rdb, prefix
 }

@@ -4,9 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/sink"
 )
 
@@ -29,7 +28,7 @@ func TestBlocksOfOneInsertLandAsOnePart(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := migrated(t)
 			ctx := context.Background()
-			tables := mergeTrees(t, conn)
+			tables := testenv.MergeTrees(t, conn)
 			parts := func(tb string) uint64 {
 				return count(t, conn, "SELECT count() FROM system.parts WHERE active AND database = currentDatabase() AND table = ?", tb)
 			}
@@ -73,27 +72,4 @@ func TestBlocksOfOneInsertLandAsOnePart(t *testing.T) {
 			}
 		})
 	}
-}
-
-// mergeTrees are the test database's MergeTree tables (appeals and the views' targets among them).
-func mergeTrees(t testing.TB, conn driver.Conn) []string {
-	t.Helper()
-	rows, err := conn.Query(context.Background(),
-		"SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
