@@ -80,7 +80,7 @@ func TestStateIntactNoticesAWipeAndARebuild(t *testing.T) {
 // Decisions made on a wiped state write claims before StateIntact rejects their batch. The rebuild must
 // not keep them: a claim kept for a client retry (a new origin of an appeal stored before the wipe) made
 // the retry's replay "its own original", and the appeal was stored twice (make chaos, redis-wipe: one
-// row more than the unique appeals in 3 of 12 runs). A paraphrase decided on the wiped state must be
+// row more than the unique appeals in 2 of 12 runs). A paraphrase decided on the wiped state must be
 // decided again on the rebuilt one too.
 func TestRebuildDropsWhatWasDecidedOnTheLostState(t *testing.T) {
 	d, conn, rdb, prefix := newStateTest(t)
