@@ -26,6 +26,8 @@ type processorFlags struct {
 	group, windowsTopic       *string
 	windowSizes               *string
 	batch, maxInFlight        *int
+	roundRows                 *int
+	roundLinger               *time.Duration
 	prefetch                  *int
 	flush, lateness           *time.Duration
 	pii                       *piiFlags
@@ -44,6 +46,8 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		batch:          fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
 		flush:          fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
 		maxInFlight:    fs.Int("max-in-flight", d.Pipeline.MaxInFlight, "records batched or processed at once across all partitions (bounds memory)"),
+		roundRows:      fs.Int("round-rows", d.Sink.RoundRows, "rows a ClickHouse INSERT waits for while batches are still being processed"),
+		roundLinger:    fs.Duration("round-linger", d.Sink.RoundLinger, "max wait of an INSERT for those rows (0: off, insert what is queued at once); pays with a bigger --max-in-flight"),
 		prefetch:       fs.Int("prefetch", d.Pipeline.Prefetch, "records each partition's reader buffers ahead of the batch"),
 		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
 		windowSizes:    fs.String("window-sizes", formatSizes(d.Window.Sizes), "live tumbling windows, comma-separated (each divides a day or is whole days)"),
@@ -63,6 +67,7 @@ func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options,
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Pipeline.BatchSize, o.Pipeline.FlushInterval = brokers, *f.group, *f.batch, *f.flush
 	o.Pipeline.WindowsTopic, o.Pipeline.SessionTimeout = *f.windowsTopic, *f.sessionTimeout
 	o.Pipeline.MaxInFlight, o.Pipeline.Prefetch = *f.maxInFlight, *f.prefetch
+	o.Sink.RoundRows, o.Sink.RoundLinger = *f.roundRows, *f.roundLinger
 	o.Window.AllowedLateness = *f.lateness
 	sizes, err := parseSizes(*f.windowSizes)
 	if err != nil {

@@ -33,6 +33,8 @@ type Options struct {
 	Pipeline pipeline.Config
 	Window   window.Config
 	Dedup    dedup.Config // KeyPrefix scopes the Redis keys
+	// Sink: BlockRows, RoundRows and RoundLinger (Gate, Settle and Upstream are wired by Build).
+	Sink sink.Config
 	// Deduper replaces the Redis deduper built from Dedup (then Clients.Redis may be nil and no state is
 	// rebuilt at start). Benchmarks use it to measure the rest of the pipeline without Redis.
 	Deduper   pipeline.Deduper
@@ -45,6 +47,7 @@ type Options struct {
 // DefaultOptions returns the documented defaults of every stage.
 func DefaultOptions() Options {
 	return Options{Pipeline: pipeline.DefaultConfig(), Window: window.DefaultConfig(), Dedup: dedup.DefaultConfig(),
+		Sink:   sink.Config{BlockRows: sink.DefaultBlockRows, RoundRows: sink.DefaultRoundRows},
 		PIIKey: pii.LocalKey}
 }
 
@@ -143,7 +146,12 @@ func Build(o Options, c Clients) (*Processor, error) {
 	// The rollup gate lives in Redis beside the dedup state; without Redis (benchmarks that take dedup
 	// out) no other writer can be told apart, and the checks run ungated.
 	var gate *rollup.Gate
-	scfg := sink.Config{}
+	if err := o.Sink.Validate(); err != nil {
+		return nil, err
+	}
+	var eng *pipeline.Engine
+	scfg := o.Sink
+	scfg.Upstream = func() int { return eng.Upstream() } // eng is set below, before any Write
 	if c.Redis != nil {
 		host, _ := os.Hostname()
 		gate, err = rollup.NewGate(c.Redis, rollup.GateConfig{KeyPrefix: o.Dedup.KeyPrefix,
@@ -159,7 +167,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 	if err := errors.Join(sk.Register(c.Registerer), st.Register(c.Registerer), checker.Register(c.Registerer)); err != nil {
 		return nil, err
 	}
-	eng, err := pipeline.New(o.Pipeline, pipeline.Deps{
+	eng, err = pipeline.New(o.Pipeline, pipeline.Deps{
 		Normalizer: normalize.New(reg, pii.New(), c.Now),
 		Enricher:   st,
 		Deduper:    stage,

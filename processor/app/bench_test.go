@@ -202,7 +202,18 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		waitRows(b, conn, truth.Appeals, 30*time.Minute)
+		// A processor that exits early (a bad flag, a crash) fails the run at once, not after the stall bound.
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		waitRowsWhile(b, conn, truth.Appeals, 30*time.Minute, func() error {
+			select {
+			case err := <-exited:
+				exited <- err
+				return fmt.Errorf("the processor exited (%v): %s", err, tail(out.String(), 2000))
+			default:
+				return nil
+			}
+		})
 		el := time.Since(start)
 		b.StopTimer()
 		hwm := peakRSS(b, cmd.Process.Pid)
@@ -212,7 +223,7 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		}
 		reportCPU(b, cpu, servers, truth.Messages)
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
+		if err := <-exited; err != nil {
 			b.Fatalf("processor: %v\n%s", err, tail(out.String(), 2000))
 		}
 		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")

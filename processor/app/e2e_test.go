@@ -61,6 +61,13 @@ func simulateRate(t testing.TB, brokerAddr string, seed uint64, n int, start tim
 // (a lost message, a hung processor) still fail it, after stall.
 func waitRows(t testing.TB, conn driver.Conn, want int, stall time.Duration) {
 	t.Helper()
+	waitRowsWhile(t, conn, want, stall, nil)
+}
+
+// waitRowsWhile is waitRows that also fails as soon as alive reports an error (a child process that
+// exited: its rows will never come, and the stall bound may be long).
+func waitRowsWhile(t testing.TB, conn driver.Conn, want int, stall time.Duration, alive func() error) {
+	t.Helper()
 	var got, prev uint64
 	moved := time.Now()
 	for {
@@ -78,6 +85,11 @@ func waitRows(t testing.TB, conn driver.Conn, want int, stall time.Duration) {
 		}
 		if time.Since(moved) > stall {
 			t.Fatalf("ClickHouse holds %d appeals and got no new row for %s, want %d", got, stall, want)
+		}
+		if alive != nil {
+			if err := alive(); err != nil {
+				t.Fatalf("ClickHouse holds %d appeals, want %d: %v", got, want, err)
+			}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -267,6 +279,11 @@ func runProcessor(t testing.TB, o app.Options, c app.Clients) (stop func() error
 	if err != nil {
 		t.Fatal(err)
 	}
+	return run(eng)
+}
+
+// run runs a built processor in this process; stop ends it and returns what Run returned.
+func run(eng *app.Processor) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- eng.Run(ctx) }()

@@ -16,8 +16,9 @@ import (
 
 // processBatch runs one partition's records through the stages and commits after the sink confirmed.
 // Order matters for the exact effect: dead letters and rows are stored before the offset moves; "created"
-// events may repeat after a crash, and carry an event id so the SLA engine applies them once.
-func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic string, partition int, msgs []kafka.Message) error {
+// events may repeat after a crash, and carry an event id so the SLA engine applies them once. handed runs
+// when the rows go to the sink (they are no longer upstream of its round).
+func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic string, partition int, msgs []kafka.Message, handed func()) error {
 	began := time.Now()
 	appeals, dead := e.normalize(msgs)
 	// From here on only the offsets are needed: the raw bytes (about as large as the appeals parsed from
@@ -44,6 +45,7 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 			return fmt.Errorf("dead letters: %w", err)
 		}
 	}
+	handed()
 	if err := e.Sink.Write(ctx, rows); err != nil {
 		return fmt.Errorf("sink: %w", err)
 	}

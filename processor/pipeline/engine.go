@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -102,6 +103,7 @@ const leaveWait = 5 * time.Second
 type Engine struct {
 	cfg      Config
 	inFlight *semaphore.Weighted // records taken from the readers and not yet committed
+	upstream atomic.Int64        // records taken from the readers and not yet handed to the sink
 	Deps
 }
 
@@ -262,6 +264,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 	for {
 		msgs := e.fetchBatch(gctx, r)
 		if gctx.Err() != nil {
+			e.upstream.Add(-int64(len(msgs)))
 			e.release(len(msgs))
 			return // not processed, not committed: the next owner reads them again
 		}
@@ -271,8 +274,10 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		// Finish the batch even if the generation or the process ends meanwhile: an insert cut midway
 		// would leave the next owner guessing. StopTimeout bounds it.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), e.cfg.StopTimeout)
-		err := e.processBatch(bctx, gen, topic, p.ID, msgs)
+		held := len(msgs) // upstream until handed to the sink
+		err := e.processBatch(bctx, gen, topic, p.ID, msgs, func() { e.upstream.Add(-int64(held)); held = 0 })
 		cancel()
+		e.upstream.Add(-int64(held))
 		e.release(len(msgs))
 		if err != nil {
 			log.Error("batch failed; the partition will be re-read from the last stored offset", "err", err)
@@ -284,7 +289,8 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 
 // fetchBatch waits for the first record as long as it takes, then takes a batch's share of the in-flight
 // budget and collects more for up to FlushInterval. It returns holding len(msgs) of the budget; the
-// caller releases it. The first record waits outside the budget: an idle partition must not hold a
+// caller releases it, and counts them upstream until it hands them to the sink. The first record waits
+// outside the budget: an idle partition must not hold a
 // share that a busy one needs.
 func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Message {
 	m, err := r.FetchMessage(ctx)
@@ -294,12 +300,18 @@ func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Messag
 	if err := e.acquire(ctx, e.cfg.BatchSize); err != nil {
 		return nil
 	}
+	e.upstream.Add(int64(e.cfg.BatchSize))
 	msgs := make([]kafka.Message, 1, e.cfg.BatchSize)
 	msgs[0] = m
 	msgs = kafkax.Fill(ctx, r, msgs, e.cfg.BatchSize, e.cfg.FlushInterval)
+	e.upstream.Add(-int64(e.cfg.BatchSize - len(msgs)))
 	e.release(e.cfg.BatchSize - len(msgs))
 	return msgs
 }
+
+// Upstream is how many records have been taken from the readers (or reserved for a batch being filled)
+// and not yet handed to the sink: the sink's round waits for them (sink.Config.Upstream).
+func (e *Engine) Upstream() int { return int(e.upstream.Load()) }
 
 // acquire takes n records of the in-flight budget, waiting while other partitions hold it.
 func (e *Engine) acquire(ctx context.Context, n int) error {

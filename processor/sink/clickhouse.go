@@ -46,10 +46,39 @@ type Config struct {
 	// ClickHouse squashes into one part (min_insert_block_size_rows), so a big INSERT costs the server
 	// one part per table while this process holds one block's bytes. Default 4096.
 	BlockRows int
+	// RoundRows and RoundLinger grow the INSERTs under load. A round's leader waits, up to RoundLinger,
+	// for the batches Upstream reports on their way, until RoundRows rows are queued: ClickHouse's cost
+	// per row falls steeply with the rows per INSERT (docs/processor-performance.md), and with partitions
+	// finishing their batches one after the other, rounds otherwise start with whatever one of them
+	// brought. A pipeline with nothing upstream (idle, or every batch already queued) never waits, so a
+	// lone message is not delayed. RoundRows defaults to DefaultRoundRows; RoundLinger ≤ 0 (the default)
+	// turns the wait off: on a machine where the processor shares its cores with the servers it paid
+	// only with a bigger in-flight budget, whose memory the default keeps for the 300 MB bound
+	// (docs/processor-performance.md).
+	RoundRows   int
+	RoundLinger time.Duration
+	// Upstream reports the records the caller has taken from Kafka and not yet handed to Write (nil:
+	// never wait). The pipeline engine's Upstream.
+	Upstream func() int
 }
 
-// DefaultBlockRows is Config.BlockRows' default.
-const DefaultBlockRows = 4096
+// Config defaults.
+const (
+	DefaultBlockRows = 4096
+	DefaultRoundRows = 16384
+)
+
+// Validate checks the configuration (zero fields take their defaults).
+func (c Config) Validate() error {
+	if c.BlockRows < 0 || c.RoundRows < 0 || c.RetryBackoff < 0 {
+		return fmt.Errorf("sink: block rows (%d), round rows (%d) and retry backoff (%s) must not be negative",
+			c.BlockRows, c.RoundRows, c.RetryBackoff)
+	}
+	if c.RoundLinger > time.Minute {
+		return fmt.Errorf("sink: round linger %s: more than a minute would hold every batch past its stop timeout", c.RoundLinger)
+	}
+	return nil
+}
 
 // Gate keeps INSERTs and rollup repairs apart (rollup.Gate).
 type Gate interface {
@@ -78,6 +107,9 @@ func New(conn driver.Conn, cfg Config, log *slog.Logger) *ClickHouse {
 	}
 	if cfg.BlockRows <= 0 {
 		cfg.BlockRows = DefaultBlockRows
+	}
+	if cfg.RoundRows <= 0 {
+		cfg.RoundRows = DefaultRoundRows
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -150,6 +182,7 @@ type request struct {
 // leadRound writes what is queued (at most one batch per partition, in queue order), answers those
 // callers, and hands the next round to a caller still waiting, if any.
 func (s *ClickHouse) leadRound() {
+	s.gather()
 	s.mu.Lock()
 	var round, rest []*request
 	seen := map[model.Offset]bool{}
@@ -178,6 +211,35 @@ func (s *ClickHouse) leadRound() {
 	}
 	s.queue[0].lead <- struct{}{}
 }
+
+// gather holds a round back while more rows are on their way: until RoundRows rows are queued, nothing
+// is upstream any more, or RoundLinger has passed. A partition's next batch cannot be among them (its
+// caller waits for this round), so waiting never changes which round a batch lands in relative to its
+// partition's others, only how many partitions share it.
+func (s *ClickHouse) gather() {
+	if s.cfg.Upstream == nil || s.cfg.RoundLinger <= 0 {
+		return
+	}
+	began := time.Now()
+	deadline := began.Add(s.cfg.RoundLinger)
+	for {
+		s.mu.Lock()
+		queued := 0
+		for _, r := range s.queue {
+			queued += len(r.batch)
+		}
+		s.mu.Unlock()
+		if queued >= s.cfg.RoundRows || s.cfg.Upstream() <= 0 || !time.Now().Before(deadline) {
+			break
+		}
+		time.Sleep(gatherPoll)
+	}
+	s.m.gather.Observe(time.Since(began).Seconds())
+}
+
+// gatherPoll is how often a gathering leader looks again: batches arrive every few milliseconds under
+// load, and a round costs tens to hundreds of milliseconds.
+const gatherPoll = 2 * time.Millisecond
 
 // roundContext ends when every caller's context has ended: one caller's deadline must not fail rows
 // the others are still waiting for.

@@ -14,6 +14,7 @@ type metrics struct {
 	failures   prometheus.Counter
 	skipped    prometheus.Counter
 	settled    prometheus.Counter
+	gather     prometheus.Histogram
 }
 
 func newMetrics() *metrics {
@@ -36,6 +37,10 @@ func newMetrics() *metrics {
 		skipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "teplokarta_sink_fenced_rows_total", Help: "Rows not written because ClickHouse already held their offsets (a late writer after a rebalance).",
 		}),
+		gather: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "teplokarta_sink_gather_seconds", Help: "How long a round waited for batches still on their way before its INSERT (0 when nothing was upstream).",
+			Buckets: []float64{0.001, 0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2},
+		}),
 		settled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "teplokarta_sink_uncertain_rows_total", Help: "Rows a failed INSERT stored in appeals anyway; their rollups and progress were checked and repaired.",
 		}),
@@ -44,5 +49,5 @@ func newMetrics() *metrics {
 
 // Register adds the sink's metrics to reg.
 func (s *ClickHouse) Register(reg prometheus.Registerer) error {
-	return obs.Register(reg, "sink", s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped, s.m.settled)
+	return obs.Register(reg, "sink", s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped, s.m.settled, s.m.gather)
 }
