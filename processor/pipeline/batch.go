@@ -16,10 +16,18 @@ import (
 
 // processBatch runs one partition's records through the stages and commits after the sink confirmed.
 // Order matters for the exact effect: dead letters and rows are stored before the offset moves; "created"
-// events may repeat after a crash, and carry an event id so the SLA engine applies them once. handed runs
-// when the rows go to the sink (they are no longer upstream of its round).
-func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic string, partition int, msgs []kafka.Message, handed func()) error {
+// events may repeat after a crash, and carry an event id so the SLA engine applies them once. The batch's
+// records count upstream of the sink's round (Upstream) until they are handed to it, or the batch fails.
+func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic string, partition int, msgs []kafka.Message) error {
 	began := time.Now()
+	handed := false
+	hand := func() {
+		if !handed {
+			handed = true
+			e.upstream.Add(-int64(len(msgs)))
+		}
+	}
+	defer hand()
 	appeals, dead := e.normalize(msgs)
 	// From here on only the offsets are needed: the raw bytes (about as large as the appeals parsed from
 	// them) go back to the heap while the batch waits for dedup and the sink, so more records fit in
@@ -45,7 +53,7 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 			return fmt.Errorf("dead letters: %w", err)
 		}
 	}
-	handed()
+	hand()
 	if err := e.Sink.Write(ctx, rows); err != nil {
 		return fmt.Errorf("sink: %w", err)
 	}

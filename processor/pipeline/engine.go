@@ -274,10 +274,8 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		// Finish the batch even if the generation or the process ends meanwhile: an insert cut midway
 		// would leave the next owner guessing. StopTimeout bounds it.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), e.cfg.StopTimeout)
-		held := len(msgs) // upstream until handed to the sink
-		err := e.processBatch(bctx, gen, topic, p.ID, msgs, func() { e.upstream.Add(-int64(held)); held = 0 })
+		err := e.processBatch(bctx, gen, topic, p.ID, msgs)
 		cancel()
-		e.upstream.Add(-int64(held))
 		e.release(len(msgs))
 		if err != nil {
 			log.Error("batch failed; the partition will be re-read from the last stored offset", "err", err)
@@ -289,9 +287,8 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 
 // fetchBatch waits for the first record as long as it takes, then takes a batch's share of the in-flight
 // budget and collects more for up to FlushInterval. It returns holding len(msgs) of the budget; the
-// caller releases it, and counts them upstream until it hands them to the sink. The first record waits
-// outside the budget: an idle partition must not hold a
-// share that a busy one needs.
+// caller releases it, and they count upstream until processBatch hands them to the sink. The first
+// record waits outside the budget: an idle partition must not hold a share that a busy one needs.
 func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Message {
 	m, err := r.FetchMessage(ctx)
 	if err != nil {
