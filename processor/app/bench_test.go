@@ -229,6 +229,7 @@ func BenchmarkProcessBinaryHorizon(b *testing.B) {
 		b.ReportMetric(float64(truth.Messages)/el.Seconds(), "appeals/s")
 		b.ReportMetric(float64(hwm)/1024, "peak-rss-MB")
 		b.ReportMetric(float64(testenv.RedisUsedMemory(b, rdb)-before)/float64(truth.Appeals), "redis-B/appeal")
+		testenv.ReadDedupPayload(b, rdb, prefix).Report(b, truth.Appeals)
 		reportInsertRows(b, conn)
 		reportDisk(b, conn, truth.Appeals)
 	}

@@ -126,7 +126,10 @@ func BenchmarkPrepare(b *testing.B) {
 }
 
 // BenchmarkRedisMemoryPerAppeal decides 100k appeals and reports Redis used_memory growth per appeal,
-// and the Go heap in use afterwards (the stage keeps no per-appeal state in the process).
+// and the Go heap in use afterwards (the stage keeps no per-appeal state in the process). It also
+// reports the state's payload per appeal, which is what any other home for it (partition-local memory,
+// an embedded store) would have to hold: band fields, member-record bytes, id and exact-text claims
+// (docs/deduplication.md, "Sizing partition-local state").
 func BenchmarkRedisMemoryPerAppeal(b *testing.B) {
 	const total = 100_000
 	for range b.N {
@@ -140,6 +143,7 @@ func BenchmarkRedisMemoryPerAppeal(b *testing.B) {
 			}
 		}
 		after := testenv.RedisUsedMemory(b, rdb)
+		testenv.ReadDedupPayload(b, rdb, d.cfg.KeyPrefix).Report(b, total)
 		cancel()
 		runtime.GC()
 		var ms runtime.MemStats
