@@ -11,6 +11,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 // EnsureState makes sure the dedup state in Redis is complete before a processor decides anything. A
@@ -56,26 +58,11 @@ const rebuildLockTTL = time.Minute
 func (d *Redis) rebuildLocked(ctx context.Context, conn driver.Conn, now time.Time, owner string) (int, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	stop := make(chan struct{})
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(rebuildLockTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				ok, err := renewScript.Run(ctx, d.rdb, []string{d.rebuildLock()}, owner, rebuildLockTTL.Milliseconds()).Int()
-				if err == nil && ok == 0 {
-					cancel(errors.New("dedup: lost the rebuild lock"))
-					return
-				}
-			}
-		}
-	}()
-	defer func() { close(stop); <-renewed }()
+	stop := redisx.KeepAlive(rebuildLockTTL/3, func(rctx context.Context) (bool, error) {
+		ok, err := renewScript.Run(rctx, d.rdb, []string{d.rebuildLock()}, owner, rebuildLockTTL.Milliseconds()).Int()
+		return ok == 1, err
+	}, func() { cancel(errors.New("dedup: lost the rebuild lock")) })
+	defer stop()
 	release := func() {
 		_ = releaseScript.Run(context.WithoutCancel(ctx), d.rdb, []string{d.rebuildLock()}, owner).Err()
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 // Gate keeps writers of appeals and repairs of the rollups apart, across processes, through Redis. A
@@ -169,22 +171,8 @@ func (g *Gate) Close(ctx context.Context) (open func(), err error) {
 	}
 }
 
-// keepAlive renews something every third of its life until stop is called.
+// keepAlive renews a lease or hold every third of its life until stop is called. A failed renewal is
+// retried at the next tick; the TTL decides when a writer that cannot reach Redis loses it.
 func (g *Gate) keepAlive(renew func(context.Context) error, life time.Duration) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(life / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				_ = renew(ctx)
-			}
-		}
-	}()
-	return func() { cancel(); <-done }
+	return redisx.KeepAlive(life/3, func(ctx context.Context) (bool, error) { return true, renew(ctx) }, nil)
 }
