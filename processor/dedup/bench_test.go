@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -93,6 +94,7 @@ func BenchmarkDecide(b *testing.B) {
 		batches[i] = gen.batch(1000)
 	}
 	kinds := map[Kind]int{}
+	server, local := testenv.ServerCPU(b, os.Getenv(testenv.EnvRedis))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for _, batch := range batches {
@@ -107,6 +109,9 @@ func BenchmarkDecide(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "appeals/s")
 	b.ReportMetric(float64(kinds[Voice])/float64(b.N*1000), "voice-share")
+	if local {
+		b.ReportMetric(server().Seconds()*1e6/float64(b.N*1000), "redis-cpu-µs/appeal")
+	}
 }
 
 // BenchmarkPrepare measures the Go-side cost alone (tokenise, stem, hash, bands): the processor CPU the
