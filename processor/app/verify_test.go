@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/teplokarta/teplokarta/internal/testenv"
 )
 
@@ -28,7 +30,13 @@ func TestVerifyRepairsWhileTheProcessorRuns(t *testing.T) {
 	if err := conn.Exec(ctx, "DETACH TABLE appeal_counts_1m_mv"); err != nil {
 		t.Fatal(err)
 	}
+	detached := time.Now()
 	waitProgress(t, conn, truth.Appeals*2/5, 4*time.Minute)
+	// Progress alone does not prove the view missed anything: an INSERT already running at the DETACH
+	// still feeds it, and one such round (up to the in-flight budget) can carry the count past 2/5.
+	// Every INSERT stamps its rows with its start time as version, and the processor's INSERTs run one
+	// after another, so the second one stamped after the DETACH began after it: wait for that one.
+	waitInsertsSince(t, conn, detached, 2, 4*time.Minute)
 	if err := conn.Exec(ctx, "ATTACH TABLE appeal_counts_1m_mv"); err != nil {
 		t.Fatal(err)
 	}
@@ -57,5 +65,23 @@ func TestVerifyRepairsWhileTheProcessorRuns(t *testing.T) {
 	compareWithTruth(t, conn, truth)
 	if out, err := verify(); err != nil {
 		t.Fatalf("verify at the end: %v\n%s", err, out)
+	}
+}
+
+// waitInsertsSince waits until appeals holds rows of n INSERTs stamped (version) after since.
+func waitInsertsSince(t *testing.T, conn driver.Conn, since time.Time, n uint64, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
+		var got uint64
+		if err := conn.QueryRow(context.Background(), "SELECT uniqExact(version) FROM appeals WHERE version > ?",
+			uint64(since.UnixNano())).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d INSERTs since %s after %s, want %d", got, since.Format(time.RFC3339Nano), timeout, n)
+		}
 	}
 }
