@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,6 +112,53 @@ func BenchmarkDecide(b *testing.B) {
 	b.ReportMetric(float64(kinds[Voice])/float64(b.N*1000), "voice-share")
 	if local {
 		b.ReportMetric(server().Seconds()*1e6/float64(b.N*1000), "redis-cpu-µs/appeal")
+	}
+}
+
+// BenchmarkDecideConcurrent decides batches of 1000 from one stream with four goroutines at once, as a
+// processor decides its partitions' batches, and reports what that costs: appeals/s, this process's and
+// Redis's CPU per appeal, and incident claims re-decided after a race per appeal (docs/deduplication.md,
+// "One instance, many partitions").
+func BenchmarkDecideConcurrent(b *testing.B) {
+	const workers, size = 4, 1000
+	d, _, _ := newTestDeduper(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	gen := newStreamGen(1)
+	batches := make(chan []*model.Appeal, b.N)
+	for range b.N {
+		batches <- gen.batch(size)
+	}
+	close(batches)
+	server, local := testenv.ServerCPU(b, os.Getenv(testenv.EnvRedis))
+	self := testenv.CPUSince(b, os.Getpid())
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range batches {
+				if _, err := d.Decide(ctx, batch); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	n := float64(b.N * size)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "appeals/s")
+	b.ReportMetric(self().Seconds()*1e6/n, "cpu-µs/appeal")
+	b.ReportMetric(counterValue(d.m.conflicts)/n, "conflicts/appeal")
+	if local {
+		b.ReportMetric(server().Seconds()*1e6/n, "redis-cpu-µs/appeal")
 	}
 }
 

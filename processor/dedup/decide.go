@@ -97,12 +97,44 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	if err != nil {
 		return nil, fmt.Errorf("dedup: %w", err)
 	}
+	turn, err := d.turns.shared(ctx, items)
+	if err != nil {
+		return nil, fmt.Errorf("dedup: wait for the scopes' turn: %w", err)
+	}
+	open, err := d.decideAndClaim(ctx, items, turn)
+	turn.release()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.claimIDs(ctx, open); err != nil {
+		return nil, err
+	}
+	// Only now are the decisions safe to store: a failover may have dropped claims the old master
+	// acknowledged, and a redo (same origins) decides the batch again the same way.
+	if err := d.guard.Confirm(ctx, began); err != nil {
+		return nil, fmt.Errorf("dedup: %w", err)
+	}
 
+	out := make([]Decision, len(items))
+	for i, it := range items {
+		if it.copyOf >= 0 {
+			it.dec = items[it.copyOf].dec
+		}
+		out[i] = it.dec
+		d.m.decisions.WithLabelValues(it.dec.Kind.String()).Inc()
+	}
+	return out, nil
+}
+
+// decideAndClaim reads the items' state, decides them and writes their claims on the scopes' state. It
+// returns the items decided here (not by an id claim), whose id claims are still to be written. The
+// caller holds a turn on their scopes, which commitIncidents may make exclusive.
+func (d *Redis) decideAndClaim(ctx context.Context, items []*item, turn *turn) ([]*item, error) {
 	// Round trip 1: id claims and band fields.
 	var idCmds []*redis.StringCmd
 	var fpCmds [][]*redis.StringCmd
 	var readBands func()
-	err = d.pipe(ctx, "read", func(p redis.Pipeliner) {
+	err := d.pipe(ctx, "read", func(p redis.Pipeliner) {
 		idCmds = make([]*redis.StringCmd, len(items))
 		fpCmds = make([][]*redis.StringCmd, len(items))
 		for i, it := range items {
@@ -162,28 +194,11 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	if err := d.decideInOrder(ctx, open); err != nil {
 		return nil, err
 	}
-	if err := d.commitIncidents(ctx, open); err != nil {
+	if err := d.commitIncidents(ctx, open, turn); err != nil {
 		return nil, err
 	}
 	resolveChains(open)
-	if err := d.commitVoicesAndClaims(ctx, open); err != nil {
-		return nil, err
-	}
-	// Only now are the decisions safe to store: a failover may have dropped claims the old master
-	// acknowledged, and a redo (same origins) decides the batch again the same way.
-	if err := d.guard.Confirm(ctx, began); err != nil {
-		return nil, fmt.Errorf("dedup: %w", err)
-	}
-
-	out := make([]Decision, len(items))
-	for i, it := range items {
-		if it.copyOf >= 0 {
-			it.dec = items[it.copyOf].dec
-		}
-		out[i] = it.dec
-		d.m.decisions.WithLabelValues(it.dec.Kind.String()).Inc()
-	}
-	return out, nil
+	return open, d.commitVoices(ctx, open)
 }
 
 // getAll GETs keys in one round trip; a missing key reads as "".
@@ -514,9 +529,10 @@ func (d *Redis) runCommits(ctx context.Context, phase string, items []*item, che
 	}
 }
 
-// commitIncidents stores the content-matched incidents, re-deciding those whose claims raced with
-// another instance until they commit or the retries run out.
-func (d *Redis) commitIncidents(ctx context.Context, open []*item) error {
+// commitIncidents stores the content-matched incidents, re-deciding those whose claims raced until they
+// commit or the retries run out. The last checked round runs under an exclusive turn on their scopes, so
+// only another process can make it fail; after that they are stored unchecked.
+func (d *Redis) commitIncidents(ctx context.Context, open []*item, turn *turn) error {
 	var todo []*item
 	for _, it := range open {
 		if it.lsh && it.dec.Kind == Incident {
@@ -533,8 +549,14 @@ func (d *Redis) commitIncidents(ctx context.Context, open []*item) error {
 			return nil
 		}
 		d.m.conflicts.Add(float64(len(failed)))
-		if round == d.cfg.CommitRetries {
-			d.log.Warn("dedup: incident claims keep racing; storing them as incidents", "appeals", len(failed))
+		switch round {
+		case d.cfg.CommitRetries - 1:
+			if err := turn.exclusive(ctx, failed); err != nil {
+				return fmt.Errorf("dedup: wait for the scopes' exclusive turn: %w", err)
+			}
+		case d.cfg.CommitRetries:
+			d.m.forced.Add(float64(len(failed)))
+			d.log.Warn("dedup: incident claims keep racing with another instance; storing them as incidents", "appeals", len(failed))
 		}
 		var readBands func()
 		if err := d.pipe(ctx, "reread", func(p redis.Pipeliner) { readBands = d.queueBandReads(ctx, p, failed) }); err != nil {
@@ -575,26 +597,29 @@ func resolveChains(open []*item) {
 	}
 }
 
-// commitVoicesAndClaims stores the voices' records and bands, then the id claims of everything decided
-// here. The id claims come last: until an appeal's claim exists, a re-run after a crash decides it anew
-// and, finding its own bands ignored, decides it the same way.
-func (d *Redis) commitVoicesAndClaims(ctx context.Context, open []*item) error {
+// commitVoices stores the voices' records and bands and claims the exact texts.
+func (d *Redis) commitVoices(ctx context.Context, open []*item) error {
 	var voices []*item
 	for _, it := range open {
 		if it.lsh && it.dec.Kind == Voice && !it.echo {
 			voices = append(voices, it)
 		}
 	}
-	claims := make([]*redis.BoolCmd, len(open))
 	_, err := d.runCommits(ctx, "commit_voices", voices, false, func(p redis.Pipeliner) {
 		d.queueTextClaims(ctx, p, open)
 	})
 	if err != nil {
 		return err
 	}
-	if err := d.settleTextClaims(ctx, open); err != nil {
-		return err
-	}
+	return d.settleTextClaims(ctx, open)
+}
+
+// claimIDs writes the id claims of everything decided here, after all its other claims: until an
+// appeal's claim exists, a re-run after a crash decides it anew and, finding its own bands ignored,
+// decides it the same way. It needs no scope turn: an id is only ever decided by its own partition
+// (raw records are keyed by it), and a claim that meets another's is settled here.
+func (d *Redis) claimIDs(ctx context.Context, open []*item) error {
+	claims := make([]*redis.BoolCmd, len(open))
 	if err := d.pipe(ctx, "claims", func(p redis.Pipeliner) {
 		for i, it := range open {
 			claims[i] = p.SetNX(ctx, d.idKey(it.a.ID), encodeClaim(it.origin, it.dec), d.cfg.IDHorizon)

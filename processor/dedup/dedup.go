@@ -65,6 +65,7 @@ type Redis struct {
 
 	token atomic.Value // string: the state marker's value this instance last saw whole (EnsureState)
 	guard *redisx.Guard
+	turns *scopeTurns
 }
 
 var _ Deduper = (*Redis)(nil)
@@ -83,7 +84,7 @@ func New(rdb redis.UniversalClient, cfg Config) (*Redis, error) {
 		return nil, err
 	}
 	return &Redis{rdb: rdb, cfg: cfg, stem: newStemmer(cfg.StemCacheSize), m: m, log: cfg.Logger,
-		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"dedup:durable", cfg.Durability)}, nil
+		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"dedup:durable", cfg.Durability), turns: newScopeTurns()}, nil
 }
 
 func (d *Redis) idKey(id string) string { return d.cfg.KeyPrefix + "dedup:id:" + id }

@@ -10,6 +10,7 @@ type metrics struct {
 	decisions *prometheus.CounterVec   // by kind
 	roundTrip *prometheus.HistogramVec // by phase: one observation per pipelined round trip
 	conflicts prometheus.Counter
+	forced    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -22,10 +23,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: prometheus.ExponentialBuckets(0.0002, 2, 14),
 		}, []string{"phase"}),
 		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "teplokarta_dedup_claim_conflicts_total", Help: "Incident claims that raced with another instance and were re-decided.",
+			Name: "teplokarta_dedup_claim_conflicts_total", Help: "Incident claims that raced with another batch or instance and were re-decided.",
+		}),
+		forced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "teplokarta_dedup_forced_incidents_total", Help: "Incidents stored without the commit check after losing every checked round to another instance.",
 		}),
 	}
-	if err := obs.Register(reg, "dedup", m.decisions, m.roundTrip, m.conflicts); err != nil {
+	if err := obs.Register(reg, "dedup", m.decisions, m.roundTrip, m.conflicts, m.forced); err != nil {
 		return nil, err
 	}
 	return m, nil
