@@ -162,9 +162,19 @@ func SharedData(t testing.TB) string {
 // RedisUsedMemory returns Redis's used_memory: benchmarks report the state they leave per item.
 func RedisUsedMemory(t testing.TB, rdb redis.UniversalClient) int64 {
 	t.Helper()
-	info, err := rdb.InfoMap(context.Background(), "memory").Result()
-	if err != nil {
-		t.Fatalf("testenv: redis INFO memory: %v", err)
+	var info map[string]map[string]string
+	// Keys another test UNLINKed are freed by a background thread: wait for it, or their memory leaves
+	// used_memory in the middle of this caller's measurement (a benchmark after BenchmarkRedisMemoryPerAppeal
+	// read negative bytes per appeal).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var err error
+		info, err = rdb.InfoMap(context.Background(), "memory").Result()
+		if err != nil {
+			t.Fatalf("testenv: redis INFO memory: %v", err)
+		}
+		if p := info["Memory"]["lazyfree_pending_objects"]; p == "" || p == "0" || time.Now().After(deadline) {
+			break
+		}
 	}
 	v, err := strconv.ParseInt(info["Memory"]["used_memory"], 10, 64)
 	if err != nil {
