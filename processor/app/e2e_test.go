@@ -253,6 +253,14 @@ func compareWithTruth(t *testing.T, conn driver.Conn, truth *simulator.Truth) {
 	}
 	t.Logf("truth: %d messages, %d retries, %d appeals, %d incidents, %d voices, %d burst neighbours, %d late; stored incidents %d",
 		truth.Messages, truth.Retries, truth.Appeals, truth.Incidents, truth.Voices, truth.NearVoices, truth.Late, incidents)
+	// Every incident and every burst neighbour not recognised is stored as an incident, so the
+	// neighbours recognised as voices are what the stored incidents fall short of the upper bound
+	// (assuming no two different problems merge: TestDifferentProblemsSameStreet and its kin in
+	// processor/dedup). The near-duplicate recall docs/deduplication.md compares index sizes by.
+	if truth.NearVoices > 0 && incidents <= hi {
+		found := int(hi - incidents)
+		t.Logf("burst neighbours recognised as voices: %d of %d (%.1f %%)", found, truth.NearVoices, 100*float64(found)/float64(truth.NearVoices))
+	}
 }
 
 func TestEndToEndMatchesSimulatorTruth(t *testing.T) {
