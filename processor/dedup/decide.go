@@ -551,7 +551,10 @@ func (d *Redis) commitIncidents(ctx context.Context, open []*item, turn *turn) e
 		d.m.conflicts.Add(float64(len(failed)))
 		switch round {
 		case d.cfg.CommitRetries - 1:
-			if err := turn.exclusive(ctx, failed); err != nil {
+			// Exclusive on every scope this batch still writes to (its voices and text claims come
+			// after), not only the failed ones': while it holds none of them shared, a write of its own
+			// could otherwise fail another batch's exclusive round.
+			if err := turn.exclusive(ctx, open); err != nil {
 				return fmt.Errorf("dedup: wait for the scopes' exclusive turn: %w", err)
 			}
 		case d.cfg.CommitRetries:

@@ -18,9 +18,9 @@ import (
 //
 // So every batch holds a shared turn on its scopes (region:oktmo) from its first read to its last claim
 // on them, which costs nothing while batches run side by side; and the last checked round of an
-// incident that kept losing runs under an exclusive turn on its scopes: it waits for the batches already
-// holding them, later ones wait for it, and nothing in this process can claim a field between its read
-// and its commit. Only another process can still make that round fail.
+// incident that kept losing runs under an exclusive turn on its batch's scopes: it waits for the batches
+// already holding them, later ones wait for it, and nothing in this process can claim a field between its
+// read and its commit. Only another process can still make that round fail.
 //
 // Scopes map onto a fixed set of stripes (two scopes sharing one only wait for each other). Turns are
 // taken in ascending stripe order and a batch gives back its shared turns before it asks for exclusive
