@@ -50,6 +50,8 @@ test-go:
 	  $(GO) test -race -count=1 -timeout 20m $${GO_PACKAGES:-$$($(GO) list ./... | grep -v /node_modules/)}
 	# deploy/k8s is a module of its own (k8s.io/api stays out of the main module): strict manifest decoding.
 	cd deploy/k8s && $(GO) test -count=1 -timeout 5m ./...
+	# processor/dedup/lsmbench too (Pebble stays out of the main module): its benchmark, small, so it keeps building and running.
+	cd processor/dedup/lsmbench && LSM_APPEALS=2000 $(GO) test -count=1 -timeout 5m -run '^$$' -bench PartitionState -benchtime 1x ./...
 
 test-plugin:
 	@if [ -f plugin/package.json ]; then $(TEST_SERVERS) $(MAKE) -C plugin test; fi
