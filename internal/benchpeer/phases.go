@@ -37,6 +37,9 @@ func (b *bench) peer(ctx context.Context, round int) (Result, error) {
 	if err := dropKafkaTables(ctx, b.admin, db); err != nil {
 		return res, err
 	}
+	if _, err := b.settle(ctx, "before the peer"); err != nil {
+		return res, err
+	}
 	procs := b.procs
 	procs.resetPeaks()
 	cpu0, err := procs.cpu()
@@ -77,6 +80,9 @@ func (b *bench) teplokarta(ctx context.Context, round int) (Result, error) {
 	for k, v := range b.procs {
 		procs[k] = v
 	}
+	if _, err := b.settle(ctx, "before teplokarta"); err != nil {
+		return res, err
+	}
 	procs.resetPeaks()
 	cpu0, err := procs.cpu()
 	if err != nil {
@@ -111,6 +117,12 @@ func (b *bench) finish(ctx context.Context, conn driver.Conn, res Result, procs 
 		return res, err
 	}
 	res.CPU, res.PeakKiB = cpu1.since(cpu0), procs.peaks()
+	// ClickHouse's share runs on until it has merged what the drain wrote (settle.go).
+	chDone, err := b.settle(ctx, "after "+res.System)
+	if err != nil {
+		return res, err
+	}
+	res.CPU[roleClickHouse] = chDone - cpu0[roleClickHouse]
 	// Every rollup has each stored row once (the monthly one, polled, may be ahead of the others by a
 	// view or two).
 	deadline := time.Now().Add(time.Minute)

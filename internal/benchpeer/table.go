@@ -62,7 +62,8 @@ func PrintTable(w io.Writer, r *Report) {
 rows: rows written to appeals (its rollups' total). peer = ClickHouse's Kafka engine + views into appeals and the rollups: one row
 per record (more if the engine re-read records: at-least-once), no dedup/classification/PII masking. teplokarta = bin/teplokarta
 process: one row per unique appeal. drain s: consumption start to all rows stored and the consumers' lag 0.
-µs/msg: user+system CPU of each process during the drain ÷ messages (proc = the teplokarta processor; CH = clickhouse-server).
+µs/msg: user+system CPU of each process during the drain ÷ messages (proc = the teplokarta processor; CH = clickhouse-server,
+from the drain's start until it is idle again after it: its merges of the drain's parts included; each phase starts on an idle CH).
 MB: peak RSS (VmHWM) in the drain, MiB. fresh: one new message produced into the idle pipeline → its row visible in appeals.
 `)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
