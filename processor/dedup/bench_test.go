@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -125,34 +124,17 @@ func BenchmarkDecideConcurrent(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	gen := newStreamGen(1)
-	batches := make(chan []*model.Appeal, b.N)
-	for range b.N {
-		batches <- gen.batch(size)
+	batches := make([][]*model.Appeal, b.N)
+	for i := range batches {
+		batches[i] = gen.batch(size)
 	}
-	close(batches)
 	server, local := testenv.ServerCPU(b, os.Getenv(testenv.EnvRedis))
 	self := testenv.CPUSince(b, os.Getpid())
 	b.ResetTimer()
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for batch := range batches {
-				if _, err := d.Decide(ctx, batch); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
+	if err := decideConcurrently(ctx, d, workers, batches); err != nil {
 		b.Fatal(err)
 	}
+	b.StopTimer()
 	n := float64(b.N * size)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "appeals/s")
 	b.ReportMetric(self().Seconds()*1e6/n, "cpu-µs/appeal")

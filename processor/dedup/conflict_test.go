@@ -1,7 +1,6 @@
 package dedup
 
 import (
-	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -42,27 +41,14 @@ func TestOneInstanceNeverRunsOutOfRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := testCtx(t)
 	gen := newStreamGen(3)
-	batches := make(chan []*model.Appeal, 40)
-	for range cap(batches) {
-		batches <- gen.batch(250)
+	batches := make([][]*model.Appeal, 40)
+	for i := range batches {
+		batches[i] = gen.batch(250)
 	}
-	close(batches)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range batches {
-				if _, err := d.Decide(ctx, b); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		}()
+	if err := decideConcurrently(testCtx(t), d, 4, batches); err != nil {
+		t.Fatal(err)
 	}
-	wg.Wait()
 	t.Logf("claim conflicts re-decided: %v", counterValue(d.m.conflicts))
 	if n := counterValue(d.m.forced); n != 0 {
 		t.Errorf("%v incidents stored unchecked with no other instance running", n)

@@ -3,6 +3,7 @@ package dedup
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +57,33 @@ func decide(t testing.TB, ctx context.Context, d Deduper, batch ...*model.Appeal
 		t.Fatalf("Decide returned %d decisions for %d appeals", len(got), len(batch))
 	}
 	return got
+}
+
+// decideConcurrently decides the batches with workers goroutines at once, each taking the next batch, as a
+// processor decides its partitions' batches. It returns the first error.
+func decideConcurrently(ctx context.Context, d Deduper, workers int, batches [][]*model.Appeal) error {
+	next := make(chan []*model.Appeal, len(batches))
+	for _, b := range batches {
+		next <- b
+	}
+	close(next)
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range next {
+				if _, err := d.Decide(ctx, b); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 func (d Decision) String() string { return fmt.Sprintf("%s→%s", d.Kind, d.IncidentID) }

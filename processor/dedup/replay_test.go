@@ -1,7 +1,6 @@
 package dedup
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -115,6 +114,7 @@ func TestReplay(t *testing.T) {
 func TestTwoInstances(t *testing.T) {
 	_, prefix := testenv.Redis(t)
 	addr := testenv.RedisAddr(t)
+	problems := append(append([]string{}, background...), sameStreet...)
 	for round := range 5 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
 			ctx := testCtx(t)
@@ -130,98 +130,75 @@ func TestTwoInstances(t *testing.T) {
 				}
 				inst[i] = d
 			}
-			r := newRacingReports(model.SourceVK, model.SourcePOS)
-			r.decideConcurrently(t, ctx, inst[0], inst[1])
+			// Instance i sees source i's reports; report r of problem p is a reformatted copy.
+			sources := [2]string{model.SourceVK, model.SourcePOS}
+			var batches [2][][]*model.Appeal
+			group := map[string]int{}
+			for i := range inst {
+				var all []*model.Appeal
+				for rep := range 3 {
+					for p, text := range problems {
+						if rep%2 == 1 {
+							text = strings.ToUpper(text)
+						}
+						a := appealAt(sources[i], fmt.Sprintf("p%d-r%d", p, rep), text, oktmoRyazan, t0.Add(time.Duration(p)*time.Minute), 0, int64(len(all)))
+						group[a.ID] = p
+						all = append(all, a)
+					}
+				}
+				for j := 0; j < len(all); j += 7 {
+					batches[i] = append(batches[i], all[j:min(j+7, len(all))])
+				}
+			}
+			decided := map[string]Decision{}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			errs := make(chan error, 2)
+			for i := range inst {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for _, b := range batches[i] {
+						got, err := inst[i].Decide(ctx, b)
+						if err != nil {
+							errs <- err
+							return
+						}
+						mu.Lock()
+						for k, a := range b {
+							decided[a.ID] = got[k]
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
 			t.Logf("claim conflicts re-decided: %v + %v", counterValue(inst[0].m.conflicts), counterValue(inst[1].m.conflicts))
-			r.check(t)
+			incidents := map[int][]string{}
+			for id, dec := range decided {
+				if dec.Kind == Incident {
+					incidents[group[id]] = append(incidents[group[id]], id)
+				}
+			}
+			for p := range problems {
+				if len(incidents[p]) != 1 {
+					t.Errorf("problem %d: incidents %v, want exactly one", p, incidents[p])
+					continue
+				}
+			}
+			for id, dec := range decided {
+				if dec.Kind == Voice && (decided[dec.IncidentID].Kind != Incident || group[dec.IncidentID] != group[id]) {
+					t.Errorf("%s: voice of %s (%v), want an incident of the same problem", id, dec.IncidentID, decided[dec.IncidentID])
+				}
+				if dec.Kind == ExactDuplicate {
+					t.Errorf("%s: exact duplicate, but every id is unique", id)
+				}
+			}
 		})
-	}
-}
-
-// racingReports: every problem reported three times through each of several sources, cut into small
-// batches per source, to be decided concurrently, one goroutine per source.
-type racingReports struct {
-	problems []string
-	batches  [][][]*model.Appeal // per source
-	group    map[string]int      // appeal id → problem
-	decided  map[string]Decision
-}
-
-func newRacingReports(sources ...string) *racingReports {
-	r := &racingReports{problems: append(append([]string{}, background...), sameStreet...), group: map[string]int{}}
-	r.batches = make([][][]*model.Appeal, len(sources))
-	for i, src := range sources {
-		var all []*model.Appeal
-		for rep := range 3 {
-			for p, text := range r.problems {
-				if rep%2 == 1 {
-					text = strings.ToUpper(text)
-				}
-				a := appealAt(src, fmt.Sprintf("p%d-r%d", p, rep), text, oktmoRyazan, t0.Add(time.Duration(p)*time.Minute), 0, int64(len(all)))
-				r.group[a.ID] = p
-				all = append(all, a)
-			}
-		}
-		for j := 0; j < len(all); j += 7 {
-			r.batches[i] = append(r.batches[i], all[j:min(j+7, len(all))])
-		}
-	}
-	return r
-}
-
-// decideConcurrently decides source i's batches through ds[i % len(ds)], all sources at once.
-func (r *racingReports) decideConcurrently(t *testing.T, ctx context.Context, ds ...Deduper) {
-	t.Helper()
-	r.decided = map[string]Decision{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	errs := make(chan error, len(r.batches))
-	for i := range r.batches {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, b := range r.batches[i] {
-				got, err := ds[i%len(ds)].Decide(ctx, b)
-				if err != nil {
-					errs <- err
-					return
-				}
-				mu.Lock()
-				for k, a := range b {
-					r.decided[a.ID] = got[k]
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-}
-
-// check: each problem has exactly one incident, and every other report is a voice of it.
-func (r *racingReports) check(t *testing.T) {
-	t.Helper()
-	incidents := map[int][]string{}
-	for id, dec := range r.decided {
-		if dec.Kind == Incident {
-			incidents[r.group[id]] = append(incidents[r.group[id]], id)
-		}
-	}
-	for p := range r.problems {
-		if len(incidents[p]) != 1 {
-			t.Errorf("problem %d: incidents %v, want exactly one", p, incidents[p])
-		}
-	}
-	for id, dec := range r.decided {
-		if dec.Kind == Voice && (r.decided[dec.IncidentID].Kind != Incident || r.group[dec.IncidentID] != r.group[id]) {
-			t.Errorf("%s: voice of %s (%v), want an incident of the same problem", id, dec.IncidentID, r.decided[dec.IncidentID])
-		}
-		if dec.Kind == ExactDuplicate {
-			t.Errorf("%s: exact duplicate, but every id is unique", id)
-		}
 	}
 }
 
