@@ -191,6 +191,8 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// processCPU and peakRSSMB stand in for internal/testenv's CPUSince and benchpeer's vmHWM: importing
+// the main module would bring all its dependencies into this one.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
