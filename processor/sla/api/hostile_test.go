@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,6 +83,9 @@ func TestHostileCorpusSLA(t *testing.T) {
 			req.Header.Set("Authorization", token)
 		}
 		resp, err := http.DefaultClient.Do(req)
+		if err != nil && len(body) > serverDrains && (errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+			return cutOff, ""
+		}
 		if err != nil {
 			t.Errorf("%s %.80q: %v", method, path, err)
 			return 0, ""
@@ -93,7 +98,7 @@ func TestHostileCorpusSLA(t *testing.T) {
 
 	before := statusRecords()
 	var mu sync.Mutex // guards the tallies: the cases run a few at once (send reports with Errorf)
-	refused, unauthorized := 0, 0
+	refused, unauthorized, cut := 0, 0, 0
 	eachCase(cases, func(c hostile.Case) {
 		s := c.String()
 		for _, tok := range []string{"", "Bearer " + headerSafe(s)} {
@@ -110,6 +115,8 @@ func TestHostileCorpusSLA(t *testing.T) {
 				switch {
 				case code == http.StatusUnauthorized:
 					unauthorized++
+				case code == cutOff: // answered (401, or 431/404 below) without the body, but the client saw only the reset
+					cut++
 				// Go's server and router answer these before any handler runs: a request line or header
 				// over 1 MiB, an empty appeal id.
 				case code == http.StatusRequestHeaderFieldsTooLarge, code == http.StatusNotFound && strings.HasPrefix(ans, "404 page not found"):
@@ -124,11 +131,12 @@ func TestHostileCorpusSLA(t *testing.T) {
 	if n := statusRecords() - before; n != 0 {
 		t.Fatalf("%d commands reached appeals.status from %d unauthenticated requests", n, refused)
 	}
-	if logged := strings.Count(logs.String(), "unauthenticated request refused"); logged != unauthorized {
-		t.Errorf("%d requests answered 401, %d logged", unauthorized, logged)
+	// A request cut off may have been answered 401 (logged and counted) or refused by the router first.
+	if logged := strings.Count(logs.String(), "unauthenticated request refused"); logged < unauthorized || logged > unauthorized+cut {
+		t.Errorf("%d requests answered 401 (%d more cut off), %d logged", unauthorized, cut, logged)
 	}
-	if counted := answersCounted(t, reg, "401"); counted != float64(unauthorized) {
-		t.Errorf("%d requests answered 401, %v counted in sla_api_requests_total{code=\"401\"}", unauthorized, counted)
+	if counted := answersCounted(t, reg, "401"); counted < float64(unauthorized) || counted > float64(unauthorized+cut) {
+		t.Errorf("%d requests answered 401 (%d more cut off), %v counted in sla_api_requests_total{code=\"401\"}", unauthorized, cut, counted)
 	}
 
 	answers := map[int]int{}
@@ -150,9 +158,18 @@ func TestHostileCorpusSLA(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("%d cases; %d requests without a valid token refused (%d by the API with 401, each logged), none reached Kafka; curator's answers by status: %v",
-		len(cases), refused, unauthorized, answers)
+	t.Logf("%d cases; %d requests without a valid token refused (%d by the API with 401, each logged; %d cut off), none reached Kafka; curator's answers by status (%d: cut off): %v",
+		len(cases), refused, unauthorized, cut, cutOff, answers)
 }
+
+// A server that answers before reading a large body drains at most serverDrains of it (net/http) and then
+// closes the connection; a client still writing that body may see EPIPE or ECONNRESET instead of the answer
+// (the client side of golang/go#11745). For such a body that is a refusal, and send reports it as cutOff.
+// A smaller body is always read or drained, so any transport error on it is a failure.
+const (
+	serverDrains = 256 << 10
+	cutOff       = -1
+)
 
 // eachCase runs fn for every case, four at a time: each request waits on a round trip (Kafka, the
 // engine, ClickHouse), and an API serves concurrent clients anyway.
