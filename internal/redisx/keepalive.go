@@ -21,6 +21,9 @@ func KeepAlive(period time.Duration, renew func(ctx context.Context) (held bool,
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if ctx.Err() != nil { // stopped while this tick waited: select picks either ready case
+					return
+				}
 				held, err := renew(ctx)
 				if err == nil && !held {
 					if lost != nil {
