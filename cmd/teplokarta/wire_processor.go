@@ -26,6 +26,7 @@ type processorFlags struct {
 	group, windowsTopic       *string
 	windowSizes               *string
 	batch, maxInFlight        *int
+	carry, maxUnstored        *int
 	roundRows                 *int
 	roundLinger               *time.Duration
 	prefetch                  *int
@@ -46,8 +47,10 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		batch:          fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
 		flush:          fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
 		maxInFlight:    fs.Int("max-in-flight", d.Pipeline.MaxInFlight, "records batched or processed at once across all partitions (bounds memory)"),
+		carry:          fs.Int("carry-batches", d.Pipeline.CarryBatches, "batches of a partition that may wait for their ClickHouse INSERT while it processes the next (0: wait for each)"),
+		maxUnstored:    fs.Int("max-unstored", d.Pipeline.MaxUnstored, "rows handed to the ClickHouse sink and not yet stored, across all partitions (bounds memory)"),
 		roundRows:      fs.Int("round-rows", d.Sink.RoundRows, "rows a ClickHouse INSERT waits for while batches are still being processed"),
-		roundLinger:    fs.Duration("round-linger", d.Sink.RoundLinger, "max wait of an INSERT for those rows (0: off, insert what is queued at once); pays with a bigger --max-in-flight"),
+		roundLinger:    fs.Duration("round-linger", d.Sink.RoundLinger, "max wait of an INSERT for those rows while batches are being processed (0: off, insert what is queued at once)"),
 		prefetch:       fs.Int("prefetch", d.Pipeline.Prefetch, "records each partition's reader buffers ahead of the batch"),
 		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
 		windowSizes:    fs.String("window-sizes", formatSizes(d.Window.Sizes), "live tumbling windows, comma-separated (each divides a day or is whole days)"),
@@ -67,6 +70,7 @@ func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options,
 	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Pipeline.BatchSize, o.Pipeline.FlushInterval = brokers, *f.group, *f.batch, *f.flush
 	o.Pipeline.WindowsTopic, o.Pipeline.SessionTimeout = *f.windowsTopic, *f.sessionTimeout
 	o.Pipeline.MaxInFlight, o.Pipeline.Prefetch = *f.maxInFlight, *f.prefetch
+	o.Pipeline.CarryBatches, o.Pipeline.MaxUnstored = *f.carry, *f.maxUnstored
 	o.Sink.RoundRows, o.Sink.RoundLinger = *f.roundRows, *f.roundLinger
 	o.Window.AllowedLateness = *f.lateness
 	sizes, err := parseSizes(*f.windowSizes)

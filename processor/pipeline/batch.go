@@ -11,23 +11,37 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/sources"
+	"github.com/teplokarta/teplokarta/processor/sink"
 	"github.com/teplokarta/teplokarta/processor/window"
 )
 
-// processBatch runs one partition's records through the stages and commits after the sink confirmed.
-// Order matters for the exact effect: dead letters and rows are stored before the offset moves; "created"
-// events may repeat after a crash, and carry an event id so the SLA engine applies them once. The batch's
-// records count upstream of the sink's round (Upstream) until they are handed to it, or the batch fails.
-func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic string, partition int, msgs []kafka.Message) error {
-	began := time.Now()
-	handed := false
-	hand := func() {
-		if !handed {
-			handed = true
+// carried is a batch handed to the sink and waiting to be finished.
+type carried struct {
+	rows      []*model.Appeal
+	last      kafka.Message // only its offset and high-water mark are kept
+	watermark time.Time     // the partition's once the batch is stored
+	began     time.Time
+	budget    int // in-flight records released when finished (batches not carried keep it until then)
+	stored    sink.Pending
+	ctx       context.Context // the batch's own, bounded by StopTimeout
+	cancel    context.CancelFunc
+}
+
+// prepareBatch runs one partition's records through the stages up to the sink and hands the rows over:
+// dead letters are written first, and the records leave the upstream count (and, when batches are
+// carried, the in-flight budget for the sink's). pending is the watermark the partition will have once
+// its batches already handed over are stored. Order matters for the exact effect: dead letters and rows
+// are stored before the offset moves (finishBatch).
+func (e *Engine) prepareBatch(ctx context.Context, topic string, partition int, msgs []kafka.Message, pending time.Time) (*carried, error) {
+	c := &carried{began: time.Now(), budget: len(msgs), last: msgs[len(msgs)-1]}
+	c.last.Key, c.last.Value, c.last.Headers = nil, nil, nil
+	upstream := true
+	defer func() {
+		if upstream { // failed before the hand-off
 			e.upstream.Add(-int64(len(msgs)))
+			e.release(len(msgs))
 		}
-	}
-	defer hand()
+	}()
 	appeals, dead := e.normalize(msgs)
 	// From here on only the offsets are needed: the raw bytes (about as large as the appeals parsed from
 	// them) go back to the heap while the batch waits for dedup and the sink, so more records fit in
@@ -37,7 +51,7 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 	}
 	keep, err := e.Deduper.Dedup(ctx, appeals)
 	if err != nil {
-		return fmt.Errorf("dedup: %w", err)
+		return nil, fmt.Errorf("dedup: %w", err)
 	}
 	rows := appeals[:0:0]
 	for i, a := range appeals {
@@ -47,32 +61,45 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 			e.Metrics.Messages.WithLabelValues(a.Source, "exact_duplicate").Inc()
 		}
 	}
-	watermark := e.Windower.Observe(topic, partition, rows)
+	c.rows = rows
+	c.watermark = e.Windower.ObserveAfter(topic, partition, pending, rows)
 	if len(dead) > 0 {
 		if err := e.Producer.WriteMessages(ctx, dead...); err != nil {
-			return fmt.Errorf("dead letters: %w", err)
+			return nil, fmt.Errorf("dead letters: %w", err)
 		}
 	}
-	hand()
-	if err := e.Sink.Write(ctx, rows); err != nil {
-		return fmt.Errorf("sink: %w", err)
+	if err := e.acquireUnstored(ctx, len(rows)); err != nil {
+		return nil, fmt.Errorf("waiting for the sink: %w", err)
 	}
+	upstream = false
+	e.upstream.Add(-int64(len(msgs)))
+	if e.unstored != nil {
+		e.release(len(msgs))
+		c.budget = 0
+	}
+	return c, nil
+}
+
+// finishBatch runs after the sink stored a batch: "created" events (they may repeat after a crash, and
+// carry an event id so the SLA engine applies them once), the offset commit, the watermark and metrics.
+func (e *Engine) finishBatch(c *carried, gen *kafka.Generation, topic string, partition int) error {
+	ctx := c.ctx
 	if e.cfg.AfterStore != nil {
 		e.cfg.AfterStore()
 	}
+	rows := c.rows
 	if err := e.emitCreated(ctx, rows); err != nil {
 		return fmt.Errorf("status events: %w", err)
 	}
-	lastMsg := msgs[len(msgs)-1]
-	last := lastMsg.Offset
+	last := c.last.Offset
 	if err := gen.CommitOffsets(map[string]map[int]int64{topic: {partition: last + 1}}); err != nil {
 		// Not fatal: ClickHouse holds the progress; the offset only drives lag metrics and empty partitions.
 		e.Log.Warn("commit offsets", "topic", topic, "partition", partition, "err", err)
 	}
-	e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(partition)).Set(float64(lagAfter(lastMsg)))
+	e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(partition)).Set(float64(lagAfter(c.last)))
 	// The watermark moves only now that the batch is stored: a batch that failed is read again and judged
 	// against the same watermark. Live windows are counted only for their subscribers.
-	e.Windower.Commit(topic, partition, watermark, rows, e.cfg.WindowsTopic != "")
+	e.Windower.Commit(topic, partition, c.watermark, rows, e.cfg.WindowsTopic != "")
 	now := time.Now()
 	for _, a := range rows {
 		e.Metrics.Messages.WithLabelValues(a.Source, "stored").Inc()
@@ -84,7 +111,8 @@ func (e *Engine) processBatch(ctx context.Context, gen *kafka.Generation, topic 
 		}
 		e.Metrics.EventDelay.WithLabelValues(a.Source).Observe(now.Sub(a.EventTime).Seconds())
 	}
-	e.Metrics.Batch.Observe(time.Since(began).Seconds())
+	e.Metrics.Batch.Observe(time.Since(c.began).Seconds())
+	e.publishWindows(ctx, false)
 	return nil
 }
 

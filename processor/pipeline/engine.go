@@ -40,6 +40,14 @@ type Config struct {
 	// Prefetch it bounds the processor's memory whatever the backlog and partition count. Default 10000.
 	MaxInFlight int
 	Prefetch    int // records each partition's reader buffers ahead of the batch; default 500
+	// CarryBatches is how many of a partition's batches may wait for their INSERT while the partition
+	// goes on with the next (default 4): the sink's rounds then gather what every partition brought
+	// during an INSERT. 0 makes a partition wait for each batch's INSERT before it fetches the next.
+	// Rows handed to the sink leave the in-flight budget and hold MaxUnstored instead.
+	CarryBatches int
+	// MaxUnstored bounds the rows handed to the sink and not yet stored, across all partitions (their
+	// appeals stay in memory until then). Default 32768: two rounds of the sink's RoundRows.
+	MaxUnstored int
 	// AfterStore, when set, runs after the sink stored a batch and before its status events go out: the
 	// fault tests kill the process there (the crash that leaves incidents without a created event).
 	AfterStore func()
@@ -49,7 +57,8 @@ type Config struct {
 func DefaultConfig() Config {
 	c := Config{Brokers: []string{"127.0.0.1:19092"}, GroupID: "teplokarta-processor", BatchSize: 5000,
 		FlushInterval: 250 * time.Millisecond, DLQTopic: model.TopicDLQ, StatusTopic: model.TopicStatus,
-		SessionTimeout: 10 * time.Second, StopTimeout: 30 * time.Second, MaxInFlight: 10000, Prefetch: 500}
+		SessionTimeout: 10 * time.Second, StopTimeout: 30 * time.Second, MaxInFlight: 10000, Prefetch: 500,
+		CarryBatches: 4, MaxUnstored: 32768}
 	for _, s := range model.KnownSources {
 		c.Topics = append(c.Topics, model.RawTopic(s))
 	}
@@ -74,6 +83,10 @@ func (c Config) Validate() error {
 	if c.MaxInFlight < c.BatchSize || c.Prefetch < 1 {
 		errs = append(errs, fmt.Errorf("processor: max in-flight (%d) must hold a batch (%d) and prefetch (%d) be positive",
 			c.MaxInFlight, c.BatchSize, c.Prefetch))
+	}
+	if c.CarryBatches < 0 || c.CarryBatches > 0 && c.MaxUnstored < c.BatchSize {
+		errs = append(errs, fmt.Errorf("processor: carried batches (%d) must not be negative, and max unstored rows (%d) must hold a batch (%d) when batches are carried",
+			c.CarryBatches, c.MaxUnstored, c.BatchSize))
 	}
 	if c.DLQTopic == "" {
 		errs = append(errs, errors.New("processor: a dead-letter topic is required (bad input is never dropped)"))
@@ -102,7 +115,8 @@ const leaveWait = 5 * time.Second
 // Engine is the running processor.
 type Engine struct {
 	cfg      Config
-	inFlight *semaphore.Weighted // records taken from the readers and not yet committed
+	inFlight *semaphore.Weighted // records taken from the readers and not yet handed to the sink
+	unstored *semaphore.Weighted // rows handed to the sink and not yet stored (nil: batches are not carried)
 	upstream atomic.Int64        // records taken from the readers and not yet handed to the sink
 	Deps
 }
@@ -121,7 +135,11 @@ func New(cfg Config, d Deps) (*Engine, error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, inFlight: semaphore.NewWeighted(int64(cfg.MaxInFlight)), Deps: d}, nil
+	e := &Engine{cfg: cfg, inFlight: semaphore.NewWeighted(int64(cfg.MaxInFlight)), Deps: d}
+	if cfg.CarryBatches > 0 {
+		e.unstored = semaphore.NewWeighted(int64(cfg.MaxUnstored))
+	}
+	return e, nil
 }
 
 // Run consumes until ctx ends. On shutdown it stops fetching, lets in-flight batches finish and commit,
@@ -199,7 +217,8 @@ func (e *Engine) checkResumed(ctx context.Context, gen *kafka.Generation) {
 		}
 	}
 	for ctx.Err() == nil {
-		err := e.Resume.CheckResumed(ctx, parts, int64(e.cfg.BatchSize))
+		// One INSERT holds a partition's carried batches as well as the one before them.
+		err := e.Resume.CheckResumed(ctx, parts, int64(e.cfg.BatchSize*(e.cfg.CarryBatches+1)))
 		if err == nil {
 			return
 		}
@@ -261,27 +280,73 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(p.ID)).Set(float64(max(lag, 0)))
 	}
 	lcancel()
+	e.carry(rootCtx, gctx, gen, topic, p.ID, r, log)
+}
+
+// carry runs a partition's batches: each is prepared (normalized, deduplicated, judged against the
+// watermark) and handed to the sink on the partition's lane, and a committer finishes them in order once
+// stored (status events, offset commit, watermark). Up to CarryBatches of them wait for the sink while
+// the next is prepared. It returns when the generation ends or a batch fails, after every batch handed
+// to the sink is finished: a partition is released only with nothing of it left in the sink.
+func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, topic string, partition int, r *kafka.Reader, log *slog.Logger) {
+	pctx, stop := context.WithCancel(gctx) // ends the partition's fetching when a batch fails
+	defer stop()
+	lane := e.Sink.NewLane()
+	slots := make(chan struct{}, e.cfg.CarryBatches+1) // the batch being prepared and those carried
+	handed := make(chan *carried, e.cfg.CarryBatches+1)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		failed := false
+		for c := range handed {
+			err := c.stored.Wait() // every Pending is waited for, even after a failure
+			e.releaseUnstored(len(c.rows))
+			e.release(c.budget)
+			if !failed && err == nil {
+				err = e.finishBatch(c, gen, topic, partition)
+			}
+			c.cancel()
+			<-slots
+			if err != nil && !failed {
+				failed = true
+				log.Error("batch failed; the partition will be re-read from the last stored offset", "err", err)
+				stop()
+			}
+		}
+	}()
+	defer func() { close(handed); <-committed }()
+	var pending time.Time // the watermark once every handed batch is stored
 	for {
-		msgs := e.fetchBatch(gctx, r)
-		if gctx.Err() != nil {
+		select {
+		case slots <- struct{}{}:
+		case <-pctx.Done():
+			return
+		}
+		msgs := e.fetchBatch(pctx, r)
+		if pctx.Err() != nil {
 			e.upstream.Add(-int64(len(msgs)))
 			e.release(len(msgs))
+			<-slots
 			return // not processed, not committed: the next owner reads them again
 		}
 		if len(msgs) == 0 {
+			<-slots
 			continue
 		}
 		// Finish the batch even if the generation or the process ends meanwhile: an insert cut midway
 		// would leave the next owner guessing. StopTimeout bounds it.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), e.cfg.StopTimeout)
-		err := e.processBatch(bctx, gen, topic, p.ID, msgs)
-		cancel()
-		e.release(len(msgs))
+		c, err := e.prepareBatch(bctx, topic, partition, msgs, pending)
 		if err != nil {
+			cancel()
+			<-slots
 			log.Error("batch failed; the partition will be re-read from the last stored offset", "err", err)
 			return // ends the generation; the group rejoins and resumes from ClickHouse
 		}
-		e.publishWindows(bctx, false)
+		c.ctx, c.cancel = bctx, cancel
+		pending = c.watermark
+		c.stored = lane.Submit(bctx, c.rows)
+		handed <- c
 	}
 }
 
@@ -322,6 +387,28 @@ func (e *Engine) acquire(ctx context.Context, n int) error {
 func (e *Engine) release(n int) {
 	e.inFlight.Release(int64(n))
 	e.Metrics.InFlight.Sub(float64(n))
+}
+
+// acquireUnstored takes n rows of the sink's budget, waiting while carried batches hold it.
+func (e *Engine) acquireUnstored(ctx context.Context, n int) error {
+	if e.unstored == nil || n == 0 {
+		return nil
+	}
+	// A batch bigger than the budget (a BatchSize above MaxUnstored is refused by Validate) would wait
+	// forever.
+	if err := e.unstored.Acquire(ctx, int64(min(n, e.cfg.MaxUnstored))); err != nil {
+		return err
+	}
+	e.Metrics.Unstored.Add(float64(n))
+	return nil
+}
+
+func (e *Engine) releaseUnstored(n int) {
+	if e.unstored == nil || n == 0 {
+		return
+	}
+	e.unstored.Release(int64(min(n, e.cfg.MaxUnstored)))
+	e.Metrics.Unstored.Sub(float64(n))
 }
 
 // NewProducer builds the writer the engine uses for DLQ/status/window records.

@@ -11,6 +11,7 @@ type Metrics struct {
 	Batch      prometheus.Histogram     // seconds per batch, fetch excluded
 	Resumes    prometheus.Counter       // partitions resumed from ClickHouse progress ahead of Kafka's offset
 	InFlight   prometheus.Gauge         // records holding the in-flight budget
+	Unstored   prometheus.Gauge         // rows handed to the sink and not yet stored
 	Lag        *prometheus.GaugeVec     // by topic and partition: records behind the partition's end
 }
 
@@ -32,12 +33,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Partition assignments that resumed from ClickHouse's progress record ahead of the committed offset."}),
 		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "teplokarta_processor_in_flight_records",
 			Help: "Records being batched or processed across all partitions; at --max-in-flight, partitions wait for budget."}),
+		Unstored: prometheus.NewGauge(prometheus.GaugeOpts{Name: "teplokarta_processor_unstored_rows",
+			Help: "Rows handed to the ClickHouse sink and not yet stored (carried batches); at --max-unstored, partitions wait for an INSERT."}),
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "teplokarta_processor_lag_records",
 			Help: "Records of a partition this instance owns that lie after its last stored batch (the partition's end as of that batch's fetch): how far behind the processor is."},
 			[]string{"topic", "partition"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Messages, m.Incidents, m.Late, m.EventDelay, m.Batch, m.Resumes, m.InFlight, m.Lag)
+		reg.MustRegister(m.Messages, m.Incidents, m.Late, m.EventDelay, m.Batch, m.Resumes, m.InFlight, m.Unstored, m.Lag)
 	}
 	return m
 }

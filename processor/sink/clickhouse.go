@@ -31,6 +31,8 @@ type Sink interface {
 	// Write stores consecutive appeals of one topic-partition, in Kafka order. It returns only when every
 	// row is stored, or with an error once ctx ends.
 	Write(ctx context.Context, batch []*model.Appeal) error
+	// NewLane starts a partition's ordered stream of batches that need not wait for each other.
+	NewLane() Lane
 }
 
 // Config of the ClickHouse sink.
@@ -142,69 +144,79 @@ const insertAppeals = `INSERT INTO appeals (appeal_id, source, source_id, region
 	author_hash, fingerprint, event_time, received_time, processed_time, status, incident_id, is_incident,
 	is_late, kafka_topic, kafka_partition, kafka_offset, version, sla_deadline, tz_offset)`
 
-// Write implements Sink. Concurrent Writes (one per partition) are merged: the caller that finds no
-// insert running leads one round for everything queued so far, and the next round is led by a caller
-// still waiting. ClickHouse pays per INSERT (a part in appeals and in every rollup, then merges), so
-// sixteen partitions' batches in one INSERT cost a fraction of sixteen INSERTs.
+// Write implements Sink: a batch on a lane of its own, waited for. Concurrent Writes (one per partition)
+// and lanes' batches are merged: the caller that finds no insert running leads one round for everything
+// queued so far, and the next round is led by a caller still waiting. ClickHouse pays per INSERT (a part
+// in appeals and in every rollup, then merges), so sixteen partitions' batches in one INSERT cost a
+// fraction of sixteen INSERTs.
 //
 // Write returns only after the round holding its rows has finished, whatever ctx says: a caller that
 // gave up early could see the next owner of its partition store the same rows again.
 func (s *ClickHouse) Write(ctx context.Context, batch []*model.Appeal) error {
-	if len(batch) == 0 {
-		return nil
-	}
-	r := &request{ctx: ctx, batch: batch, done: make(chan error, 1), lead: make(chan struct{}, 1)}
-	s.mu.Lock()
-	s.queue = append(s.queue, r)
-	leader := !s.busy
-	s.busy = true
-	s.mu.Unlock()
-	if leader {
-		s.leadRound()
-	}
-	for {
-		select {
-		case err := <-r.done:
-			return err
-		case <-r.lead:
-			s.leadRound()
-		}
-	}
+	return s.NewLane().Submit(ctx, batch).Wait()
 }
 
 type request struct {
 	ctx   context.Context
 	batch []*model.Appeal
+	lane  *lane
 	done  chan error    // the outcome for this request's rows
 	lead  chan struct{} // this caller leads the next round
 }
 
-// leadRound writes what is queued (at most one batch per partition, in queue order), answers those
-// callers, and hands the next round to a caller still waiting, if any.
+// group is one partition's share of a round: its queued batches, in submission order, as one run of
+// rows, so a month split can never put a later batch's rows before an earlier one's.
+type group struct {
+	reqs  []*request
+	batch []*model.Appeal
+}
+
+// leadRound writes everything queued (each partition's batches in queue order), answers those callers,
+// refuses the queued batches of a lane that lost one, and hands the next round to a caller still
+// waiting, if any.
 func (s *ClickHouse) leadRound() {
 	s.gather()
 	s.mu.Lock()
-	var round, rest []*request
-	seen := map[model.Offset]bool{}
+	var groups []*group
+	of := map[model.Offset]*group{}
 	for _, r := range s.queue {
 		k := model.Offset{Topic: r.batch[0].Origin.Topic, Partition: r.batch[0].Origin.Partition}
-		if seen[k] {
-			rest = append(rest, r) // a partition's batches stay in order, one per round
-			continue
+		g := of[k]
+		if g == nil {
+			g = &group{}
+			of[k] = g
+			groups = append(groups, g)
 		}
-		seen[k] = true
-		round = append(round, r)
+		g.reqs = append(g.reqs, r)
+		if len(g.reqs) == 1 {
+			g.batch = r.batch
+		} else {
+			if len(g.reqs) == 2 {
+				g.batch = append(g.batch[:len(g.batch):len(g.batch)], r.batch...) // a copy: the first batch is the caller's
+			} else {
+				g.batch = append(g.batch, r.batch...)
+			}
+		}
 	}
-	s.queue = rest
+	s.queue = nil
 	s.mu.Unlock()
-
-	errs := s.writeRound(round)
-	for i, r := range round {
-		r.done <- errs[i]
+	for _, g := range groups {
+		s.m.carried.Add(float64(len(g.reqs) - 1))
 	}
+
+	errs := s.writeRound(groups)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for i, g := range groups {
+		for _, r := range g.reqs {
+			if errs[i] != nil && r.lane != nil && r.lane.failed == nil {
+				r.lane.failed = errs[i]
+			}
+			r.done <- errs[i]
+		}
+	}
+	s.refuseFailedLocked()
 	if len(s.queue) == 0 {
 		s.busy = false
 		return
@@ -213,9 +225,9 @@ func (s *ClickHouse) leadRound() {
 }
 
 // gather holds a round back while more rows are on their way: until RoundRows rows are queued, nothing
-// is upstream any more, or RoundLinger has passed. A partition's next batch cannot be among them (its
-// caller waits for this round), so waiting never changes which round a batch lands in relative to its
-// partition's others, only how many partitions share it.
+// is upstream any more, or RoundLinger has passed. A partition's later batches may join its earlier ones
+// meanwhile; they land after them all the same (leadRound), so waiting changes only how many rows share
+// an INSERT.
 func (s *ClickHouse) gather() {
 	if s.cfg.Upstream == nil || s.cfg.RoundLinger <= 0 {
 		return
@@ -262,14 +274,18 @@ func roundContext(round []*request) (context.Context, context.CancelFunc) {
 	}
 }
 
-// writeRound stores the batches of one round and returns one outcome per request. It first drops the
+// writeRound stores the batches of one round and returns one outcome per group. It first drops the
 // rows ClickHouse already holds (a writer that lost its partition in a rebalance while finishing a
 // batch must not store what the new owner already stored), then inserts month by month: each INSERT
 // holds one month, so it is one part and lands whole or not at all, and every partition's rows go in in
 // Kafka order.
-func (s *ClickHouse) writeRound(round []*request) []error {
+func (s *ClickHouse) writeRound(round []*group) []error {
 	errs := make([]error, len(round))
-	ctx, cancel := roundContext(round)
+	var reqs []*request
+	for _, g := range round {
+		reqs = append(reqs, g.reqs...)
+	}
+	ctx, cancel := roundContext(reqs)
 	defer cancel()
 	fail := func(err error) []error {
 		for i := range errs {

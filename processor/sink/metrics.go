@@ -15,6 +15,7 @@ type metrics struct {
 	skipped    prometheus.Counter
 	settled    prometheus.Counter
 	gather     prometheus.Histogram
+	carried    prometheus.Counter
 }
 
 func newMetrics() *metrics {
@@ -41,6 +42,9 @@ func newMetrics() *metrics {
 			Name: "teplokarta_sink_gather_seconds", Help: "How long a round waited for batches still on their way before its INSERT (0 when nothing was upstream).",
 			Buckets: []float64{0.001, 0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2},
 		}),
+		carried: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "teplokarta_sink_carried_batches_total", Help: "Batches that shared an INSERT round with an earlier batch of their partition (the partition went on while that one waited).",
+		}),
 		settled: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "teplokarta_sink_uncertain_rows_total", Help: "Rows a failed INSERT stored in appeals anyway; their rollups and progress were checked and repaired.",
 		}),
@@ -49,5 +53,5 @@ func newMetrics() *metrics {
 
 // Register adds the sink's metrics to reg.
 func (s *ClickHouse) Register(reg prometheus.Registerer) error {
-	return obs.Register(reg, "sink", s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped, s.m.settled, s.m.gather)
+	return obs.Register(reg, "sink", s.m.rows, s.m.partitions, s.m.seconds, s.m.failures, s.m.skipped, s.m.settled, s.m.gather, s.m.carried)
 }

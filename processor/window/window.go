@@ -124,9 +124,17 @@ func (w *Windower) Watermark(topic string, partition int) time.Time {
 // partition will have once the batch is stored. It changes no state: a batch that fails to be stored is
 // read again, and must be judged against the same watermark.
 func (w *Windower) Observe(topic string, partition int, batch []*model.Appeal) time.Time {
+	return w.ObserveAfter(topic, partition, time.Time{}, batch)
+}
+
+// ObserveAfter is Observe for a batch that follows batches not stored yet, whose Observe returned
+// pending: it is judged as if they were, so lateness does not depend on whether the partition waited for
+// their INSERT. Should one of them fail, the partition's batches after it are read again, from the
+// watermark of what was stored.
+func (w *Windower) ObserveAfter(topic string, partition int, pending time.Time, batch []*model.Appeal) time.Time {
 	w.mu.Lock()
-	wm := time.Time{}
-	if p := w.parts[partKey(topic, partition)]; p != nil {
+	wm := pending
+	if p := w.parts[partKey(topic, partition)]; p != nil && p.watermark.After(wm) {
 		wm = p.watermark
 	}
 	w.mu.Unlock()
