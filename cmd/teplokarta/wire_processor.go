@@ -44,7 +44,7 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 	return &processorFlags{
 		group:          fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
 		windowsTopic:   fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
-		batch:          fs.Int("batch-size", d.Pipeline.BatchSize, "max records per batch and ClickHouse insert"),
+		batch:          fs.Int("batch-size", d.Pipeline.BatchSize, "max records a partition processes as one batch (INSERTs gather batches: --round-rows)"),
 		flush:          fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
 		maxInFlight:    fs.Int("max-in-flight", d.Pipeline.MaxInFlight, "records batched or processed at once across all partitions (bounds memory)"),
 		carry:          fs.Int("carry-batches", d.Pipeline.CarryBatches, "batches of a partition that may wait for their ClickHouse INSERT while it processes the next (0: wait for each)"),

@@ -33,7 +33,7 @@ type Options struct {
 	Pipeline pipeline.Config
 	Window   window.Config
 	Dedup    dedup.Config // KeyPrefix scopes the Redis keys
-	// Sink: BlockRows, RoundRows and RoundLinger (Gate, Settle and Upstream are wired by Build).
+	// Sink: BlockRows, RoundRows and RoundLinger (Gate, Settle, Upstream and Backlog are wired by Build).
 	Sink sink.Config
 	// Deduper replaces the Redis deduper built from Dedup (then Clients.Redis may be nil and no state is
 	// rebuilt at start). Benchmarks use it to measure the rest of the pipeline without Redis.
@@ -47,7 +47,7 @@ type Options struct {
 // DefaultOptions returns the documented defaults of every stage.
 func DefaultOptions() Options {
 	return Options{Pipeline: pipeline.DefaultConfig(), Window: window.DefaultConfig(), Dedup: dedup.DefaultConfig(),
-		Sink:   sink.Config{BlockRows: sink.DefaultBlockRows, RoundRows: sink.DefaultRoundRows},
+		Sink:   sink.Config{BlockRows: sink.DefaultBlockRows, RoundRows: sink.DefaultRoundRows, RoundLinger: sink.DefaultRoundLinger},
 		PIIKey: pii.LocalKey}
 }
 
@@ -152,6 +152,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 	var eng *pipeline.Engine
 	scfg := o.Sink
 	scfg.Upstream = func() int { return eng.Upstream() } // eng is set below, before any Write
+	scfg.Backlog = func() int { return eng.Backlog() }
 	if c.Redis != nil {
 		host, _ := os.Hostname()
 		gate, err = rollup.NewGate(c.Redis, rollup.GateConfig{KeyPrefix: o.Dedup.KeyPrefix,

@@ -29,7 +29,7 @@ type Config struct {
 	Brokers        []string      // default 127.0.0.1:19092
 	GroupID        string        // consumer group; default "teplokarta-processor"
 	Topics         []string      // raw topics; default appeals.raw.{vk,nashdom,112,pos}
-	BatchSize      int           // max records per batch; default 5000
+	BatchSize      int           // max records per batch; default 2500
 	FlushInterval  time.Duration // max wait to fill a batch; default 250ms
 	DLQTopic       string        // default appeals.dlq
 	StatusTopic    string        // "created" events for the SLA engine; default appeals.status; "" = off
@@ -37,7 +37,9 @@ type Config struct {
 	SessionTimeout time.Duration // consumer group session; default 10s
 	StopTimeout    time.Duration // how long an in-flight batch may take to finish at shutdown; default 30s
 	// MaxInFlight bounds the records being batched or processed at once across all partitions; with
-	// Prefetch it bounds the processor's memory whatever the backlog and partition count. Default 10000.
+	// Prefetch and MaxUnstored it bounds the processor's memory whatever the backlog and partition count.
+	// Default 5000: two batches, one per core of the machine measured; the sink's rounds no longer hold
+	// it (docs/processor-performance.md).
 	MaxInFlight int
 	Prefetch    int // records each partition's reader buffers ahead of the batch; default 500
 	// CarryBatches is how many of a partition's batches may wait for their INSERT while the partition
@@ -55,9 +57,9 @@ type Config struct {
 
 // DefaultConfig returns the documented defaults.
 func DefaultConfig() Config {
-	c := Config{Brokers: []string{"127.0.0.1:19092"}, GroupID: "teplokarta-processor", BatchSize: 5000,
+	c := Config{Brokers: []string{"127.0.0.1:19092"}, GroupID: "teplokarta-processor", BatchSize: 2500,
 		FlushInterval: 250 * time.Millisecond, DLQTopic: model.TopicDLQ, StatusTopic: model.TopicStatus,
-		SessionTimeout: 10 * time.Second, StopTimeout: 30 * time.Second, MaxInFlight: 10000, Prefetch: 500,
+		SessionTimeout: 10 * time.Second, StopTimeout: 30 * time.Second, MaxInFlight: 5000, Prefetch: 500,
 		CarryBatches: 4, MaxUnstored: 32768}
 	for _, s := range model.KnownSources {
 		c.Topics = append(c.Topics, model.RawTopic(s))
@@ -118,6 +120,7 @@ type Engine struct {
 	inFlight *semaphore.Weighted // records taken from the readers and not yet handed to the sink
 	unstored *semaphore.Weighted // rows handed to the sink and not yet stored (nil: batches are not carried)
 	upstream atomic.Int64        // records taken from the readers and not yet handed to the sink
+	backlog  atomic.Int64        // records behind each owned partition's last fetched batch, summed
 	Deps
 }
 
@@ -316,6 +319,8 @@ func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, top
 	}()
 	defer func() { close(handed); <-committed }()
 	var pending time.Time // the watermark once every handed batch is stored
+	var behind int64      // this partition's share of the backlog
+	defer func() { e.backlog.Add(-behind) }()
 	for {
 		select {
 		case slots <- struct{}{}:
@@ -333,6 +338,9 @@ func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, top
 			<-slots
 			continue
 		}
+		lag := lagAfter(msgs[len(msgs)-1])
+		e.backlog.Add(lag - behind)
+		behind = lag
 		// Finish the batch even if the generation or the process ends meanwhile: an insert cut midway
 		// would leave the next owner guessing. StopTimeout bounds it.
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), e.cfg.StopTimeout)
@@ -374,6 +382,11 @@ func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Messag
 // Upstream is how many records have been taken from the readers (or reserved for a batch being filled)
 // and not yet handed to the sink: the sink's round waits for them (sink.Config.Upstream).
 func (e *Engine) Upstream() int { return int(e.upstream.Load()) }
+
+// Backlog is how many records wait in Kafka behind the batches fetched last, over the owned partitions,
+// as of those fetches: the sink's rounds wait for batches only while a backlog is replayed
+// (sink.Config.Backlog).
+func (e *Engine) Backlog() int { return int(e.backlog.Load()) }
 
 // acquire takes n records of the in-flight budget, waiting while other partitions hold it.
 func (e *Engine) acquire(ctx context.Context, n int) error {

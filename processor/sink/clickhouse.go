@@ -49,25 +49,30 @@ type Config struct {
 	// one part per table while this process holds one block's bytes. Default 4096.
 	BlockRows int
 	// RoundRows and RoundLinger grow the INSERTs under load. A round's leader waits, up to RoundLinger,
-	// for the batches Upstream reports on their way, until RoundRows rows are queued: ClickHouse's cost
-	// per row falls steeply with the rows per INSERT (docs/processor-performance.md), and with partitions
-	// finishing their batches one after the other, rounds otherwise start with whatever one of them
-	// brought. A pipeline with nothing upstream (idle, or every batch already queued) never waits, so a
-	// lone message is not delayed. RoundRows defaults to DefaultRoundRows; RoundLinger ≤ 0 (the default)
-	// turns the wait off: on a machine where the processor shares its cores with the servers it paid
-	// only with a bigger in-flight budget, whose memory the default keeps for the 300 MB bound
-	// (docs/processor-performance.md).
+	// for rows on their way (Backlog, or else Upstream), until RoundRows rows are queued: ClickHouse's
+	// cost per row falls steeply with the rows per INSERT (docs/processor-performance.md), and with
+	// partitions finishing their batches one after the other, rounds otherwise start with whatever one of
+	// them brought. Partitions whose batches wait go on with their next ones (Lane), so the wait costs
+	// ClickHouse's rows and not the processor's time. Live traffic (less than a round behind, or nothing
+	// upstream) never waits, so a lone message is not delayed. Zero values take DefaultRoundRows; a
+	// RoundLinger ≤ 0 turns the wait off (app.DefaultOptions sets DefaultRoundLinger).
 	RoundRows   int
 	RoundLinger time.Duration
 	// Upstream reports the records the caller has taken from Kafka and not yet handed to Write (nil:
 	// never wait). The pipeline engine's Upstream.
 	Upstream func() int
+	// Backlog, when set, reports the records still waiting in Kafka behind what was fetched (the pipeline
+	// engine's Backlog), and decides instead of Upstream: a round waits only while at least RoundRows of
+	// them wait. A backlog being replayed fills rounds, while live traffic, which keeps a few records
+	// upstream nearly all the time, is not held back by the linger.
+	Backlog func() int
 }
 
 // Config defaults.
 const (
-	DefaultBlockRows = 4096
-	DefaultRoundRows = 16384
+	DefaultBlockRows   = 4096
+	DefaultRoundRows   = 16384
+	DefaultRoundLinger = 2 * time.Second
 )
 
 // Validate checks the configuration (zero fields take their defaults).
@@ -229,8 +234,16 @@ func (s *ClickHouse) leadRound() {
 // meanwhile; they land after them all the same (leadRound), so waiting changes only how many rows share
 // an INSERT.
 func (s *ClickHouse) gather() {
-	if s.cfg.Upstream == nil || s.cfg.RoundLinger <= 0 {
+	if s.cfg.Upstream == nil && s.cfg.Backlog == nil || s.cfg.RoundLinger <= 0 {
 		return
+	}
+	// More rows are coming while a backlog at least a round's size waits in Kafka, even at a moment when
+	// every fetched record is already queued; without a Backlog, while records are upstream.
+	coming := func() bool {
+		if s.cfg.Backlog != nil {
+			return s.cfg.Backlog() >= s.cfg.RoundRows
+		}
+		return s.cfg.Upstream() > 0
 	}
 	began := time.Now()
 	deadline := began.Add(s.cfg.RoundLinger)
@@ -241,7 +254,7 @@ func (s *ClickHouse) gather() {
 			queued += len(r.batch)
 		}
 		s.mu.Unlock()
-		if queued >= s.cfg.RoundRows || s.cfg.Upstream() <= 0 || !time.Now().Before(deadline) {
+		if queued >= s.cfg.RoundRows || !coming() || !time.Now().Before(deadline) {
 			break
 		}
 		time.Sleep(gatherPoll)

@@ -11,22 +11,25 @@ import (
 )
 
 // A round waits for batches still on their way, so partitions finishing one after the other share one
-// INSERT (one version in appeals); with nothing upstream, or the wait off, a batch goes at once, and the
-// wait is bounded by RoundLinger.
+// INSERT (one version in appeals); with nothing upstream, less than a round's backlog in Kafka, or the
+// wait off, a batch goes at once, and the wait is bounded by RoundLinger.
 func TestRoundGathersBatchesOnTheirWay(t *testing.T) {
 	tests := []struct {
 		name        string
 		upstream    int64 // what Upstream reports while the first batch waits
 		roundRows   int
 		linger      time.Duration
-		concurrent  bool // the second batch is written while the first waits
+		concurrent  bool  // the second batch is written while the first waits
+		backlog     int64 // what Backlog reports; -1: no Backlog
 		wantInserts uint64
 	}{
-		{"waits until the round's rows are queued", 1, 20, time.Minute, true, 1},
-		{"nothing upstream: no wait", 0, 20, time.Minute, false, 2},
-		{"waiting off (the default)", 1, 20, 0, false, 2},
-		{"a negative wait is off too", 1, 20, -time.Second, false, 2},
-		{"the wait is bounded", 1, 1000, 200 * time.Millisecond, false, 2},
+		{"waits until the round's rows are queued", 1, 20, time.Minute, true, -1, 1},
+		{"nothing upstream: no wait", 0, 20, time.Minute, false, -1, 2},
+		{"waiting off", 1, 20, 0, false, -1, 2},
+		{"a negative wait is off too", 1, 20, -time.Second, false, -1, 2},
+		{"the wait is bounded", 1, 1000, 200 * time.Millisecond, false, -1, 2},
+		{"a backlog being replayed: waits, even with nothing upstream", 0, 20, time.Minute, true, 20, 1},
+		{"live traffic (backlog below a round): no wait", 1, 20, time.Minute, false, 19, 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -34,8 +37,11 @@ func TestRoundGathersBatchesOnTheirWay(t *testing.T) {
 			ctx := context.Background()
 			var up atomic.Int64
 			up.Store(tc.upstream)
-			s := sink.New(conn, sink.Config{RoundRows: tc.roundRows, RoundLinger: tc.linger,
-				Upstream: func() int { return int(up.Load()) }}, nil)
+			cfg := sink.Config{RoundRows: tc.roundRows, RoundLinger: tc.linger, Upstream: func() int { return int(up.Load()) }}
+			if tc.backlog >= 0 {
+				cfg.Backlog = func() int { return int(tc.backlog) }
+			}
+			s := sink.New(conn, cfg, nil)
 			topic := model.RawTopic(model.SourceVK)
 			first := make(chan error, 1)
 			began := time.Now()
