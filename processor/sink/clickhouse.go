@@ -150,10 +150,9 @@ const insertAppeals = `INSERT INTO appeals (appeal_id, source, source_id, region
 	is_late, kafka_topic, kafka_partition, kafka_offset, version, sla_deadline, tz_offset)`
 
 // Write implements Sink: a batch on a lane of its own, waited for. Concurrent Writes (one per partition)
-// and lanes' batches are merged: the caller that finds no insert running leads one round for everything
-// queued so far, and the next round is led by a caller still waiting. ClickHouse pays per INSERT (a part
-// in appeals and in every rollup, then merges), so sixteen partitions' batches in one INSERT cost a
-// fraction of sixteen INSERTs.
+// and lanes' batches are merged: while one round is written, the next gathers everything queued
+// meanwhile. ClickHouse pays per INSERT (a part in appeals and in every rollup, then merges), so sixteen
+// partitions' batches in one INSERT cost a fraction of sixteen INSERTs.
 //
 // Write returns only after the round holding its rows has finished, whatever ctx says: a caller that
 // gave up early could see the next owner of its partition store the same rows again.
@@ -165,8 +164,7 @@ type request struct {
 	ctx   context.Context
 	batch []*model.Appeal
 	lane  *lane
-	done  chan error    // the outcome for this request's rows
-	lead  chan struct{} // this caller leads the next round
+	done  chan error // the outcome for this request's rows
 }
 
 // group is one partition's share of a round: its queued batches, in submission order, as one run of
@@ -176,10 +174,17 @@ type group struct {
 	batch []*model.Appeal
 }
 
-// leadRound writes everything queued (each partition's batches in queue order), answers those callers,
-// refuses the queued batches of a lane that lost one, and hands the next round to a caller still
-// waiting, if any.
-func (s *ClickHouse) leadRound() {
+// leadRounds writes rounds until the queue is empty: one at a time, so a partition's batches land in the
+// order they were queued.
+func (s *ClickHouse) leadRounds() {
+	for s.leadRound() {
+	}
+}
+
+// leadRound writes everything queued (each partition's batches in queue order), answers those callers
+// and refuses the queued batches of a lane that lost one. It reports whether more are queued, or else
+// marks the sink idle.
+func (s *ClickHouse) leadRound() bool {
 	s.gather()
 	s.mu.Lock()
 	var groups []*group
@@ -224,9 +229,9 @@ func (s *ClickHouse) leadRound() {
 	s.refuseFailedLocked()
 	if len(s.queue) == 0 {
 		s.busy = false
-		return
+		return false
 	}
-	s.queue[0].lead <- struct{}{}
+	return true
 }
 
 // gather holds a round back while more rows are on their way: until RoundRows rows are queued, nothing

@@ -43,7 +43,7 @@ func (s *ClickHouse) NewLane() Lane { return &lane{s: s} }
 // Submit implements Lane.
 func (l *lane) Submit(ctx context.Context, batch []*model.Appeal) Pending {
 	s := l.s
-	r := &request{ctx: ctx, batch: batch, lane: l, done: make(chan error, 1), lead: make(chan struct{}, 1)}
+	r := &request{ctx: ctx, batch: batch, lane: l, done: make(chan error, 1)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -55,28 +55,18 @@ func (l *lane) Submit(ctx context.Context, batch []*model.Appeal) Pending {
 		s.queue = append(s.queue, r)
 		if !s.busy {
 			s.busy = true
-			r.lead <- struct{}{} // its Wait leads the round
+			// A goroutine of its own leads the rounds: a caller may be busy elsewhere (a partition's
+			// committer sending status events) while rows of every partition wait for the next round.
+			go s.leadRounds()
 		}
 	}
-	return ticket{s: s, r: r}
+	return ticket{r: r}
 }
 
-type ticket struct {
-	s *ClickHouse
-	r *request
-}
+type ticket struct{ r *request }
 
-// Wait implements Pending: the caller answers its own outcome, or leads a round when handed the lead.
-func (t ticket) Wait() error {
-	for {
-		select {
-		case err := <-t.r.done:
-			return err
-		case <-t.r.lead:
-			t.s.leadRound()
-		}
-	}
-}
+// Wait implements Pending.
+func (t ticket) Wait() error { return <-t.r.done }
 
 // refuseFailedLocked answers the queued batches of lanes that lost a batch, so they never land and no
 // round is handed to them. s.mu is held.
