@@ -130,3 +130,28 @@ func TestLaneRefusesBatchesAfterAFailedOne(t *testing.T) {
 		t.Errorf("a new lane of the partition: %v", err)
 	}
 }
+
+// Rounds go on while a submitter is busy elsewhere and has not come to wait for its batch yet (a
+// partition's committer sending status events): no batch waits for another caller to lead.
+func TestRoundsDoNotWaitForABusySubmitter(t *testing.T) {
+	conn := migrated(t)
+	ctx := context.Background()
+	s := sink.New(conn, sink.Config{}, nil)
+	busy := s.NewLane().Submit(ctx, rows(model.RawTopic(model.SourceVK), 0, 0, 10)) // not waited for yet
+	other := make(chan error, 1)
+	go func() { other <- s.NewLane().Submit(ctx, rows(model.RawTopic(model.SourcePOS), 0, 0, 10)).Wait() }()
+	select {
+	case err := <-other:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a batch still waits after 30 s for a submitter that has not waited for its own")
+	}
+	if err := busy.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, conn, "SELECT count() FROM appeals"); n != 20 {
+		t.Errorf("stored %d rows, want 20", n)
+	}
+}
