@@ -167,7 +167,7 @@ func checkProcessorConfig(pf *processorFlags, brokers []string, rf *redisFlags, 
 	if err != nil {
 		return err
 	}
-	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), ch.config().Validate(), rf.config().Validate())
+	return errors.Join(o.Validate(), ch.config().Validate(), rf.config().Validate())
 }
 
 // envKillAfterStore is a fault-test hook, not a setting: the processor SIGKILLs itself after its N-th

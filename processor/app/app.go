@@ -51,6 +51,29 @@ func DefaultOptions() Options {
 		PIIKey: pii.LocalKey}
 }
 
+// Validate checks every stage's configuration and how the pipeline's budgets and the sink's rounds fit.
+func (o Options) Validate() error {
+	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), o.Sink.Validate(), o.roundsFit())
+}
+
+// roundsFit refuses carried batches whose budget cannot fill a waiting round: with fewer unstored rows
+// allowed than a round and one more batch, partitions stop before the round is full, and every round
+// would wait its whole linger for rows that cannot come.
+func (o Options) roundsFit() error {
+	if o.Pipeline.CarryBatches <= 0 || o.Sink.RoundLinger <= 0 {
+		return nil
+	}
+	rows := o.Sink.RoundRows
+	if rows <= 0 {
+		rows = sink.DefaultRoundRows
+	}
+	if o.Pipeline.MaxUnstored < rows+o.Pipeline.BatchSize {
+		return fmt.Errorf("processor: max unstored rows (%d) must hold a round (%d rows) and a batch (%d) while rounds wait (linger %s), or every round waits its whole linger: raise it, lower the round rows, or turn the wait off",
+			o.Pipeline.MaxUnstored, rows, o.Pipeline.BatchSize, o.Sink.RoundLinger)
+	}
+	return nil
+}
+
 // Clients are the opened connections a processor uses.
 type Clients struct {
 	ClickHouse driver.Conn
@@ -146,13 +169,17 @@ func Build(o Options, c Clients) (*Processor, error) {
 	// The rollup gate lives in Redis beside the dedup state; without Redis (benchmarks that take dedup
 	// out) no other writer can be told apart, and the checks run ungated.
 	var gate *rollup.Gate
-	if err := o.Sink.Validate(); err != nil {
+	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	var eng *pipeline.Engine
 	scfg := o.Sink
 	scfg.Upstream = func() int { return eng.Upstream() } // eng is set below, before any Write
-	scfg.Backlog = func() int { return eng.Backlog() }
+	if o.Pipeline.CarryBatches > 0 {
+		// Only carried batches leave room for a waiting round to fill whatever the backlog: a partition
+		// that waits for its batch's INSERT brings nothing more, and the round waits for what is upstream.
+		scfg.Backlog = func() int { return eng.Backlog() }
+	}
 	if c.Redis != nil {
 		host, _ := os.Hostname()
 		gate, err = rollup.NewGate(c.Redis, rollup.GateConfig{KeyPrefix: o.Dedup.KeyPrefix,
