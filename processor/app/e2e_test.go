@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
@@ -263,16 +264,31 @@ func compareWithTruth(t *testing.T, conn driver.Conn, truth *simulator.Truth) {
 	}
 }
 
-func TestEndToEndMatchesSimulatorTruth(t *testing.T) {
-	t.Parallel()
+// backlog is a test's own broker, ClickHouse database and Redis prefix, with a simulated stream of the
+// last month on the broker, and the processor options that consume it.
+type backlog struct {
+	conn  driver.Conn
+	rdb   *redis.Client
+	truth *simulator.Truth
+	opts  app.Options
+}
+
+func newBacklog(t *testing.T, seed uint64, messages int, group string) backlog {
+	t.Helper()
 	b := testenv.Broker(t)
 	conn, _ := testenv.ClickHouse(t)
 	rdb, prefix := testenv.Redis(t)
-	truth := simulate(t, b.Addr(), 42, 20000, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
-
+	truth := simulate(t, b.Addr(), seed, messages, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
 	o := app.DefaultOptions()
-	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "e2e", prefix
-	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb})
+	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, group, prefix
+	return backlog{conn: conn, rdb: rdb, truth: truth, opts: o}
+}
+
+func TestEndToEndMatchesSimulatorTruth(t *testing.T) {
+	t.Parallel()
+	bl := newBacklog(t, 42, 20000, "e2e")
+	conn, truth := bl.conn, bl.truth
+	stop := runProcessor(t, bl.opts, app.Clients{ClickHouse: conn, Redis: bl.rdb})
 	waitRows(t, conn, truth.Appeals, 3*time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/app"
 )
 
@@ -14,16 +13,11 @@ import (
 // is stored: a leak would make every later round wait its full linger.
 func TestGatheredRoundsMatchTruth(t *testing.T) {
 	t.Parallel()
-	b := testenv.Broker(t)
-	conn, _ := testenv.ClickHouse(t)
-	rdb, prefix := testenv.Redis(t)
-	truth := simulate(t, b.Addr(), 17, 8000, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
-
-	o := app.DefaultOptions()
-	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "gather", prefix
+	bl := newBacklog(t, 17, 8000, "gather")
+	conn, truth, o := bl.conn, bl.truth, bl.opts
 	o.Pipeline.BatchSize, o.Pipeline.MaxInFlight = 1000, 8000
 	o.Sink.RoundRows, o.Sink.RoundLinger = 4000, 200*time.Millisecond
-	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb})
+	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: bl.rdb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,18 +47,13 @@ func TestCarriedBatchesMatchTruth(t *testing.T) {
 	}{{"carried", 4}, {"each batch waits", 0}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b := testenv.Broker(t)
-			conn, _ := testenv.ClickHouse(t)
-			rdb, prefix := testenv.Redis(t)
-			truth := simulate(t, b.Addr(), 23, 8000, time.Now().Add(-30*24*time.Hour).Truncate(time.Hour))
-
-			o := app.DefaultOptions()
-			o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "carry", prefix
+			bl := newBacklog(t, 23, 8000, "carry")
+			conn, truth, o := bl.conn, bl.truth, bl.opts
 			o.Pipeline.BatchSize, o.Pipeline.MaxInFlight, o.Pipeline.FlushInterval = 200, 1000, 20*time.Millisecond
 			o.Pipeline.CarryBatches, o.Pipeline.MaxUnstored = tc.carry, 6000
 			o.Sink.RoundRows, o.Sink.RoundLinger = 4000, 300*time.Millisecond
 			reg := prometheus.NewRegistry()
-			eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
+			eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: bl.rdb, Registerer: reg})
 			if err != nil {
 				t.Fatal(err)
 			}
