@@ -79,7 +79,7 @@ start_node() { # port
   # A node coming back after a failover must not act as a master (with no persistence it is empty): start
   # it as a replica of the master the Sentinels name, rather than wait for them to convert it.
   local m args=()
-  if m=$(current_master) && [ "$m" != "$1" ]; then args=(--replicaof 127.0.0.1 "$m"); fi
+  if m=$(master_other_than "$1"); then args=(--replicaof 127.0.0.1 "$m"); fi
   redis-server "$dir/redis.conf" "${args[@]}" >/dev/null
   for _ in $(seq 1 50); do cli "$1" ping | grep -q PONG && return 0; sleep 0.1; done
   log "redis on $1 did not start"; tail -n 20 "$dir/redis.log" >&2 || true; exit 1
@@ -99,6 +99,20 @@ current_master() { # -> port of the master the first answering Sentinel names
   for s in "${sentinels[@]}"; do
     if out=$(cli "$s" sentinel get-master-addr-by-name "$master") && [ -n "$out" ]; then
       echo "$out" | sed -n 2p; return 0
+    fi
+  done
+  return 1
+}
+
+# master_other_than PORT -> the master any Sentinel names other than PORT. Right after a failover the
+# Sentinels learn the new master from each other within seconds, and the first one that answers may
+# still name the node that died: restarted empty as a master, it could be taken for the master again.
+master_other_than() {
+  local s out p
+  for s in "${sentinels[@]}"; do
+    if out=$(cli "$s" sentinel get-master-addr-by-name "$master") && [ -n "$out" ]; then
+      p=$(echo "$out" | sed -n 2p)
+      if [ -n "$p" ] && [ "$p" != "$1" ]; then echo "$p"; return 0; fi
     fi
   done
   return 1

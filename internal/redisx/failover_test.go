@@ -248,8 +248,14 @@ func TestSentinelFailover(t *testing.T) {
 		now := base.Add(time.Duration(i*len(b)+len(b)/2) * time.Second)
 		redo(t, ctx, fmt.Sprint("claim ", i), fails, func() error { return claimAll(now) })
 	}
-	if m, err := set.MasterAddr(ctx); err != nil || m == oldMaster {
-		t.Fatalf("master after the run %s (%v), before %s: no failover", m, err, oldMaster)
+	// bringBack saw the Sentinels promote another node (the run waited for it above). The master may
+	// have moved again since: back to the restarted node, when the new one failed to answer the Sentinels
+	// within down-after-milliseconds (1 s) on a loaded machine (once in 20 runs with -count=20). That is a
+	// second failover, which the checks below must survive as well.
+	if m, err := set.MasterAddr(ctx); err != nil {
+		t.Fatalf("no master after the run: %v", err)
+	} else if m == oldMaster {
+		t.Logf("the master moved back to %s after the failover", m)
 	}
 	// The first batch confirmed after the failover began on the old master: the guard must have seen it.
 	if fails["not durable"] == 0 {
