@@ -1,9 +1,10 @@
 package app_test
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/teplokarta/teplokarta/processor/app"
 )

@@ -38,8 +38,7 @@ func (e *Engine) prepareBatch(ctx context.Context, topic string, partition int, 
 	upstream := true
 	defer func() {
 		if upstream { // failed before the hand-off
-			e.upstream.Add(-int64(len(msgs)))
-			e.release(len(msgs))
+			e.drop(len(msgs))
 		}
 	}()
 	appeals, dead := e.normalize(msgs)

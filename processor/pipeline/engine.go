@@ -329,8 +329,7 @@ func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, top
 		}
 		msgs := e.fetchBatch(pctx, r)
 		if pctx.Err() != nil {
-			e.upstream.Add(-int64(len(msgs)))
-			e.release(len(msgs))
+			e.drop(len(msgs))
 			<-slots
 			return // not processed, not committed: the next owner reads them again
 		}
@@ -402,14 +401,20 @@ func (e *Engine) release(n int) {
 	e.Metrics.InFlight.Sub(float64(n))
 }
 
+// drop gives back n records taken from a reader that will not reach the sink (the partition's next owner
+// or its next generation reads them again): they leave the upstream count and the in-flight budget.
+func (e *Engine) drop(n int) {
+	e.upstream.Add(-int64(n))
+	e.release(n)
+}
+
 // acquireUnstored takes n rows of the sink's budget, waiting while carried batches hold it.
 func (e *Engine) acquireUnstored(ctx context.Context, n int) error {
 	if e.unstored == nil || n == 0 {
 		return nil
 	}
-	// A batch bigger than the budget (a BatchSize above MaxUnstored is refused by Validate) would wait
-	// forever.
-	if err := e.unstored.Acquire(ctx, int64(min(n, e.cfg.MaxUnstored))); err != nil {
+	// n ≤ BatchSize ≤ MaxUnstored (Validate), so a batch never waits for more than the whole budget.
+	if err := e.unstored.Acquire(ctx, int64(n)); err != nil {
 		return err
 	}
 	e.Metrics.Unstored.Add(float64(n))
@@ -420,7 +425,7 @@ func (e *Engine) releaseUnstored(n int) {
 	if e.unstored == nil || n == 0 {
 		return
 	}
-	e.unstored.Release(int64(min(n, e.cfg.MaxUnstored)))
+	e.unstored.Release(int64(n))
 	e.Metrics.Unstored.Sub(float64(n))
 }
 

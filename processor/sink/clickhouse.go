@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -58,8 +59,8 @@ type Config struct {
 	// RoundLinger ≤ 0 turns the wait off (app.DefaultOptions sets DefaultRoundLinger).
 	RoundRows   int
 	RoundLinger time.Duration
-	// Upstream reports the records the caller has taken from Kafka and not yet handed to Write (nil:
-	// never wait). The pipeline engine's Upstream.
+	// Upstream reports the records the caller has taken from Kafka and not yet handed to Write (nil, and
+	// no Backlog: never wait). The pipeline engine's Upstream.
 	Upstream func() int
 	// Backlog, when set, reports the records still waiting in Kafka behind what was fetched (the pipeline
 	// engine's Backlog), and decides instead of Upstream: a round waits only while at least RoundRows of
@@ -198,20 +199,19 @@ func (s *ClickHouse) leadRound() bool {
 			groups = append(groups, g)
 		}
 		g.reqs = append(g.reqs, r)
-		if len(g.reqs) == 1 {
-			g.batch = r.batch
-		} else {
-			if len(g.reqs) == 2 {
-				g.batch = append(g.batch[:len(g.batch):len(g.batch)], r.batch...) // a copy: the first batch is the caller's
-			} else {
-				g.batch = append(g.batch, r.batch...)
-			}
-		}
 	}
 	s.queue = nil
 	s.mu.Unlock()
 	for _, g := range groups {
-		s.m.carried.Add(float64(len(g.reqs) - 1))
+		g.batch = g.reqs[0].batch
+		if len(g.reqs) > 1 {
+			s.m.carried.Add(float64(len(g.reqs) - 1))
+			batches := make([][]*model.Appeal, len(g.reqs))
+			for i, r := range g.reqs {
+				batches[i] = r.batch
+			}
+			g.batch = slices.Concat(batches...)
+		}
 	}
 
 	errs := s.writeRound(groups)
@@ -220,7 +220,7 @@ func (s *ClickHouse) leadRound() bool {
 	defer s.mu.Unlock()
 	for i, g := range groups {
 		for _, r := range g.reqs {
-			if errs[i] != nil && r.lane != nil && r.lane.failed == nil {
+			if errs[i] != nil && r.lane.failed == nil {
 				r.lane.failed = errs[i]
 			}
 			r.done <- errs[i]
@@ -234,8 +234,8 @@ func (s *ClickHouse) leadRound() bool {
 	return true
 }
 
-// gather holds a round back while more rows are on their way: until RoundRows rows are queued, nothing
-// is upstream any more, or RoundLinger has passed. A partition's later batches may join its earlier ones
+// gather holds a round back while more rows are on their way: until RoundRows rows are queued, no more
+// are coming (coming, below), or RoundLinger has passed. A partition's later batches may join its earlier ones
 // meanwhile; they land after them all the same (leadRound), so waiting changes only how many rows share
 // an INSERT.
 func (s *ClickHouse) gather() {

@@ -16,14 +16,14 @@ import (
 // of them fails none after it lands (the partition's next owner resumes after the last row stored).
 type Lane interface {
 	// Submit queues a batch (consecutive appeals of the lane's partition, after the lane's earlier ones)
-	// and returns at once. Every Pending must be waited for, in submission order.
+	// and returns at once. The sink answers every Pending whether or not anyone waits for it.
 	Submit(ctx context.Context, batch []*model.Appeal) Pending
 }
 
 // Pending is a submitted batch.
 type Pending interface {
 	// Wait returns once the batch is stored, or with its error; a batch after a failed one of its lane
-	// fails with ErrEarlierBatchFailed. The caller may lead an INSERT round meanwhile.
+	// fails with ErrEarlierBatchFailed.
 	Wait() error
 }
 
@@ -68,12 +68,12 @@ type ticket struct{ r *request }
 // Wait implements Pending.
 func (t ticket) Wait() error { return <-t.r.done }
 
-// refuseFailedLocked answers the queued batches of lanes that lost a batch, so they never land and no
-// round is handed to them. s.mu is held.
+// refuseFailedLocked answers the queued batches of lanes that lost a batch, so they never land. s.mu is
+// held.
 func (s *ClickHouse) refuseFailedLocked() {
 	kept := s.queue[:0]
 	for _, r := range s.queue {
-		if r.lane != nil && r.lane.failed != nil {
+		if r.lane.failed != nil {
 			r.done <- fmt.Errorf("%w: %w", ErrEarlierBatchFailed, r.lane.failed)
 			continue
 		}

@@ -39,7 +39,7 @@ func newMetrics() *metrics {
 			Name: "teplokarta_sink_fenced_rows_total", Help: "Rows not written because ClickHouse already held their offsets (a late writer after a rebalance).",
 		}),
 		gather: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "teplokarta_sink_gather_seconds", Help: "How long a round waited for batches still on their way before its INSERT (0 when nothing was upstream).",
+			Name: "teplokarta_sink_gather_seconds", Help: "How long a round waited for batches still on their way before its INSERT (0 when no more were coming: live traffic, or nothing upstream).",
 			Buckets: []float64{0.001, 0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2},
 		}),
 		carried: prometheus.NewCounter(prometheus.CounterOpts{
