@@ -197,7 +197,7 @@ func (s *Server) single(w http.ResponseWriter, r *http.Request, source string) {
 	defer done()
 	res, err := s.in.Ingest(r.Context(), ingest.Message{Source: source, Payload: body, ContentType: r.Header.Get("Content-Type")})
 	if err != nil {
-		s.unavailable(w, source, err)
+		s.unavailable(w, r, source, err)
 		return
 	}
 	s.answer(w, res[0])
@@ -211,7 +211,13 @@ func (s *Server) answer(w http.ResponseWriter, res ingest.Result) {
 	writeJSON(w, http.StatusAccepted, map[string]string{"id": res.ID})
 }
 
-func (s *Server) unavailable(w http.ResponseWriter, source string, err error) {
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, source string, err error) {
+	if r.Context().Err() != nil {
+		// The client hung up (or the server is shutting down) while its messages were being produced: no
+		// one reads an answer, and Kafka is not at fault. Whether the client retries is its own business.
+		s.log.Info("client went away before its messages were stored", "source", source, "err", err)
+		return
+	}
 	s.log.Warn("kafka produce failed; client will retry", "source", source, "err", err)
 	w.Header().Set("Retry-After", "1")
 	writeJSON(w, http.StatusServiceUnavailable, errorBody{"not stored, retry: " + err.Error(), "unavailable"})
@@ -272,7 +278,7 @@ func (s *Server) batch(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.in.Ingest(r.Context(), msgs...)
 	if err != nil {
-		s.unavailable(w, source, err)
+		s.unavailable(w, r, source, err)
 		return
 	}
 	ans := batchAnswer{Rejected: []lineRejection{}}

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -310,4 +313,77 @@ func TestKafkaDownIs503(t *testing.T) {
 	if code != 500 {
 		t.Fatalf("vk callback: %d %s", code, body)
 	}
+}
+
+// blockingWriter holds every produce until its context ends, as a broker that has not answered yet.
+type blockingWriter struct{ entered chan struct{} }
+
+func (b blockingWriter) WriteMessages(ctx context.Context, _ ...kafka.Message) error {
+	b.entered <- struct{}{}
+	<-ctx.Done()
+	return fmt.Errorf("produce: %w", ctx.Err())
+}
+
+// A client that hangs up while its message is being produced (or the simulator stopping with the
+// process) is not a Kafka failure: it is logged as the client going away, not as a warning that the
+// client will retry.
+func TestClientGoneIsNotAKafkaFailure(t *testing.T) {
+	var logged bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &logged}, nil))
+	reg, err := ingest.DefaultConfig().Registry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := ingest.NewSchemaValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw := blockingWriter{entered: make(chan struct{}, 1)}
+	in := ingest.NewIngestor(reg, v, bw, ingest.NewMetrics(prometheus.NewRegistry()), nil)
+	s := httptest.NewServer(server.New(ingest.DefaultConfig(), in, nil, prometheus.NewRegistry(), log))
+	defer s.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+"/v1/ingest/nashdom", bytes.NewReader(fixture(t, "nashdom_appeal.json")))
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	<-bw.entered
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("client: %v, want its own cancellation", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		out := logged.String()
+		mu.Unlock()
+		if strings.Contains(out, "client went away") {
+			if strings.Contains(out, "level=WARN") {
+				t.Errorf("a client hanging up was logged as a warning:\n%s", out)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line about the client going away after 10 s:\n%s", out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
