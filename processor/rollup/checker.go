@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -22,7 +23,8 @@ var ErrStillDiffers = errors.New("rollup: still differs after repair")
 // Checker runs Verify and Repair with the gate closed and counts what it found.
 type Checker struct {
 	conn driver.Conn
-	gate *Gate // nil: no concurrent writer to keep out (a stopped processor, a test)
+	gate *Gate  // nil: no concurrent writer to keep out (a stopped processor, a test)
+	dial Dialer // reaches each shard of a sharded cluster; nil: repair refuses there
 	log  *slog.Logger
 	m    *Metrics
 }
@@ -33,6 +35,12 @@ func NewChecker(conn driver.Conn, gate *Gate, log *slog.Logger) *Checker {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Checker{conn: conn, gate: gate, log: log, m: NewMetrics()}
+}
+
+// WithDialer lets the checker repair a cluster of several shards, on each shard's own server (RepairWith).
+func (c *Checker) WithDialer(dial Dialer) *Checker {
+	c.dial = dial
+	return c
 }
 
 // Metrics of the checks.
@@ -99,7 +107,7 @@ func (c *Checker) Check(ctx context.Context, scope Scope, repair bool) (Report, 
 	if !repair || rep.Clean() {
 		return rep, nil
 	}
-	if err := Repair(ctx, c.conn, rep); err != nil {
+	if err := RepairWith(ctx, c.conn, c.dial, rep); err != nil {
 		return rep, err
 	}
 	if topo.Clustered() { // the swap went to one replica; the verify below may read another
@@ -204,16 +212,35 @@ func (c *Checker) CheckResumed(ctx context.Context, partitions map[string][]int,
 }
 
 // recentDays returns the days of event time of each partition's rows within window offsets of its
-// highest stored offset.
+// highest stored offset. Two flat queries rather than one with subqueries: on a cluster of several shards
+// appeals is Distributed, and ClickHouse refuses an IN or JOIN subquery over a Distributed table inside a
+// distributed query (distributed_product_mode = 'deny').
 func recentDays(ctx context.Context, conn driver.Conn, kafka []KafkaPartition, window int64) ([]time.Time, error) {
 	list := tupleList(kafka)
+	highest, err := conn.Query(ctx, fmt.Sprintf(`SELECT kafka_topic, kafka_partition, max(kafka_offset) FROM appeals
+		WHERE (kafka_topic, kafka_partition) IN (%s) GROUP BY kafka_topic, kafka_partition`, list))
+	if err != nil {
+		return nil, fmt.Errorf("rollup: highest offsets of resumed partitions: %w", err)
+	}
+	var recent []string
+	for highest.Next() {
+		var k KafkaPartition
+		var top int64
+		if err := highest.Scan(&k.Topic, &k.Partition, &top); err != nil {
+			highest.Close()
+			return nil, fmt.Errorf("rollup: highest offsets of resumed partitions: %w", err)
+		}
+		recent = append(recent, fmt.Sprintf("(kafka_topic = '%s' AND kafka_partition = %d AND kafka_offset >= %d)", escape(k.Topic), k.Partition, top-window))
+	}
+	highest.Close()
+	if err := highest.Err(); err != nil {
+		return nil, fmt.Errorf("rollup: highest offsets of resumed partitions: %w", err)
+	}
+	if len(recent) == 0 {
+		return nil, nil
+	}
 	q := fmt.Sprintf(`SELECT DISTINCT toDateTime(toStartOfDay(event_time)) FROM appeals
-		WHERE (kafka_topic, kafka_partition) IN (%[1]s) AND (kafka_topic, kafka_partition, kafka_offset) IN (
-			SELECT kafka_topic, kafka_partition, kafka_offset FROM appeals ANY INNER JOIN (
-				SELECT kafka_topic, kafka_partition, max(kafka_offset) - %[2]d AS low FROM appeals
-				WHERE (kafka_topic, kafka_partition) IN (%[1]s) GROUP BY kafka_topic, kafka_partition
-			) USING (kafka_topic, kafka_partition)
-			WHERE (kafka_topic, kafka_partition) IN (%[1]s) AND kafka_offset >= low)`, list, window)
+		WHERE (kafka_topic, kafka_partition) IN (%s) AND (%s)`, list, strings.Join(recent, " OR "))
 	rows, err := conn.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("rollup: recent rows of resumed partitions: %w", err)

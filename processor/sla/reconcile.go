@@ -27,11 +27,12 @@ func (e *Engine) Reconcile(ctx context.Context) (int, error) {
 			return 0, nil // not caught up once yet
 		}
 	}
+	// GLOBAL NOT IN: with several shards a plain IN over another Distributed table is refused (docs/cluster.md).
 	rows, err := e.store.ch.Query(ctx, `SELECT appeal_id, region, oktmo, municipality, category, theme, source, agency,
 			sla_deadline, received_time, event_time
 		FROM appeals
 		WHERE is_incident = 1 AND received_time >= ? AND processed_time <= ?
-			AND appeal_id NOT IN (SELECT appeal_id FROM appeal_sla WHERE received_time >= ?)
+			AND appeal_id GLOBAL NOT IN (SELECT appeal_id FROM appeal_sla WHERE received_time >= ?)
 		LIMIT 1 BY appeal_id`,
 		now.Add(-e.cfg.ReconcileLookback).UTC(), drained.Add(-e.cfg.ReconcileGrace).UTC(),
 		now.Add(-e.cfg.ReconcileLookback-24*time.Hour).UTC())

@@ -35,7 +35,7 @@ func (d *Datasource) appeals(ctx context.Context, r request) ([]*data.Frame, err
 	sql := fmt.Sprintf(`SELECT appeal_id, event_time, oktmo, category, theme, source, text, address, url, routed_agency, %s AS st,
   if(sla_agency = '', routed_agency, sla_agency) AS ag, sla_deadline
 FROM (SELECT appeal_id, event_time, oktmo, category, theme, source, text, address, url, agency AS routed_agency FROM appeals%s%s)
-ANY LEFT JOIN (SELECT appeal_id, status AS sla_status, agency AS sla_agency, deadline AS sla_deadline FROM appeal_sla FINAL WHERE region IN ?) USING appeal_id%s
+GLOBAL ANY LEFT JOIN (SELECT appeal_id, status AS sla_status, agency AS sla_agency, deadline AS sla_deadline FROM appeal_sla FINAL WHERE region IN ?) USING appeal_id%s
 ORDER BY event_time DESC, appeal_id LIMIT ?`, statusExpr, inner.sql(), innerLimit, outer.sql())
 	args := append(append(append(inner.args, set(regions)), outer.args...), r.Limit)
 	rows, err := d.ch.Query(ctx, sql, args...)

@@ -20,7 +20,8 @@ func (d *Datasource) slaFilters(w *where, f Filters, from, to time.Time) {
 	w.in("agency", f.Agencies)
 	w.in("status", f.Statuses)
 	if len(f.Themes) > 0 {
-		w.add("appeal_id IN (SELECT appeal_id FROM appeals WHERE region IN ? AND theme IN ?)", set(f.regions(d.cfg.Region)), set(f.Themes))
+		// GLOBAL: with several shards a plain IN over another Distributed table is refused (docs/cluster.md).
+		w.add("appeal_id GLOBAL IN (SELECT appeal_id FROM appeals WHERE region IN ? AND theme IN ?)", set(f.regions(d.cfg.Region)), set(f.Themes))
 	}
 	w.timeRange("received_time", from, to)
 }

@@ -190,7 +190,9 @@ func (s countSource) from(f Filters, region string) (string, []any) {
 	if !s.joinStatus {
 		return s.table, nil
 	}
-	return "appeals ANY LEFT JOIN (SELECT appeal_id, status AS sla_status FROM appeal_sla FINAL WHERE region IN ?) USING appeal_id",
+	// GLOBAL: on a cluster of several shards both tables are Distributed, sharded by different keys, and
+	// ClickHouse refuses a plain JOIN between them; GLOBAL sends the subquery's rows to every shard.
+	return "appeals GLOBAL ANY LEFT JOIN (SELECT appeal_id, status AS sla_status FROM appeal_sla FINAL WHERE region IN ?) USING appeal_id",
 		[]any{set(f.regions(region))}
 }
 
