@@ -13,7 +13,7 @@ TEST_SERVERS := TEPLOKARTA_TEST_CLICKHOUSE=127.0.0.1:$(TEST_CH_PORT) TEPLOKARTA_
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: bench-peer chaos build run stop test test-cluster test-go test-plugin stack-up stack-down bench plugin model cv geo
+.PHONY: bench-peer chaos cluster-stop build run stop test test-cluster test-go test-plugin stack-up stack-down bench plugin model cv geo
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/teplokarta ./cmd/teplokarta
@@ -56,10 +56,17 @@ test-go:
 test-plugin:
 	@if [ -f plugin/package.json ]; then $(TEST_SERVERS) $(MAKE) -C plugin test; fi
 
-# test-cluster: the replicated-ClickHouse test (docs/cluster.md) on deploy/local/cluster.sh, ~1.5 min.
+# test-cluster: the ClickHouse cluster tests (docs/cluster.md) on deploy/local/cluster.sh, ~2 min: two
+# replicas of one shard, and two shards (TEPLOKARTA_CLUSTER_SHARDS=2, its own servers and ZooKeeper).
 test-cluster:
 	deploy/local/cluster.sh start
-	TEPLOKARTA_TEST_CH_CLUSTER=127.0.0.1:19610,127.0.0.1:19620 $(GO) test -count=1 -timeout 10m ./internal/chcluster/
+	TEPLOKARTA_CLUSTER_SHARDS=2 deploy/local/cluster.sh start
+	TEPLOKARTA_TEST_CH_CLUSTER=127.0.0.1:19610,127.0.0.1:19620 TEPLOKARTA_TEST_CH_SHARDS=127.0.0.1:19630,127.0.0.1:19640 \
+	  $(GO) test -count=1 -timeout 10m ./internal/chcluster/
+
+cluster-stop:
+	deploy/local/cluster.sh stop
+	TEPLOKARTA_CLUSTER_SHARDS=2 deploy/local/cluster.sh stop
 
 # plugin: the Grafana datasource, frontend (webpack) and backend (linux amd64 + arm64) in plugin/dist.
 plugin:
@@ -100,7 +107,7 @@ CHAOS_RUNS ?= 20
 CHAOS_FLAGS ?=
 chaos: build
 	$(GO) run ./cmd/chaos --bin bin/teplokarta --runs $(CHAOS_RUNS) $(CHAOS_FLAGS)
-	@status=0; $(MAKE) --no-print-directory test-cluster || status=$$?; deploy/local/cluster.sh stop; exit $$status
+	@status=0; $(MAKE) --no-print-directory test-cluster || status=$$?; $(MAKE) --no-print-directory cluster-stop; exit $$status
 
 # bench-peer: one simulated backlog (BENCH_MESSAGES, default 1M) drained on this machine by ClickHouse's own
 # Kafka engine + views (the peer) and by `teplokarta process`, alternating first over BENCH_ROUNDS (default 2),

@@ -130,7 +130,7 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 	}
 	s.closers = append(s.closers, func() { s.rdb.Close() })
 
-	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, f.rf, s.conn, s.rdb, *f.metrics)
+	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, f.rf, s.conn, f.ch.config().Dial, s.rdb, *f.metrics)
 	if err != nil {
 		return nil, err
 	}

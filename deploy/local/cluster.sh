@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
-# Replicated ClickHouse on one machine for teplokarta: Debian's ZooKeeper and two clickhouse-server
-# replicas of one shard (cluster "teplokarta"), on loopback, state inside the checkout. Idempotent: "start"
-# starts whatever is not running (so it also brings back a replica that was killed), "stop" leaves nothing
-# running. docs/cluster.md describes the schema the cluster gets from `teplokarta migrate --cluster`.
+# ClickHouse clusters on one machine for teplokarta: Debian's ZooKeeper and two clickhouse-server
+# processes on loopback (cluster "teplokarta"), state inside the checkout. Two layouts:
+#   replicated (default)            the two servers are two replicas of one shard
+#   TEPLOKARTA_CLUSTER_SHARDS=2     the two servers are two shards of one replica each (their own state
+#                                   dir, ZooKeeper and ports, so both layouts can run side by side)
+# Idempotent: "start" starts whatever is not running (so it also brings back a server that was killed),
+# "stop" leaves nothing running. docs/cluster.md describes the schema the cluster gets from
+# `teplokarta migrate --cluster`.
 #
 #   deploy/local/cluster.sh start|stop|status|env
-#   deploy/local/cluster.sh kill N      SIGKILL replica N (1 or 2); "start" brings it back
+#   deploy/local/cluster.sh kill N      SIGKILL server N (1 or 2); "start" brings it back
 #
-# Environment (defaults in brackets):
-#   TEPLOKARTA_CLUSTER_STATE_DIR  state directory                       [<repo>/.state/cluster]
+# Environment (defaults in brackets: replicated layout; sharded layout):
+#   TEPLOKARTA_CLUSTER_SHARDS     1 or 2                                [1]
+#   TEPLOKARTA_CLUSTER_STATE_DIR  state directory                       [<repo>/.state/cluster; cluster-shards]
 #   TEPLOKARTA_CLUSTER_NAME       cluster name in remote_servers        [teplokarta]
-#   TEPLOKARTA_ZK_PORT            ZooKeeper client port                 [12181]
-#   TEPLOKARTA_CH1_PORT / _HTTP_PORT / _INTER_PORT  replica 1 ports     [19610 / 18610 / 19611]
-#   TEPLOKARTA_CH2_PORT / _HTTP_PORT / _INTER_PORT  replica 2 ports     [19620 / 18620 / 19621]
+#   TEPLOKARTA_ZK_PORT            ZooKeeper client port                 [12181; 12182]
+#   TEPLOKARTA_CH1_PORT / _HTTP_PORT / _INTER_PORT  server 1 ports      [19610 / 18610 / 19611; 19630 / 18630 / 19631]
+#   TEPLOKARTA_CH2_PORT / _HTTP_PORT / _INTER_PORT  server 2 ports      [19620 / 18620 / 19621; 19640 / 18640 / 19641]
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-state=${TEPLOKARTA_CLUSTER_STATE_DIR:-$repo/.state/cluster}
+shards=${TEPLOKARTA_CLUSTER_SHARDS:-1}
+case "$shards" in
+  1) suffix="" base=(19610 19620) zk_default=12181 ;;
+  2) suffix="-shards" base=(19630 19640) zk_default=12182 ;;
+  *) echo "TEPLOKARTA_CLUSTER_SHARDS=$shards: 1 (two replicas of one shard) or 2 (two shards)" >&2; exit 2 ;;
+esac
+state=${TEPLOKARTA_CLUSTER_STATE_DIR:-$repo/.state/cluster$suffix}
 cluster=${TEPLOKARTA_CLUSTER_NAME:-teplokarta}
-zk_port=${TEPLOKARTA_ZK_PORT:-12181}
-tcp=("" "${TEPLOKARTA_CH1_PORT:-19610}" "${TEPLOKARTA_CH2_PORT:-19620}")
-http=("" "${TEPLOKARTA_CH1_HTTP_PORT:-18610}" "${TEPLOKARTA_CH2_HTTP_PORT:-18620}")
-inter=("" "${TEPLOKARTA_CH1_INTER_PORT:-19611}" "${TEPLOKARTA_CH2_INTER_PORT:-19621}")
+zk_port=${TEPLOKARTA_ZK_PORT:-$zk_default}
+tcp=("" "${TEPLOKARTA_CH1_PORT:-${base[0]}}" "${TEPLOKARTA_CH2_PORT:-${base[1]}}")
+http=("" "${TEPLOKARTA_CH1_HTTP_PORT:-$((base[0] - 1000))}" "${TEPLOKARTA_CH2_HTTP_PORT:-$((base[1] - 1000))}")
+inter=("" "${TEPLOKARTA_CH1_INTER_PORT:-$((base[0] + 1))}" "${TEPLOKARTA_CH2_INTER_PORT:-$((base[1] + 1))}")
 
 me=cluster
 # shellcheck source=lib.sh
@@ -70,8 +81,20 @@ EOF
   exit 1
 }
 
-# cluster_xml is the config.d file every replica shares but for its macros: ZooKeeper, the cluster.
-cluster_xml() { # replica-number
+# cluster_xml is the config.d file every server shares but for its macros: ZooKeeper, the cluster.
+cluster_xml() { # server-number
+  local shard=1 replica=r$1 servers
+  if [ "$shards" = 2 ]; then
+    shard=$1 replica=r1
+    servers="<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>${tcp[1]}</port></replica></shard>
+            <shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>${tcp[2]}</port></replica></shard>"
+  else
+    servers="<shard>
+                <internal_replication>true</internal_replication>
+                <replica><host>127.0.0.1</host><port>${tcp[1]}</port></replica>
+                <replica><host>127.0.0.1</host><port>${tcp[2]}</port></replica>
+            </shard>"
+  fi
   cat <<EOF
 <yandex>
     <zookeeper>
@@ -79,16 +102,12 @@ cluster_xml() { # replica-number
         <session_timeout_ms>2000</session_timeout_ms>
     </zookeeper>
     <macros>
-        <shard>1</shard>
-        <replica>r$1</replica>
+        <shard>$shard</shard>
+        <replica>$replica</replica>
     </macros>
     <remote_servers>
         <$cluster>
-            <shard>
-                <internal_replication>true</internal_replication>
-                <replica><host>127.0.0.1</host><port>${tcp[1]}</port></replica>
-                <replica><host>127.0.0.1</host><port>${tcp[2]}</port></replica>
-            </shard>
+            $servers
         </$cluster>
     </remote_servers>
     <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
@@ -98,7 +117,7 @@ EOF
 
 start_replica() { # N
   local n=$1 dir=$state/ch$1 pidfile=$state/ch$1/server.pid port=${tcp[$1]}
-  if alive "$pidfile"; then log "replica $n already running on 127.0.0.1:$port"; return 0; fi
+  if alive "$pidfile"; then log "server $n already running on 127.0.0.1:$port"; return 0; fi
   if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
     log "port $port already answers ClickHouse, but not from $dir: stop it or pick TEPLOKARTA_CH${n}_PORT"; exit 1
   fi
@@ -107,12 +126,12 @@ start_replica() { # N
   ch_launch "$dir" "$pidfile"
   for _ in $(seq 1 150); do
     if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
-      log "replica $n ready on 127.0.0.1:$port (state $dir)"; return 0
+      log "server $n ready on 127.0.0.1:$port (state $dir)"; return 0
     fi
     alive "$pidfile" || break
     sleep 0.1
   done
-  log "replica $n did not start; last log lines:"; tail -n 20 "$dir/log/stdout.log" "$dir/log/error.log" >&2 || true
+  log "server $n did not start; last log lines:"; tail -n 20 "$dir/log/stdout.log" "$dir/log/error.log" >&2 || true
   exit 1
 }
 
@@ -129,15 +148,15 @@ stop_pidfile() { # name pidfile
 case "${1:-}" in
   start) need_packages clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless; mkdir -p "$state"; start_zookeeper; start_replica 1; start_replica 2 ;;
   stop)
-    stop_pidfile "replica 1" "$state/ch1/server.pid"; stop_pidfile "replica 2" "$state/ch2/server.pid"
+    stop_pidfile "server 1" "$state/ch1/server.pid"; stop_pidfile "server 2" "$state/ch2/server.pid"
     stop_pidfile zookeeper "$state/zookeeper/zk.pid" ;;
   kill)
     case "${2:-}" in 1|2) ;; *) echo "usage: $0 kill 1|2" >&2; exit 2 ;; esac
-    if alive "$state/ch$2/server.pid"; then kill -9 "$(cat "$state/ch$2/server.pid")"; log "replica $2 killed (SIGKILL)"; fi ;;
+    if alive "$state/ch$2/server.pid"; then kill -9 "$(cat "$state/ch$2/server.pid")"; log "server $2 killed (SIGKILL)"; fi ;;
   status)
     alive "$state/zookeeper/zk.pid" && echo "zookeeper: running on 127.0.0.1:$zk_port" || echo "zookeeper: stopped"
     for n in 1 2; do
-      alive "$state/ch$n/server.pid" && echo "replica $n: running on 127.0.0.1:${tcp[$n]}" || echo "replica $n: stopped"
+      alive "$state/ch$n/server.pid" && echo "server $n: running on 127.0.0.1:${tcp[$n]}" || echo "server $n: stopped"
     done ;;
   env)
     echo "TEPLOKARTA_CLICKHOUSE_ADDR=127.0.0.1:${tcp[1]},127.0.0.1:${tcp[2]}"

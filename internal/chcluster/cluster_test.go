@@ -105,6 +105,40 @@ func until(t *testing.T, ctx context.Context, what string, cond func() (bool, st
 	}
 }
 
+// stream starts a private broker holding a deterministic simulated stream of messages, and a private
+// Redis for the processor's dedup state; it returns their addresses and the stream's truth.
+func stream(t *testing.T, ctx context.Context, bin, tmp string) (broker, redisAddr string, truth *simulator.Truth) {
+	t.Helper()
+	redisPort := freePort(t)
+	start(t, "redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(redisPort), "--save", "", "--appendonly", "no")
+	brokerPort := freePort(t)
+	broker = net.JoinHostPort("127.0.0.1", strconv.Itoa(brokerPort))
+	start(t, bin, "broker", "--port", strconv.Itoa(brokerPort), "--data-dir", filepath.Join(tmp, "broker"), "--metrics-addr", "")
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	if err := kafkax.WaitReady(wctx, []string{broker}); err != nil {
+		t.Fatal(err)
+	}
+	sc := simulator.DefaultConfig()
+	sc.Seed, sc.Start, sc.Rate, sc.VKGeoShare = 7, time.Now().Add(-10*24*time.Hour).Truncate(time.Hour), 0.05, 1
+	g, err := simulator.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := kafkax.DefaultProducerConfig()
+	pc.Brokers = []string{broker}
+	w, err := kafkax.NewWriter(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	truth = simulator.NewTruth()
+	if err := simulator.Run(ctx, g, simulator.KafkaSink{W: w}, simulator.RunConfig{Count: messages, BatchSize: 1000}, truth); err != nil {
+		t.Fatal(err)
+	}
+	return broker, net.JoinHostPort("127.0.0.1", strconv.Itoa(redisPort)), truth
+}
+
 func TestClusterReplicaKill(t *testing.T) {
 	addrs := os.Getenv(envCluster)
 	if addrs == "" {
@@ -151,37 +185,11 @@ func TestClusterReplicaKill(t *testing.T) {
 	}
 
 	// 2. A deterministic stream in a private broker; a private Redis for the processor's dedup state.
-	redisPort := freePort(t)
-	start(t, "redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(redisPort), "--save", "", "--appendonly", "no")
-	brokerPort := freePort(t)
-	broker := net.JoinHostPort("127.0.0.1", strconv.Itoa(brokerPort))
-	start(t, bin, "broker", "--port", strconv.Itoa(brokerPort), "--data-dir", filepath.Join(tmp, "broker"), "--metrics-addr", "")
-	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	if err := kafkax.WaitReady(wctx, []string{broker}); err != nil {
-		t.Fatal(err)
-	}
-	wcancel()
-	sc := simulator.DefaultConfig()
-	sc.Seed, sc.Start, sc.Rate, sc.VKGeoShare = 7, time.Now().Add(-10*24*time.Hour).Truncate(time.Hour), 0.05, 1
-	g, err := simulator.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc := kafkax.DefaultProducerConfig()
-	pc.Brokers = []string{broker}
-	w, err := kafkax.NewWriter(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	truth := simulator.NewTruth()
-	if err := simulator.Run(ctx, g, simulator.KafkaSink{W: w}, simulator.RunConfig{Count: messages, BatchSize: 1000}, truth); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	broker, redisAddr, truth := stream(t, ctx, bin, tmp)
 
 	// 3. The processor writes through the replicas' address list (replica 1 first) ...
 	proc := start(t, bin, "process", "--local", "--brokers", broker, "--group", "cluster",
-		"--clickhouse-addr", addrs, "--clickhouse-database", db, "--redis-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(redisPort)),
+		"--clickhouse-addr", addrs, "--clickhouse-database", db, "--redis-addr", redisAddr,
 		"--redis-prefix", db+":", "--batch-size", "500", "--session-timeout", "6s", "--metrics-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))))
 	defer func() {
 		if t.Failed() {

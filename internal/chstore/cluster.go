@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -132,6 +134,9 @@ type Topology struct {
 	Cluster  string   // from the Distributed table appeals; empty on a single server
 	Shards   int      // shards of Cluster
 	Replicas []string // host:port (native protocol) of every replica of every shard
+	// ShardReplicas are Replicas by shard, in shard order: work that must run on each shard's own
+	// server (a sharded rollup repair) picks one of them.
+	ShardReplicas [][]string
 }
 
 // Clustered reports the cluster schema.
@@ -166,7 +171,7 @@ func Discover(ctx context.Context, conn driver.Conn) (Topology, error) {
 		return t, fmt.Errorf("clickhouse: topology of cluster %s: %w", t.Cluster, err)
 	}
 	defer rows.Close()
-	shards := map[uint32]bool{}
+	last := uint32(0)
 	for rows.Next() {
 		var shard uint32
 		var host string
@@ -174,8 +179,13 @@ func Discover(ctx context.Context, conn driver.Conn) (Topology, error) {
 		if err := rows.Scan(&shard, &host, &port); err != nil {
 			return t, fmt.Errorf("clickhouse: topology of cluster %s: %w", t.Cluster, err)
 		}
-		shards[shard] = true
-		t.Replicas = append(t.Replicas, fmt.Sprintf("%s:%d", host, port))
+		addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+		if len(t.ShardReplicas) == 0 || shard != last {
+			t.ShardReplicas = append(t.ShardReplicas, nil)
+			last = shard
+		}
+		t.ShardReplicas[len(t.ShardReplicas)-1] = append(t.ShardReplicas[len(t.ShardReplicas)-1], addr)
+		t.Replicas = append(t.Replicas, addr)
 	}
 	if err := rows.Err(); err != nil {
 		return t, fmt.Errorf("clickhouse: topology of cluster %s: %w", t.Cluster, err)
@@ -183,6 +193,6 @@ func Discover(ctx context.Context, conn driver.Conn) (Topology, error) {
 	if len(t.Replicas) == 0 {
 		return t, fmt.Errorf("clickhouse: appeals is Distributed over cluster %s, which this server's remote_servers lacks", t.Cluster)
 	}
-	t.Shards = len(shards)
+	t.Shards = len(t.ShardReplicas)
 	return t, nil
 }

@@ -93,6 +93,13 @@ func (c Config) options(database string) *clickhouse.Options {
 	return o
 }
 
+// Dial connects to one server (host:port of the native protocol) with c's credentials and database: a
+// shard's own server, for work that must run there (rollup.Dialer).
+func (c Config) Dial(ctx context.Context, addr string) (driver.Conn, error) {
+	c.Addr, c.MaxConns = addr, 2
+	return Open(ctx, c)
+}
+
 // Open connects, creating the database if it does not exist yet.
 func Open(ctx context.Context, c Config) (driver.Conn, error) {
 	if c.DialTimeout == 0 {

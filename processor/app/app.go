@@ -77,10 +77,13 @@ func (o Options) roundsFit() error {
 // Clients are the opened connections a processor uses.
 type Clients struct {
 	ClickHouse driver.Conn
-	Redis      redis.UniversalClient
-	Registerer prometheus.Registerer // nil: metrics are not registered
-	Log        *slog.Logger
-	Now        func() time.Time // nil: time.Now
+	// ClickHouseDial reaches each shard's own server, for rollup repairs on a cluster of several shards
+	// (chstore.Config.Dial); nil: such a repair refuses and the settle after a failed INSERT keeps failing.
+	ClickHouseDial rollup.Dialer
+	Redis          redis.UniversalClient
+	Registerer     prometheus.Registerer // nil: metrics are not registered
+	Log            *slog.Logger
+	Now            func() time.Time // nil: time.Now
 }
 
 // Processor is an assembled processor instance.
@@ -189,7 +192,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		}
 		scfg.Gate = gate
 	}
-	checker := rollup.NewChecker(c.ClickHouse, gate, c.Log)
+	checker := rollup.NewChecker(c.ClickHouse, gate, c.Log).WithDialer(c.ClickHouseDial)
 	scfg.Settle = checker.Settle
 	sk := sink.New(c.ClickHouse, scfg, c.Log)
 	if err := errors.Join(sk.Register(c.Registerer), st.Register(c.Registerer), checker.Register(c.Registerer)); err != nil {

@@ -18,9 +18,14 @@ import (
 // rollup look wrong, and a rebuild there would drop the rows it has not seen. With the gate closed no
 // INSERT runs, so waiting until every replica's replication queue is empty makes them equal.
 
-// ErrShardedRepair: repair rebuilds a partition from the appeals of one shard; a cluster with several
-// shards would need it per shard, which this version does not do.
-var ErrShardedRepair = errors.New("rollup: repair on a cluster of several shards is not supported (verify works; repair per shard by hand, docs/cluster.md)")
+// ErrShardedRepair: a cluster of several shards holds each shard's rollup rows on that shard, derived from
+// that shard's appeals, so a repair must run on every shard's own server; without a Dialer to reach them
+// it refuses.
+var ErrShardedRepair = errors.New("rollup: repair on a cluster of several shards needs a connection to each shard (a Dialer)")
+
+// Dialer opens a connection to one server of the cluster (host:port of the native protocol, as
+// system.clusters names it) with the caller's credentials and database. The caller closes it.
+type Dialer func(ctx context.Context, addr string) (driver.Conn, error)
 
 // syncTimeout bounds the wait for the replicas to catch up; the check fails after it and runs again later.
 const syncTimeout = 2 * time.Minute
@@ -52,14 +57,11 @@ func waitReplicasSynced(ctx context.Context, conn driver.Conn, t chstore.Topolog
 
 // target is the table a partition swap goes to and how to create its staging table: the rollup itself on
 // a single server; on a cluster its replicated local table, with a staging table replicated under its own
-// ZooKeeper path (REPLACE PARTITION needs the same structure; the staging table lives on this replica only).
+// ZooKeeper path (REPLACE PARTITION needs the same structure; the staging table lives on this shard only).
 func target(ctx context.Context, conn driver.Conn, topo chstore.Topology, t Table) (name, createStaging string, err error) {
 	staging := t.Name + "__repair"
 	if !topo.Clustered() {
 		return t.Name, fmt.Sprintf("CREATE TABLE %s AS %s", staging, t.Name), nil
-	}
-	if topo.Shards > 1 {
-		return "", "", ErrShardedRepair
 	}
 	local := t.Name + chstore.LocalSuffix
 	var engine string
@@ -71,4 +73,37 @@ func target(ctx context.Context, conn driver.Conn, topo chstore.Topology, t Tabl
 		return "", "", fmt.Errorf("rollup: %s is not replicated under .../%s: %s", local, local, engine)
 	}
 	return local, fmt.Sprintf("CREATE TABLE %s AS %s ENGINE = %s", staging, local, strings.Replace(engine, path, "/"+staging+"'", 1)), nil
+}
+
+// onEachShard runs fn on one server of every shard, with the appeals table that holds that shard's rows
+// alone: appeals_local. It tries a shard's replicas in order and fails if none answers (the repair runs
+// again at the next check).
+func onEachShard(ctx context.Context, topo chstore.Topology, dial Dialer, fn func(conn driver.Conn, appeals string) error) error {
+	if dial == nil {
+		return ErrShardedRepair
+	}
+	for i, replicas := range topo.ShardReplicas {
+		var conn driver.Conn
+		var errs []error
+		for _, addr := range replicas {
+			c, err := dial(ctx, addr)
+			if err == nil {
+				if err = c.Ping(ctx); err == nil {
+					conn = c
+					break
+				}
+				c.Close()
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+		}
+		if conn == nil {
+			return fmt.Errorf("rollup: repair: no server of shard %d answers: %w", i+1, errors.Join(errs...))
+		}
+		err := fn(conn, "appeals"+chstore.LocalSuffix)
+		conn.Close()
+		if err != nil {
+			return fmt.Errorf("rollup: repair on shard %d: %w", i+1, err)
+		}
+	}
+	return nil
 }

@@ -13,8 +13,17 @@ import (
 // in a staging table and swapped in whole with ALTER TABLE … REPLACE PARTITION (atomic for readers, and a
 // repeat of the same repair gives the same partition: no double counting); each lagging progress record
 // gets the row its view should have written. The caller holds the Gate closed: rows inserted while a
-// partition is rebuilt would be lost by the swap.
+// partition is rebuilt would be lost by the swap. On a cluster of several shards it refuses
+// (ErrShardedRepair): use RepairWith and a Dialer.
 func Repair(ctx context.Context, conn driver.Conn, rep Report) error {
+	return RepairWith(ctx, conn, nil, rep)
+}
+
+// RepairWith is Repair that can reach every shard of a sharded cluster through dial: each shard's views
+// roll up that shard's appeals, so a differing partition is rebuilt on every shard from the shard's own
+// appeals_local (a shard whose part was right gets the same rows again). A single server or a cluster of
+// one shard needs no dial.
+func RepairWith(ctx context.Context, conn driver.Conn, dial Dialer, rep Report) error {
 	var topo chstore.Topology
 	if len(rep.Diffs) > 0 {
 		var err error
@@ -27,7 +36,15 @@ func Repair(ctx context.Context, conn driver.Conn, rep Report) error {
 		if !ok {
 			return fmt.Errorf("rollup: unknown table %s", d.Table)
 		}
-		if err := rebuildPartition(ctx, conn, topo, t, d.Partition); err != nil {
+		var err error
+		if topo.Shards > 1 {
+			err = onEachShard(ctx, topo, dial, func(shard driver.Conn, appeals string) error {
+				return rebuildPartition(ctx, shard, topo, t, d.Partition, appeals)
+			})
+		} else {
+			err = rebuildPartition(ctx, conn, topo, t, d.Partition, "appeals")
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -50,8 +67,8 @@ func Repair(ctx context.Context, conn driver.Conn, rep Report) error {
 	return nil
 }
 
-// rebuildPartition replaces one partition of a rollup with the rows appeals derive for it.
-func rebuildPartition(ctx context.Context, conn driver.Conn, topo chstore.Topology, t Table, p uint32) error {
+// rebuildPartition replaces one partition of a rollup with the rows the appeals table derives for it.
+func rebuildPartition(ctx context.Context, conn driver.Conn, topo chstore.Topology, t Table, p uint32, appeals string) error {
 	staging := t.Name + "__repair"
 	into, createStaging, err := target(ctx, conn, topo, t)
 	if err != nil {
@@ -65,7 +82,7 @@ func rebuildPartition(ctx context.Context, conn driver.Conn, topo chstore.Topolo
 		{"drop old staging", "DROP TABLE IF EXISTS " + staging, nil},
 		{"create staging", createStaging, nil},
 		{"fill staging", fmt.Sprintf("INSERT INTO %s (window_start, %s, incidents, voices, late) %s", staging, t.keyList(),
-			t.derivedSQL(fmt.Sprintf("toUInt32(%s(%s)) = %d", t.Part, t.Window, p))),
+			t.derivedSQLFrom(appeals, fmt.Sprintf("toUInt32(%s(%s)) = %d", t.Part, t.Window, p))),
 			[]any{slackBefore(t.PartitionStart(p)), t.eventsUntil(t.PartitionEnd(p))}},
 		{"swap in", fmt.Sprintf("ALTER TABLE %s REPLACE PARTITION %d FROM %s", into, p, staging), nil},
 		{"drop staging", "DROP TABLE " + staging, nil},

@@ -130,12 +130,15 @@ func (t Table) keyList() string { return strings.Join(t.Keys, ", ") }
 
 // derivedSQL aggregates appeals (FINAL: a row stored twice counts once, as the rollups should) into the
 // rollup's rows for event times in [from, to), restricted to the partitions the caller names in where.
-func (t Table) derivedSQL(where string) string {
+func (t Table) derivedSQL(where string) string { return t.derivedSQLFrom("appeals", where) }
+
+// derivedSQLFrom is derivedSQL over another appeals table (a shard's own appeals_local).
+func (t Table) derivedSQLFrom(appeals, where string) string {
 	return fmt.Sprintf(`SELECT %s AS window_start, %s, toUInt64(sum(is_incident)) AS incidents, toUInt64(count()) AS voices,
 		toUInt64(sum(is_late)) AS late
-	FROM appeals FINAL
+	FROM %s FINAL
 	WHERE event_time >= ? AND event_time < ? AND %s
-	GROUP BY window_start, %s`, t.Window, t.keyList(), where, t.keyList())
+	GROUP BY window_start, %s`, t.Window, t.keyList(), appeals, where, t.keyList())
 }
 
 // summarySQL reduces a rollup-shaped subquery to one row per partition: key count, the three totals and
