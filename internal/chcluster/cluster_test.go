@@ -139,30 +139,60 @@ func stream(t *testing.T, ctx context.Context, bin, tmp string) (broker, redisAd
 	return broker, net.JoinHostPort("127.0.0.1", strconv.Itoa(redisPort)), truth
 }
 
-func TestClusterReplicaKill(t *testing.T) {
-	addrs := os.Getenv(envCluster)
-	if addrs == "" {
-		t.Skipf("%s is not set (deploy/local/cluster.sh start; eval $(deploy/local/cluster.sh env))", envCluster)
-	}
-	replicas := strings.Split(addrs, ",")
-	if len(replicas) != 2 {
-		t.Fatalf("%s: want the two replicas of cluster.sh, got %q", envCluster, addrs)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "teplokarta")
-	run(t, "go", "build", "-o", bin, "../../cmd/teplokarta")
-	db := fmt.Sprintf("tc_%d", time.Now().UnixNano())
+// clusterRun is one test's cluster: the two servers cluster.sh started (from env), a binary built from
+// this checkout, and a database of its own that is dropped on every server afterwards.
+type clusterRun struct {
+	addrs        string   // comma-separated, as --clickhouse-addr takes them
+	servers      []string // host:port
+	bin, tmp, db string
+}
 
-	// 1. The cluster schema on both replicas: Replicated local tables, Distributed tables under the old names.
+// newClusterRun skips without env, builds the binary and runs `migrate --cluster` into a new database.
+func newClusterRun(t *testing.T, env, start, prefix string) clusterRun {
+	t.Helper()
+	r := clusterRun{addrs: os.Getenv(env)}
+	if r.addrs == "" {
+		t.Skipf("%s is not set (%s; eval its env)", env, start)
+	}
+	if r.servers = strings.Split(r.addrs, ","); len(r.servers) != 2 {
+		t.Fatalf("%s: want the two servers of cluster.sh, got %q", env, r.addrs)
+	}
+	r.tmp = t.TempDir()
+	r.bin = filepath.Join(r.tmp, "teplokarta")
+	run(t, "go", "build", "-o", r.bin, "../../cmd/teplokarta")
+	r.db = fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
 	began := time.Now()
-	out := run(t, bin, "migrate", "--clickhouse-addr", addrs, "--cluster", cluster, "--clickhouse-database", db)
+	out := run(t, r.bin, "migrate", "--clickhouse-addr", r.addrs, "--cluster", cluster, "--clickhouse-database", r.db)
 	t.Logf("migrate --cluster: %.1fs\n%s", time.Since(began).Seconds(), out)
 	t.Cleanup(func() {
-		_ = exec.Command("clickhouse-client", "--host", "127.0.0.1", "--port", strings.Split(replicas[0], ":")[1],
-			"-q", "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+cluster).Run()
+		_ = exec.Command("clickhouse-client", "--host", "127.0.0.1", "--port", strings.Split(r.servers[0], ":")[1],
+			"-q", "DROP DATABASE IF EXISTS "+r.db+" ON CLUSTER "+cluster).Run()
 	})
+	return r
+}
+
+// process starts the real processor on the cluster, draining broker with redisAddr for its dedup state;
+// its log's tail is printed if the test fails.
+func (r clusterRun) process(t *testing.T, broker, redisAddr string) *child {
+	t.Helper()
+	proc := start(t, r.bin, "process", "--local", "--brokers", broker, "--group", r.db,
+		"--clickhouse-addr", r.addrs, "--clickhouse-database", r.db, "--redis-addr", redisAddr,
+		"--redis-prefix", r.db+":", "--batch-size", "500", "--session-timeout", "6s", "--metrics-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))))
+	t.Cleanup(func() {
+		if t.Failed() {
+			out := proc.out.String()
+			t.Logf("processor log (tail):\n%s", out[max(0, len(out)-3000):])
+		}
+	})
+	return proc
+}
+
+func TestClusterReplicaKill(t *testing.T) {
+	// 1. The cluster schema on both replicas: Replicated local tables, Distributed tables under the old names.
+	cr := newClusterRun(t, envCluster, "deploy/local/cluster.sh start", "tc")
+	addrs, replicas, bin, tmp, db := cr.addrs, cr.servers, cr.bin, cr.tmp, cr.db
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	conns := []driver.Conn{open(t, replicas[0], db), open(t, replicas[1], db)}
 	for i, c := range conns {
 		for _, tc := range []struct{ table, engine string }{
@@ -188,16 +218,8 @@ func TestClusterReplicaKill(t *testing.T) {
 	broker, redisAddr, truth := stream(t, ctx, bin, tmp)
 
 	// 3. The processor writes through the replicas' address list (replica 1 first) ...
-	proc := start(t, bin, "process", "--local", "--brokers", broker, "--group", "cluster",
-		"--clickhouse-addr", addrs, "--clickhouse-database", db, "--redis-addr", redisAddr,
-		"--redis-prefix", db+":", "--batch-size", "500", "--session-timeout", "6s", "--metrics-addr", net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))))
-	defer func() {
-		if t.Failed() {
-			out := proc.out.String()
-			t.Logf("processor log (tail):\n%s", out[max(0, len(out)-3000):])
-		}
-	}()
-	began = time.Now()
+	cr.process(t, broker, redisAddr)
+	began := time.Now()
 	until(t, ctx, "a quarter of the stream stored", func() (bool, string) {
 		n, err := count(ctx, conns[1], "SELECT count() FROM appeals")
 		return err == nil && n >= uint64(truth.Appeals/4), fmt.Sprint(n, err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,25 +30,10 @@ var rollups = []string{"appeal_counts_1m", "appeal_counts_1h", "appeal_counts_1d
 // once, on the shard its Kafka partition maps to, and each shard's rollups count its own appeals. Then
 // rollups broken on both shards are repaired by the real `teplokarta verify --repair`, shard by shard.
 func TestClusterShards(t *testing.T) {
-	addrs := os.Getenv(envShards)
-	if addrs == "" {
-		t.Skipf("%s is not set (TEPLOKARTA_CLUSTER_SHARDS=2 deploy/local/cluster.sh start; its env)", envShards)
-	}
-	servers := strings.Split(addrs, ",")
-	if len(servers) != 2 {
-		t.Fatalf("%s: want the two shards' servers of cluster.sh, got %q", envShards, addrs)
-	}
+	cr := newClusterRun(t, envShards, "TEPLOKARTA_CLUSTER_SHARDS=2 deploy/local/cluster.sh start", "ts")
+	addrs, servers, bin, tmp, db := cr.addrs, cr.servers, cr.bin, cr.tmp, cr.db
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "teplokarta")
-	run(t, "go", "build", "-o", bin, "../../cmd/teplokarta")
-	db := fmt.Sprintf("ts_%d", time.Now().UnixNano())
-	run(t, bin, "migrate", "--clickhouse-addr", addrs, "--cluster", cluster, "--clickhouse-database", db)
-	t.Cleanup(func() {
-		_ = exec.Command("clickhouse-client", "--host", "127.0.0.1", "--port", strings.Split(servers[0], ":")[1],
-			"-q", "DROP DATABASE IF EXISTS "+db+" ON CLUSTER "+cluster).Run()
-	})
 	shards := []driver.Conn{open(t, servers[0], db), open(t, servers[1], db)}
 	topo, err := chstore.Discover(ctx, shards[0])
 	if err != nil {
@@ -60,15 +44,7 @@ func TestClusterShards(t *testing.T) {
 	}
 
 	broker, redisAddr, truth := stream(t, ctx, bin, tmp)
-	proc := start(t, bin, "process", "--local", "--brokers", broker, "--group", "shards",
-		"--clickhouse-addr", addrs, "--clickhouse-database", db, "--redis-addr", redisAddr,
-		"--redis-prefix", db+":", "--batch-size", "500", "--session-timeout", "6s", "--metrics-addr", "127.0.0.1:"+strconv.Itoa(freePort(t)))
-	defer func() {
-		if t.Failed() {
-			out := proc.out.String()
-			t.Logf("processor log (tail):\n%s", out[max(0, len(out)-3000):])
-		}
-	}()
+	proc := cr.process(t, broker, redisAddr)
 	until(t, ctx, "a quarter of the stream stored", func() (bool, string) {
 		n, err := count(ctx, shards[0], "SELECT count() FROM appeals")
 		return err == nil && n >= uint64(truth.Appeals/4), fmt.Sprint(n, err)
