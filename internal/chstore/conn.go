@@ -24,7 +24,8 @@ type Config struct {
 	Addr string
 	// Cluster names the cluster of the cluster schema (docs/cluster.md), empty for a single server. It
 	// makes every INSERT into a Distributed table synchronous (insert_distributed_sync=1): confirmed means
-	// stored on its shard, which the processor's exactness needs.
+	// stored on its shard, which exactness needs. Open finds it itself when the database already has the
+	// cluster schema (appeals is Distributed); migrate --cluster sets it to create that schema.
 	Cluster     string
 	Database    string        // default "teplokarta"; created by Open if missing
 	User        string        // default "default"
@@ -125,5 +126,21 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("clickhouse: ping %s: %w", c.Addr, err)
 	}
-	return conn, nil
+	if c.Cluster != "" {
+		return conn, nil
+	}
+	// A database with the cluster schema needs synchronous INSERTs into its Distributed tables whatever
+	// the caller was told: an asynchronous one is confirmed once queued on the server the client talks
+	// to, so a read right after it (the SLA engine's state, its reconcile) would not see the rows yet.
+	topo, err := Discover(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if !topo.Clustered() {
+		return conn, nil
+	}
+	conn.Close()
+	c.Cluster = topo.Cluster
+	return Open(ctx, c)
 }
