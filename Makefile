@@ -56,17 +56,22 @@ test-go:
 test-plugin:
 	@if [ -f plugin/package.json ]; then $(TEST_SERVERS) $(MAKE) -C plugin test; fi
 
-# test-cluster: the ClickHouse cluster tests (docs/cluster.md) on deploy/local/cluster.sh, ~2 min: two
-# replicas of one shard, and two shards (TEPLOKARTA_CLUSTER_SHARDS=2, its own servers and ZooKeeper).
+# test-cluster: the ClickHouse cluster tests (docs/cluster.md) on deploy/local/cluster.sh, ~2.5 min: two
+# replicas of one shard, two shards, and two shards of two replicas (each layout its own servers and ZooKeeper).
+SHARDS_2X1 := TEPLOKARTA_CLUSTER_SHARDS=2 TEPLOKARTA_CLUSTER_REPLICAS=1
+SHARDS_2X2 := TEPLOKARTA_CLUSTER_SHARDS=2 TEPLOKARTA_CLUSTER_REPLICAS=2
 test-cluster:
 	deploy/local/cluster.sh start
-	TEPLOKARTA_CLUSTER_SHARDS=2 deploy/local/cluster.sh start
+	$(SHARDS_2X1) deploy/local/cluster.sh start
+	$(SHARDS_2X2) deploy/local/cluster.sh start
 	TEPLOKARTA_TEST_CH_CLUSTER=127.0.0.1:19610,127.0.0.1:19620 TEPLOKARTA_TEST_CH_SHARDS=127.0.0.1:19630,127.0.0.1:19640 \
-	  $(GO) test -count=1 -timeout 10m ./internal/chcluster/
+	  TEPLOKARTA_TEST_CH_SHARDS_REPLICAS=127.0.0.1:19650,127.0.0.1:19660,127.0.0.1:19670,127.0.0.1:19680 \
+	  $(GO) test -count=1 -timeout 15m ./internal/chcluster/
 
 cluster-stop:
 	deploy/local/cluster.sh stop
-	TEPLOKARTA_CLUSTER_SHARDS=2 deploy/local/cluster.sh stop
+	$(SHARDS_2X1) deploy/local/cluster.sh stop
+	$(SHARDS_2X2) deploy/local/cluster.sh stop
 
 # plugin: the Grafana datasource, frontend (webpack) and backend (linux amd64 + arm64) in plugin/dist.
 plugin:

@@ -1,38 +1,50 @@
 #!/usr/bin/env bash
-# ClickHouse clusters on one machine for teplokarta: Debian's ZooKeeper and two clickhouse-server
-# processes on loopback (cluster "teplokarta"), state inside the checkout. Two layouts:
-#   replicated (default)            the two servers are two replicas of one shard
-#   TEPLOKARTA_CLUSTER_SHARDS=2     the two servers are two shards of one replica each (their own state
-#                                   dir, ZooKeeper and ports, so both layouts can run side by side)
-# Idempotent: "start" starts whatever is not running (so it also brings back a server that was killed),
-# "stop" leaves nothing running. docs/cluster.md describes the schema the cluster gets from
-# `teplokarta migrate --cluster`.
+# ClickHouse clusters on one machine for teplokarta: Debian's ZooKeeper and clickhouse-server processes on
+# loopback (cluster "teplokarta"), state inside the checkout. Three layouts, each with its own state dir,
+# ZooKeeper and ports, so they run side by side:
+#   replicated (default)                                  two replicas of one shard
+#   TEPLOKARTA_CLUSTER_SHARDS=2                           two shards of one server each
+#   TEPLOKARTA_CLUSTER_SHARDS=2 TEPLOKARTA_CLUSTER_REPLICAS=2   two shards of two replicas (four servers)
+# Server n belongs to shard (n-1)/replicas + 1. Idempotent: "start" starts whatever is not running (so it
+# also brings back a server that was killed), "stop" leaves nothing running. docs/cluster.md describes the
+# schema the cluster gets from `teplokarta migrate --cluster`.
 #
 #   deploy/local/cluster.sh start|stop|status|env
-#   deploy/local/cluster.sh kill N      SIGKILL server N (1 or 2); "start" brings it back
+#   deploy/local/cluster.sh kill N      SIGKILL server N; "start" brings it back
 #
-# Environment (defaults in brackets: replicated layout; sharded layout):
+# Environment (defaults in brackets: replicated layout; two shards; two shards of two replicas):
 #   TEPLOKARTA_CLUSTER_SHARDS     1 or 2                                [1]
-#   TEPLOKARTA_CLUSTER_STATE_DIR  state directory                       [<repo>/.state/cluster; cluster-shards]
+#   TEPLOKARTA_CLUSTER_REPLICAS   replicas per shard: 2 with one shard, 1 or 2 with two   [2; 1]
+#   TEPLOKARTA_CLUSTER_STATE_DIR  state directory              [<repo>/.state/cluster; cluster-shards; cluster-2x2]
 #   TEPLOKARTA_CLUSTER_NAME       cluster name in remote_servers        [teplokarta]
-#   TEPLOKARTA_ZK_PORT            ZooKeeper client port                 [12181; 12182]
-#   TEPLOKARTA_CH1_PORT / _HTTP_PORT / _INTER_PORT  server 1 ports      [19610 / 18610 / 19611; 19630 / 18630 / 19631]
-#   TEPLOKARTA_CH2_PORT / _HTTP_PORT / _INTER_PORT  server 2 ports      [19620 / 18620 / 19621; 19640 / 18640 / 19641]
+#   TEPLOKARTA_ZK_PORT            ZooKeeper client port                 [12181; 12182; 12183]
+#   TEPLOKARTA_CH<n>_PORT / _HTTP_PORT / _INTER_PORT  server n's ports, n = 1, 2
+#       [19610 / 18610 / 19611, 19620 / …; 19630, 19640; 19650, 19660, 19670, 19680 (http −1000, inter +1)]
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 shards=${TEPLOKARTA_CLUSTER_SHARDS:-1}
 case "$shards" in
-  1) suffix="" base=(19610 19620) zk_default=12181 ;;
-  2) suffix="-shards" base=(19630 19640) zk_default=12182 ;;
-  *) echo "TEPLOKARTA_CLUSTER_SHARDS=$shards: 1 (two replicas of one shard) or 2 (two shards)" >&2; exit 2 ;;
+  1) replicas=${TEPLOKARTA_CLUSTER_REPLICAS:-2} ;;
+  2) replicas=${TEPLOKARTA_CLUSTER_REPLICAS:-1} ;;
+  *) echo "TEPLOKARTA_CLUSTER_SHARDS=$shards: 1 or 2" >&2; exit 2 ;;
 esac
+case "$shards:$replicas" in
+  1:2) suffix="" base=(19610 19620) zk_default=12181 ;;
+  2:1) suffix="-shards" base=(19630 19640) zk_default=12182 ;;
+  2:2) suffix="-2x2" base=(19650 19660 19670 19680) zk_default=12183 ;;
+  *) echo "$shards shard(s) of $replicas replica(s): the layouts are 1×2, 2×1 and 2×2" >&2; exit 2 ;;
+esac
+servers=${#base[@]}
 state=${TEPLOKARTA_CLUSTER_STATE_DIR:-$repo/.state/cluster$suffix}
 cluster=${TEPLOKARTA_CLUSTER_NAME:-teplokarta}
 zk_port=${TEPLOKARTA_ZK_PORT:-$zk_default}
-tcp=("" "${TEPLOKARTA_CH1_PORT:-${base[0]}}" "${TEPLOKARTA_CH2_PORT:-${base[1]}}")
-http=("" "${TEPLOKARTA_CH1_HTTP_PORT:-$((base[0] - 1000))}" "${TEPLOKARTA_CH2_HTTP_PORT:-$((base[1] - 1000))}")
-inter=("" "${TEPLOKARTA_CH1_INTER_PORT:-$((base[0] + 1))}" "${TEPLOKARTA_CH2_INTER_PORT:-$((base[1] + 1))}")
+tcp=("") http=("") inter=("")
+for n in $(seq 1 "$servers"); do
+  p=${base[$((n - 1))]}
+  tcp_var=TEPLOKARTA_CH${n}_PORT http_var=TEPLOKARTA_CH${n}_HTTP_PORT inter_var=TEPLOKARTA_CH${n}_INTER_PORT
+  tcp+=("${!tcp_var:-$p}") http+=("${!http_var:-$((p - 1000))}") inter+=("${!inter_var:-$((p + 1))}")
+done
 
 me=cluster
 # shellcheck source=lib.sh
@@ -83,18 +95,14 @@ EOF
 
 # cluster_xml is the config.d file every server shares but for its macros: ZooKeeper, the cluster.
 cluster_xml() { # server-number
-  local shard=1 replica=r$1 servers
-  if [ "$shards" = 2 ]; then
-    shard=$1 replica=r1
-    servers="<shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>${tcp[1]}</port></replica></shard>
-            <shard><internal_replication>true</internal_replication><replica><host>127.0.0.1</host><port>${tcp[2]}</port></replica></shard>"
-  else
-    servers="<shard>
-                <internal_replication>true</internal_replication>
-                <replica><host>127.0.0.1</host><port>${tcp[1]}</port></replica>
-                <replica><host>127.0.0.1</host><port>${tcp[2]}</port></replica>
-            </shard>"
-  fi
+  local shard=$(( ($1 - 1) / replicas + 1 )) replica=r$(( ($1 - 1) % replicas + 1 )) topology="" s r
+  for s in $(seq 1 "$shards"); do
+    topology+="<shard><internal_replication>true</internal_replication>"
+    for r in $(seq 1 "$replicas"); do
+      topology+="<replica><host>127.0.0.1</host><port>${tcp[$(( (s - 1) * replicas + r ))]}</port></replica>"
+    done
+    topology+="</shard>"
+  done
   cat <<EOF
 <yandex>
     <zookeeper>
@@ -106,9 +114,7 @@ cluster_xml() { # server-number
         <replica>$replica</replica>
     </macros>
     <remote_servers>
-        <$cluster>
-            $servers
-        </$cluster>
+        <$cluster>$topology</$cluster>
     </remote_servers>
     <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
 </yandex>
@@ -146,20 +152,25 @@ stop_pidfile() { # name pidfile
 }
 
 case "${1:-}" in
-  start) need_packages clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless; mkdir -p "$state"; start_zookeeper; start_replica 1; start_replica 2 ;;
+  start)
+    need_packages clickhouse-server:clickhouse-server clickhouse-client:clickhouse-client /usr/share/java/zookeeper.jar:zookeeper java:default-jre-headless
+    mkdir -p "$state"; start_zookeeper
+    for n in $(seq 1 "$servers"); do start_replica "$n"; done ;;
   stop)
-    stop_pidfile "server 1" "$state/ch1/server.pid"; stop_pidfile "server 2" "$state/ch2/server.pid"
+    for n in $(seq 1 "$servers"); do stop_pidfile "server $n" "$state/ch$n/server.pid"; done
     stop_pidfile zookeeper "$state/zookeeper/zk.pid" ;;
   kill)
-    case "${2:-}" in 1|2) ;; *) echo "usage: $0 kill 1|2" >&2; exit 2 ;; esac
+    if ! [[ "${2:-}" =~ ^[0-9]+$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt "$servers" ]; then echo "usage: $0 kill 1..$servers" >&2; exit 2; fi
     if alive "$state/ch$2/server.pid"; then kill -9 "$(cat "$state/ch$2/server.pid")"; log "server $2 killed (SIGKILL)"; fi ;;
   status)
     alive "$state/zookeeper/zk.pid" && echo "zookeeper: running on 127.0.0.1:$zk_port" || echo "zookeeper: stopped"
-    for n in 1 2; do
+    for n in $(seq 1 "$servers"); do
       alive "$state/ch$n/server.pid" && echo "server $n: running on 127.0.0.1:${tcp[$n]}" || echo "server $n: stopped"
     done ;;
   env)
-    echo "TEPLOKARTA_CLICKHOUSE_ADDR=127.0.0.1:${tcp[1]},127.0.0.1:${tcp[2]}"
+    addrs=""
+    for n in $(seq 1 "$servers"); do addrs+="${addrs:+,}127.0.0.1:${tcp[$n]}"; done
+    echo "TEPLOKARTA_CLICKHOUSE_ADDR=$addrs"
     echo "TEPLOKARTA_CLICKHOUSE_CLUSTER=$cluster" ;;
   *) echo "usage: $0 start|stop|status|env|kill N" >&2; exit 2 ;;
 esac

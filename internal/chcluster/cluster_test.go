@@ -139,7 +139,7 @@ func stream(t *testing.T, ctx context.Context, bin, tmp string) (broker, redisAd
 	return broker, net.JoinHostPort("127.0.0.1", strconv.Itoa(redisPort)), truth
 }
 
-// clusterRun is one test's cluster: the two servers cluster.sh started (from env), a binary built from
+// clusterRun is one test's cluster: the servers cluster.sh started (from env), a binary built from
 // this checkout, and a database of its own that is dropped on every server afterwards.
 type clusterRun struct {
 	addrs        string   // comma-separated, as --clickhouse-addr takes them
@@ -147,15 +147,16 @@ type clusterRun struct {
 	bin, tmp, db string
 }
 
-// newClusterRun skips without env, builds the binary and runs `migrate --cluster` into a new database.
-func newClusterRun(t *testing.T, env, start, prefix string) clusterRun {
+// newClusterRun skips without env (servers' addresses; want of them), builds the binary and runs
+// `migrate --cluster` into a new database.
+func newClusterRun(t *testing.T, env string, want int, start, prefix string) clusterRun {
 	t.Helper()
 	r := clusterRun{addrs: os.Getenv(env)}
 	if r.addrs == "" {
 		t.Skipf("%s is not set (%s; eval its env)", env, start)
 	}
-	if r.servers = strings.Split(r.addrs, ","); len(r.servers) != 2 {
-		t.Fatalf("%s: want the two servers of cluster.sh, got %q", env, r.addrs)
+	if r.servers = strings.Split(r.addrs, ","); len(r.servers) != want {
+		t.Fatalf("%s: want the %d servers of cluster.sh, got %q", env, want, r.addrs)
 	}
 	r.tmp = t.TempDir()
 	r.bin = filepath.Join(r.tmp, "teplokarta")
@@ -189,7 +190,7 @@ func (r clusterRun) process(t *testing.T, broker, redisAddr string) *child {
 
 func TestClusterReplicaKill(t *testing.T) {
 	// 1. The cluster schema on both replicas: Replicated local tables, Distributed tables under the old names.
-	cr := newClusterRun(t, envCluster, "deploy/local/cluster.sh start", "tc")
+	cr := newClusterRun(t, envCluster, 2, "deploy/local/cluster.sh start", "tc")
 	addrs, replicas, bin, tmp, db := cr.addrs, cr.servers, cr.bin, cr.tmp, cr.db
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

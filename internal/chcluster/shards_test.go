@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -20,27 +21,49 @@ import (
 	"github.com/teplokarta/teplokarta/processor/rollup"
 )
 
-const envShards = "TEPLOKARTA_TEST_CH_SHARDS"
+// The sharded layouts of cluster.sh: two shards of one server, two shards of two replicas.
+const (
+	envShards         = "TEPLOKARTA_TEST_CH_SHARDS"
+	envShardsReplicas = "TEPLOKARTA_TEST_CH_SHARDS_REPLICAS"
+)
 
 // rollups are the tables the views fill from appeals, each shard from its own rows.
 var rollups = []string{"appeal_counts_1m", "appeal_counts_1h", "appeal_counts_1d", "appeal_counts_1mo", "appeal_counts_oktmo_1d"}
 
-// TestClusterShards runs the pipeline on two shards (cluster.sh with TEPLOKARTA_CLUSTER_SHARDS=2): the
-// processor drains a stream while shard 2's only server is SIGKILLed and restarted; every appeal is stored
-// once, on the shard its Kafka partition maps to, and each shard's rollups count its own appeals. Then
+// TestClusterShards runs the pipeline on two shards (cluster.sh with TEPLOKARTA_CLUSTER_SHARDS=2), of one
+// server or of two replicas each: the processor and the SLA engine run while the last server (shard 2's
+// only one, or its second replica) is SIGKILLed and restarted; every appeal is stored once, on the shard
+// its Kafka partition maps to, and each shard's rollups count its own appeals on every replica. Then
 // rollups broken on both shards are repaired by the real `teplokarta verify --repair`, shard by shard.
 func TestClusterShards(t *testing.T) {
-	cr := newClusterRun(t, envShards, "TEPLOKARTA_CLUSTER_SHARDS=2 deploy/local/cluster.sh start", "ts")
+	for _, l := range []struct {
+		name, env string
+		replicas  int
+	}{
+		{"one server each", envShards, 1},
+		{"two replicas each", envShardsReplicas, 2},
+	} {
+		t.Run(l.name, func(t *testing.T) { testShards(t, l.env, l.replicas) })
+	}
+}
+
+func testShards(t *testing.T, env string, replicas int) {
+	layout := []string{"TEPLOKARTA_CLUSTER_SHARDS=2", "TEPLOKARTA_CLUSTER_REPLICAS=" + strconv.Itoa(replicas)}
+	cr := newClusterRun(t, env, 2*replicas, strings.Join(layout, " ")+" deploy/local/cluster.sh start", "ts")
 	addrs, servers, bin, tmp, db := cr.addrs, cr.servers, cr.bin, cr.tmp, cr.db
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	shards := []driver.Conn{open(t, servers[0], db), open(t, servers[1], db)}
+	conns := make([]driver.Conn, len(servers)) // server n is replica n%replicas of shard n/replicas
+	for i, s := range servers {
+		conns[i] = open(t, s, db)
+	}
+	shards := []driver.Conn{conns[0], conns[replicas]} // one replica of each shard
 	topo, err := chstore.Discover(ctx, shards[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if topo.Shards != 2 || len(topo.ShardReplicas) != 2 || len(topo.ShardReplicas[0]) != 1 {
-		t.Fatalf("topology %+v, want two shards of one replica each", topo)
+	if topo.Shards != 2 || len(topo.ShardReplicas) != 2 || len(topo.ShardReplicas[0]) != replicas {
+		t.Fatalf("topology %+v, want two shards of %d replica(s) each", topo, replicas)
 	}
 
 	broker, redisAddr, truth := stream(t, ctx, bin, tmp)
@@ -68,13 +91,14 @@ func TestClusterShards(t *testing.T) {
 		n, err := count(ctx, shards[0], "SELECT count() FROM appeals")
 		return err == nil && n >= uint64(truth.Appeals/4), fmt.Sprint(n, err)
 	})
-	// Shard 2 has no other replica: its INSERTs fail while it is down, and the processor waits for it.
+	// With one server per shard, shard 2's INSERTs fail while it is down and the processor waits for it;
+	// with two replicas, the other one takes them.
 	sharded := func(arg string) {
 		cmd := exec.Command(script, arg)
 		if arg == "kill" {
-			cmd.Args = append(cmd.Args, "2")
+			cmd.Args = append(cmd.Args, strconv.Itoa(len(servers)))
 		}
-		cmd.Env = append(os.Environ(), "TEPLOKARTA_CLUSTER_SHARDS=2")
+		cmd.Env = append(os.Environ(), layout...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v: %v\n%s", cmd.Args, err, out)
 		}
@@ -117,7 +141,7 @@ func TestClusterShards(t *testing.T) {
 		rep, err := checker.Check(ctx, rollup.Scope{}, false)
 		return err == nil && rep.Clean(), fmt.Sprint(rep.Diffs, rep.Progress, err)
 	})
-	perShard := checkShards(t, ctx, shards, truth.Appeals)
+	perShard := checkReplicas(t, ctx, conns, replicas, truth.Appeals)
 	t.Logf("stream of %d appeals: %d on shard 1, %d on shard 2", truth.Appeals, perShard[0], perShard[1])
 	began := time.Now()
 	until(t, ctx, "an SLA record for every incident", func() (bool, string) {
@@ -143,7 +167,7 @@ func TestClusterShards(t *testing.T) {
 	<-proc.done
 	double(t, ctx, shards[1], "appeal_counts_1h_local")
 	double(t, ctx, shards[0], "appeal_counts_1d_local")
-	rep, err := rollup.Verify(ctx, shards[0], rollup.Scope{})
+	rep, err := checker.Check(ctx, rollup.Scope{}, false) // after the replicas have the broken rows too
 	if err != nil || len(rep.Diffs) != 2 {
 		t.Fatalf("verify after breaking two rollups: %v %v, want two differences", rep.Diffs, err)
 	}
@@ -159,7 +183,21 @@ func TestClusterShards(t *testing.T) {
 	if again, err := exec.Command(bin, "verify", "--no-gate", "--since", "0", "--clickhouse-addr", addrs, "--clickhouse-database", db).CombinedOutput(); err != nil {
 		t.Errorf("teplokarta verify after the repair: %v\n%s", err, again)
 	}
-	checkShards(t, ctx, shards, truth.Appeals)
+	checkReplicas(t, ctx, conns, replicas, truth.Appeals)
+}
+
+// checkReplicas runs checkShards on each replica of the shards (conns by server, replicas per shard).
+func checkReplicas(t *testing.T, ctx context.Context, conns []driver.Conn, replicas, appeals int) []uint64 {
+	t.Helper()
+	var per []uint64
+	for r := 0; r < replicas; r++ {
+		got := checkShards(t, ctx, []driver.Conn{conns[r], conns[replicas+r]}, appeals)
+		if per != nil && !slices.Equal(per, got) {
+			t.Errorf("replica %d holds %v appeals per shard, replica 1 %v", r+1, got, per)
+		}
+		per = got
+	}
+	return per
 }
 
 func chstoreConfig(db string) chstore.Config {
