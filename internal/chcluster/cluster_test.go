@@ -188,6 +188,43 @@ func (r clusterRun) process(t *testing.T, broker, redisAddr string) *child {
 	return proc
 }
 
+// sla starts the real SLA engine on the cluster beside the processor. At the end its log must show no
+// query ClickHouse refuses on a cluster and no incident its reconcile had to give a deadline to although
+// its events were applied (an appeal_sla row not yet visible after a confirmed INSERT). While a server is
+// down its batches fail and are retried; that is logged as errors and is fine.
+func (r clusterRun) sla(t *testing.T, broker, redisAddr string) {
+	t.Helper()
+	sla := start(t, r.bin, "sla", "serve", "--brokers", broker, "--clickhouse-addr", r.addrs, "--clickhouse-database", r.db,
+		"--redis-addr", redisAddr, "--redis-prefix", r.db+":", "--tokens", "../../deploy/sla-tokens.example.yaml",
+		"--listen", "127.0.0.1:"+strconv.Itoa(freePort(t)), "--metrics-addr", "")
+	t.Cleanup(func() {
+		out := sla.out.String()
+		for _, bad := range []string{"code: 288", "reconcile failed", "got their created events"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("SLA engine log has %q", bad)
+			}
+		}
+		if t.Failed() {
+			t.Logf("SLA engine log (tail):\n%s", out[max(0, len(out)-3000):])
+		}
+	})
+}
+
+// slaComplete waits until every stored incident has exactly one appeal_sla row.
+func (r clusterRun) slaComplete(t *testing.T, ctx context.Context, c driver.Conn) {
+	t.Helper()
+	began := time.Now()
+	until(t, ctx, "an SLA record for every incident", func() (bool, string) {
+		var incidents, records, missing uint64
+		err := c.QueryRow(ctx, `SELECT (SELECT count() FROM appeals WHERE is_incident = 1),
+			(SELECT count() FROM appeal_sla FINAL),
+			(SELECT count() FROM appeals WHERE is_incident = 1 AND appeal_id GLOBAL NOT IN (SELECT appeal_id FROM appeal_sla))`).
+			Scan(&incidents, &records, &missing)
+		return err == nil && missing == 0 && records == incidents, fmt.Sprintf("incidents %d, records %d, missing %d, %v", incidents, records, missing, err)
+	})
+	t.Logf("every incident had its SLA record %.1fs after the stream was stored", time.Since(began).Seconds())
+}
+
 func TestClusterReplicaKill(t *testing.T) {
 	// 1. The cluster schema on both replicas: Replicated local tables, Distributed tables under the old names.
 	cr := newClusterRun(t, envCluster, 2, "deploy/local/cluster.sh start", "tc")
@@ -219,6 +256,7 @@ func TestClusterReplicaKill(t *testing.T) {
 	broker, redisAddr, truth := stream(t, ctx, bin, tmp)
 
 	// 3. The processor writes through the replicas' address list (replica 1 first) ...
+	cr.sla(t, broker, redisAddr)
 	cr.process(t, broker, redisAddr)
 	began := time.Now()
 	until(t, ctx, "a quarter of the stream stored", func() (bool, string) {
@@ -257,6 +295,9 @@ func TestClusterReplicaKill(t *testing.T) {
 		return ok, state
 	})
 	t.Logf("stream of %d appeals stored in %.1fs", truth.Appeals, time.Since(began).Seconds())
+	for _, c := range conns {
+		cr.slaComplete(t, ctx, c)
+	}
 	for i, c := range conns {
 		if dup, err := count(ctx, c, "SELECT toUInt64(count() - uniqExact(appeal_id)) FROM appeals_local"); err != nil || dup != 0 {
 			t.Errorf("replica %d: %d appeals stored twice (%v)", i+1, dup, err)

@@ -69,23 +69,7 @@ func testShards(t *testing.T, env string, replicas int) {
 	broker, redisAddr, truth := stream(t, ctx, bin, tmp)
 	// The SLA engine too: it writes appeal_sla (sharded by appeal, not by Kafka partition) and reconciles
 	// at start with a query across appeals and appeal_sla.
-	sla := start(t, bin, "sla", "serve", "--brokers", broker, "--clickhouse-addr", addrs, "--clickhouse-database", db,
-		"--redis-addr", redisAddr, "--redis-prefix", db+":", "--tokens", "../../deploy/sla-tokens.example.yaml",
-		"--listen", "127.0.0.1:"+strconv.Itoa(freePort(t)), "--metrics-addr", "")
-	t.Cleanup(func() {
-		out := sla.out.String()
-		// While shard 2 is down its batches fail and are retried (logged as errors); what must never show is
-		// a query ClickHouse refuses on several shards, or incidents the reconcile had to give deadlines to
-		// although their events were applied (appeal_sla rows not yet visible after a confirmed INSERT).
-		for _, bad := range []string{"code: 288", "reconcile failed", "got their created events"} {
-			if strings.Contains(out, bad) {
-				t.Errorf("SLA engine log has %q", bad)
-			}
-		}
-		if t.Failed() {
-			t.Logf("SLA engine log (tail):\n%s", out[max(0, len(out)-3000):])
-		}
-	})
+	cr.sla(t, broker, redisAddr)
 	proc := cr.process(t, broker, redisAddr)
 	until(t, ctx, "a quarter of the stream stored", func() (bool, string) {
 		n, err := count(ctx, shards[0], "SELECT count() FROM appeals")
@@ -143,16 +127,7 @@ func testShards(t *testing.T, env string, replicas int) {
 	})
 	perShard := checkReplicas(t, ctx, conns, replicas, truth.Appeals)
 	t.Logf("stream of %d appeals: %d on shard 1, %d on shard 2", truth.Appeals, perShard[0], perShard[1])
-	began := time.Now()
-	until(t, ctx, "an SLA record for every incident", func() (bool, string) {
-		var incidents, records, missing uint64
-		err := shards[0].QueryRow(ctx, `SELECT (SELECT count() FROM appeals WHERE is_incident = 1),
-			(SELECT count() FROM appeal_sla FINAL),
-			(SELECT count() FROM appeals WHERE is_incident = 1 AND appeal_id GLOBAL NOT IN (SELECT appeal_id FROM appeal_sla))`).
-			Scan(&incidents, &records, &missing)
-		return err == nil && missing == 0 && records == incidents, fmt.Sprintf("incidents %d, records %d, missing %d, %v", incidents, records, missing, err)
-	})
-	t.Logf("every incident had its SLA record %.1fs after the stream was stored", time.Since(began).Seconds())
+	cr.slaComplete(t, ctx, shards[0])
 	if out, err := exec.Command(bin, "sla", "report", "--clickhouse-addr", addrs, "--clickhouse-database", db, "--since", "720h").CombinedOutput(); err != nil {
 		t.Errorf("teplokarta sla report on two shards: %v\n%s", err, out)
 	}
