@@ -201,7 +201,12 @@ var moscow = time.FixedZone("MSK", 3*3600)
 
 // decodeJSON decodes exactly one JSON value: trailing data after it ("{…}{…}", "{…} junk") is an error,
 // because a second object glued to the first is a sender bug that would otherwise vanish silently.
+// json.Unmarshal refuses trailing data itself and needs no Decoder's buffer; the Decoder stays for
+// untyped documents (a generic source's), whose numbers must stay json.Number (UseNumber).
 func decodeJSON(body []byte, v any) error {
+	if _, untyped := v.(*any); !untyped {
+		return json.Unmarshal(body, v)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
