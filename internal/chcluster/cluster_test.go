@@ -70,10 +70,17 @@ func run(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
+// chstoreConfig is how the tests reach the cluster's database (Addr still to set).
+func chstoreConfig(db string) chstore.Config {
+	cfg := chstore.DefaultConfig()
+	cfg.Database, cfg.Cluster = db, cluster
+	return cfg
+}
+
 func open(t *testing.T, addr, db string) driver.Conn {
 	t.Helper()
-	cfg := chstore.DefaultConfig()
-	cfg.Addr, cfg.Database, cfg.Cluster = addr, db, cluster
+	cfg := chstoreConfig(db)
+	cfg.Addr = addr
 	conn, err := chstore.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -175,12 +175,6 @@ func checkReplicas(t *testing.T, ctx context.Context, conns []driver.Conn, repli
 	return per
 }
 
-func chstoreConfig(db string) chstore.Config {
-	cfg := chstore.DefaultConfig()
-	cfg.Database, cfg.Cluster = db, cluster
-	return cfg
-}
-
 // checkShards checks that both shards hold appeals, that together they hold the truth, and that every
 // rollup counts the truth through its Distributed table and, on each shard, that shard's own appeals.
 // It returns the appeals per shard.

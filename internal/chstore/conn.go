@@ -118,16 +118,9 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: create database %s at %s: %w", c.Database, c.Addr, err)
 	}
-	conn, err := clickhouse.Open(c.options(c.Database))
-	if err != nil {
-		return nil, fmt.Errorf("clickhouse: open %s: %w", c.Addr, err)
-	}
-	if err := conn.Ping(ctx); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("clickhouse: ping %s: %w", c.Addr, err)
-	}
-	if c.Cluster != "" {
-		return conn, nil
+	conn, err := connect(ctx, c)
+	if err != nil || c.Cluster != "" {
+		return conn, err
 	}
 	// A database with the cluster schema needs synchronous INSERTs into its Distributed tables whatever
 	// the caller was told: an asynchronous one is confirmed once queued on the server the client talks
@@ -142,5 +135,18 @@ func Open(ctx context.Context, c Config) (driver.Conn, error) {
 	}
 	conn.Close()
 	c.Cluster = topo.Cluster
-	return Open(ctx, c)
+	return connect(ctx, c)
+}
+
+// connect opens c's database and checks that it answers.
+func connect(ctx context.Context, c Config) (driver.Conn, error) {
+	conn, err := clickhouse.Open(c.options(c.Database))
+	if err != nil {
+		return nil, fmt.Errorf("clickhouse: open %s: %w", c.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("clickhouse: ping %s: %w", c.Addr, err)
+	}
+	return conn, nil
 }

@@ -107,7 +107,7 @@ func (g *Generic) Parse(payload []byte, meta Meta) (*model.Appeal, error) {
 		return nil, err
 	}
 	var doc any
-	if err := decodeJSON(body, &doc); err != nil {
+	if err := decodeUntypedJSON(body, &doc); err != nil {
 		return nil, invalid(g.name, "bad_json", "%v", err)
 	}
 	if _, ok := doc.(map[string]any); !ok {

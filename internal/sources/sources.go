@@ -199,14 +199,14 @@ func parseTime(s string) (time.Time, error) {
 // moscow is UTC+3 without DST (Russia since 2014); a fixed zone avoids depending on tzdata.
 var moscow = time.FixedZone("MSK", 3*3600)
 
-// decodeJSON decodes exactly one JSON value: trailing data after it ("{…}{…}", "{…} junk") is an error,
-// because a second object glued to the first is a sender bug that would otherwise vanish silently.
-// json.Unmarshal refuses trailing data itself and needs no Decoder's buffer; the Decoder stays for
-// untyped documents (a generic source's), whose numbers must stay json.Number (UseNumber).
-func decodeJSON(body []byte, v any) error {
-	if _, untyped := v.(*any); !untyped {
-		return json.Unmarshal(body, v)
-	}
+// decodeJSON decodes exactly one JSON value into a typed message: trailing data after it ("{…}{…}",
+// "{…} junk") is an error, because a second object glued to the first is a sender bug that would otherwise
+// vanish silently. json.Unmarshal refuses it itself, with no Decoder buffer to allocate.
+func decodeJSON(body []byte, v any) error { return json.Unmarshal(body, v) }
+
+// decodeUntypedJSON is decodeJSON for an untyped document (a generic source's), whose numbers must stay
+// json.Number: only a Decoder has UseNumber.
+func decodeUntypedJSON(body []byte, v *any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {

@@ -75,35 +75,33 @@ func target(ctx context.Context, conn driver.Conn, topo chstore.Topology, t Tabl
 	return local, fmt.Sprintf("CREATE TABLE %s AS %s ENGINE = %s", staging, local, strings.Replace(engine, path, "/"+staging+"'", 1)), nil
 }
 
-// onEachShard runs fn on one server of every shard, with the appeals table that holds that shard's rows
-// alone: appeals_local. It tries a shard's replicas in order and fails if none answers (the repair runs
-// again at the next check).
-func onEachShard(ctx context.Context, topo chstore.Topology, dial Dialer, fn func(conn driver.Conn, appeals string) error) error {
+// dialShards connects to one server of every shard, trying each shard's replicas in order; it fails if a
+// shard has none that answers (the repair runs again at the next check). The caller closes the connections.
+func dialShards(ctx context.Context, topo chstore.Topology, dial Dialer) ([]driver.Conn, error) {
 	if dial == nil {
-		return ErrShardedRepair
+		return nil, ErrShardedRepair
 	}
+	conns := make([]driver.Conn, 0, len(topo.ShardReplicas))
 	for i, replicas := range topo.ShardReplicas {
-		var conn driver.Conn
 		var errs []error
 		for _, addr := range replicas {
 			c, err := dial(ctx, addr)
 			if err == nil {
-				if err = c.Ping(ctx); err == nil {
-					conn = c
-					break
-				}
-				c.Close()
+				conns = append(conns, c)
+				break
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", addr, err))
 		}
-		if conn == nil {
-			return fmt.Errorf("rollup: repair: no server of shard %d answers: %w", i+1, errors.Join(errs...))
-		}
-		err := fn(conn, "appeals"+chstore.LocalSuffix)
-		conn.Close()
-		if err != nil {
-			return fmt.Errorf("rollup: repair on shard %d: %w", i+1, err)
+		if len(conns) == i {
+			closeAll(conns)
+			return nil, fmt.Errorf("rollup: repair: no server of shard %d answers: %w", i+1, errors.Join(errs...))
 		}
 	}
-	return nil
+	return conns, nil
+}
+
+func closeAll(conns []driver.Conn) {
+	for _, c := range conns {
+		c.Close()
+	}
 }

@@ -31,21 +31,29 @@ func RepairWith(ctx context.Context, conn driver.Conn, dial Dialer, rep Report) 
 			return fmt.Errorf("rollup: repair: %w", err)
 		}
 	}
+	// Where each partition is rebuilt, and from which appeals: the connection's own server, or one server
+	// of every shard from that shard's rows alone.
+	on, appeals := []driver.Conn{conn}, "appeals"
+	if topo.Shards > 1 {
+		shards, err := dialShards(ctx, topo, dial)
+		if err != nil {
+			return err
+		}
+		defer closeAll(shards)
+		on, appeals = shards, "appeals"+chstore.LocalSuffix
+	}
 	for _, d := range rep.Diffs {
 		t, ok := TableByName(d.Table)
 		if !ok {
 			return fmt.Errorf("rollup: unknown table %s", d.Table)
 		}
-		var err error
-		if topo.Shards > 1 {
-			err = onEachShard(ctx, topo, dial, func(shard driver.Conn, appeals string) error {
-				return rebuildPartition(ctx, shard, topo, t, d.Partition, appeals)
-			})
-		} else {
-			err = rebuildPartition(ctx, conn, topo, t, d.Partition, "appeals")
-		}
-		if err != nil {
-			return err
+		for i, c := range on {
+			if err := rebuildPartition(ctx, c, topo, t, d.Partition, appeals); err != nil {
+				if len(on) > 1 {
+					return fmt.Errorf("rollup: repair on shard %d: %w", i+1, err)
+				}
+				return err
+			}
 		}
 	}
 	if len(rep.Progress) == 0 {
