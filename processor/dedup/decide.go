@@ -19,6 +19,7 @@ type item struct {
 	origin string
 	lsh    bool     // long enough to be matched by content
 	keys   []string // bucket hashes covering [t-H, t+H]
+	bucket []int64  // their bucket numbers (Local keys its buckets by them)
 	own    int      // index in keys of the bucket the appeal itself belongs to
 	fields [numBands]string
 	// bandArgs are the band fields boxed once: go-redis takes commands as []any, and boxing each field
@@ -35,11 +36,12 @@ type item struct {
 	// text's; fpKeys[1], if any, the text after the lead its source prepended (a 112 card's incident
 	// type), which is what a copy through another channel carries.
 	fpKeys   []string
+	fps      []uint64 // the fingerprints fpKeys name
 	fpSeen   []string // "<incident>|<event time>" found under each key, "" if none
 	fpClaims []*redis.BoolCmd
 }
 
-func (d *Redis) prepare(batch []*model.Appeal) []*item {
+func (d *core) prepare(batch []*model.Appeal) []*item {
 	items := make([]*item, len(batch))
 	var stems []string
 	var buf []byte
@@ -64,16 +66,18 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 			lo, hi, own := floorDiv(t-h, width), floorDiv(t+h, width), floorDiv(t, width)
 			for b := lo; b <= hi; b++ {
 				it.keys = append(it.keys, d.bucketKey(a.Region, a.OKTMO, b))
+				it.bucket = append(it.bucket, b)
 				if b == own {
 					it.own = len(it.keys) - 1
 				}
 			}
-			it.fpKeys = append(it.fpKeys, d.fpKey(a, a.Fingerprint))
+			it.fpKeys, it.fps = append(it.fpKeys, d.fpKey(a, a.Fingerprint)), append(it.fps, a.Fingerprint)
 			if a.Hints.Lead != "" { // compared as stems: normalizing and masking may have respaced the text
 				var lead []string
 				lead, buf = d.stem.stems(lead, a.Hints.Lead, buf)
 				if len(lead) > 0 && len(lead) < len(stems) && slices.Equal(lead, stems[:len(lead)]) {
-					it.fpKeys = append(it.fpKeys, d.fpKey(a, fingerprint(stems[len(lead):])))
+					body := fingerprint(stems[len(lead):])
+					it.fpKeys, it.fps = append(it.fpKeys, d.fpKey(a, body)), append(it.fps, body)
 				}
 			}
 			it.fpSeen = make([]string, len(it.fpKeys))

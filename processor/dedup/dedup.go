@@ -57,11 +57,8 @@ type Deduper interface {
 // Redis is the Deduper whose state lives in Redis. It is safe for concurrent use; instances in several
 // processes may share one Redis and key prefix.
 type Redis struct {
-	rdb  redis.UniversalClient
-	cfg  Config
-	stem *stemmer
-	m    *metrics
-	log  *slog.Logger
+	core
+	rdb redis.UniversalClient
 
 	token atomic.Value // string: the state marker's value this instance last saw whole (EnsureState)
 	guard *redisx.Guard
@@ -83,8 +80,17 @@ func New(rdb redis.UniversalClient, cfg Config) (*Redis, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Redis{rdb: rdb, cfg: cfg, stem: newStemmer(cfg.StemCacheSize), m: m, log: cfg.Logger,
+	return &Redis{core: core{cfg: cfg, stem: newStemmer(cfg.StemCacheSize), m: m, log: cfg.Logger}, rdb: rdb,
 		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"dedup:durable", cfg.Durability), turns: newScopeTurns()}, nil
+}
+
+// core is what both dedupers share: the configuration, the stemmer and how an appeal becomes features,
+// bands and keys.
+type core struct {
+	cfg  Config
+	stem *stemmer
+	m    *metrics
+	log  *slog.Logger
 }
 
 func (d *Redis) idKey(id string) string { return d.cfg.KeyPrefix + "dedup:id:" + id }
@@ -92,13 +98,13 @@ func (d *Redis) idKey(id string) string { return d.cfg.KeyPrefix + "dedup:id:" +
 // bucketKey names the LSH hash of one scope and time bucket. The scope (region and municipality; an
 // unresolved municipality scopes by region alone) is a hash tag, so all buckets of a scope share a
 // cluster slot and the commit script may touch two of them.
-func (d *Redis) bucketKey(region, oktmo string, bucket int64) string {
+func (d *core) bucketKey(region, oktmo string, bucket int64) string {
 	return d.cfg.KeyPrefix + "dedup:lsh:{" + region + ":" + oktmo + "}:" + strconv.FormatInt(bucket, 10)
 }
 
 // bucketSeconds is the width of an LSH time bucket: twice the horizon, so that [t-H, t+H] spans at most
 // two buckets and every appeal reads at most two hashes.
-func (d *Redis) bucketSeconds() int64 { return int64(2 * d.cfg.Horizon.Seconds()) }
+func (d *core) bucketSeconds() int64 { return int64(2 * d.cfg.Horizon.Seconds()) }
 
 func floorDiv(a, b int64) int64 {
 	q := a / b

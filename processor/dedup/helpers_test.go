@@ -92,3 +92,30 @@ func (d Decision) String() string { return fmt.Sprintf("%s→%s", d.Kind, d.Inci
 type offsets map[string]int64
 
 func (o offsets) next(source string) int64 { o[source]++; return o[source] }
+
+// testDeduper is what the behaviour tests need of either deduper.
+type testDeduper interface {
+	Deduper
+	bucketKey(region, oktmo string, bucket int64) string
+	bucketSeconds() int64
+}
+
+func newLocalDeduper(t testing.TB) *Local {
+	t.Helper()
+	d, err := NewLocal(DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// forEachDeduper runs a behaviour test on both dedupers: the decisions must not depend on where the state
+// lives.
+func forEachDeduper(t *testing.T, fn func(t *testing.T, newDeduper func(testing.TB) testDeduper)) {
+	t.Run("redis", func(t *testing.T) {
+		fn(t, func(tb testing.TB) testDeduper { d, _, _ := newTestDeduper(tb); return d })
+	})
+	t.Run("local", func(t *testing.T) {
+		fn(t, func(tb testing.TB) testDeduper { return newLocalDeduper(tb) })
+	})
+}

@@ -104,38 +104,40 @@ func TestRecordRoundTrip(t *testing.T) {
 // The same kind of problem at other streets and houses of one city within the horizon stays apart; the
 // same report again (another channel, a retyped copy) still joins.
 func TestSameProblemElsewhereStaysApart(t *testing.T) {
-	d, _, _ := newTestDeduper(t)
-	ctx := testCtx(t)
-	texts := []string{
-		"В Рязани, Первомайский проспект, нет холодной воды с самого утра. Дети и пожилые без воды. Сколько можно ждать?",
-		"В Рязани, улица Высоковольтная, нет холодной воды с самого утра. Дети и пожилые без воды. Когда дадут воду?",
-		"В Рязани в Канищеве в подъезде дома 57 не работает отопление. Дети болеют. Уже 2 дня так.",
-		"В Рязани в Канищеве в подъезде дома 47 не работает отопление. Дети болеют. Уже 2 дня так.",
-		"Отключение воды. В Рязани, Первомайский проспект, нет холодной воды с самого утра. Дети и пожилые без воды. Сколько можно ждать?",
-	}
-	var batch []*model.Appeal
-	for i, text := range texts {
-		batch = append(batch, appealAt(model.SourceVK, fmt.Sprintf("p%d", i), text, oktmoRyazan, t0.Add(time.Duration(i)*time.Hour), 0, int64(i)))
-	}
-	want := []Decision{{Incident, batch[0].ID}, {Incident, batch[1].ID}, {Incident, batch[2].ID}, {Incident, batch[3].ID},
-		{Voice, batch[0].ID}}
-	for split := range []int{0, 1} { // one batch, then one appeal per batch
-		d, _, _ := newTestDeduper(t)
-		var got []Decision
-		if split == 0 {
-			got = decide(t, ctx, d, batch...)
-		} else {
-			for _, a := range batch {
-				got = append(got, decide(t, ctx, d, a)...)
+	forEachDeduper(t, func(t *testing.T, newDeduper func(testing.TB) testDeduper) {
+		d := newDeduper(t)
+		ctx := testCtx(t)
+		texts := []string{
+			"В Рязани, Первомайский проспект, нет холодной воды с самого утра. Дети и пожилые без воды. Сколько можно ждать?",
+			"В Рязани, улица Высоковольтная, нет холодной воды с самого утра. Дети и пожилые без воды. Когда дадут воду?",
+			"В Рязани в Канищеве в подъезде дома 57 не работает отопление. Дети болеют. Уже 2 дня так.",
+			"В Рязани в Канищеве в подъезде дома 47 не работает отопление. Дети болеют. Уже 2 дня так.",
+			"Отключение воды. В Рязани, Первомайский проспект, нет холодной воды с самого утра. Дети и пожилые без воды. Сколько можно ждать?",
+		}
+		var batch []*model.Appeal
+		for i, text := range texts {
+			batch = append(batch, appealAt(model.SourceVK, fmt.Sprintf("p%d", i), text, oktmoRyazan, t0.Add(time.Duration(i)*time.Hour), 0, int64(i)))
+		}
+		want := []Decision{{Incident, batch[0].ID}, {Incident, batch[1].ID}, {Incident, batch[2].ID}, {Incident, batch[3].ID},
+			{Voice, batch[0].ID}}
+		for split := range []int{0, 1} { // one batch, then one appeal per batch
+			d := newDeduper(t)
+			var got []Decision
+			if split == 0 {
+				got = decide(t, ctx, d, batch...)
+			} else {
+				for _, a := range batch {
+					got = append(got, decide(t, ctx, d, a)...)
+				}
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("batches of %d: %q: got %v, want %v", 1+split*(len(batch)-1), texts[i], got[i], want[i])
+				}
 			}
 		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Errorf("batches of %d: %q: got %v, want %v", 1+split*(len(batch)-1), texts[i], got[i], want[i])
-			}
-		}
-	}
-	_ = d
+		_ = d
+	})
 }
 
 func TestLowerMatchesUnicode(t *testing.T) {

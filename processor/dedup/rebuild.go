@@ -29,6 +29,19 @@ ORDER BY is_incident DESC, event_time, appeal_id`
 // Existing claims are kept (NX), so it may run while processors are live. Pass since = now − IDHorizon
 // to restore every claim still inside the horizon. It returns the number of rows applied.
 func (d *Redis) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) (int, error) {
+	n, err := readStored(ctx, conn, since, func(chunk []*model.Appeal, decs []Decision) error {
+		return d.restore(ctx, chunk, decs)
+	})
+	if err != nil {
+		return n, err
+	}
+	d.log.Info("dedup: state rebuilt from clickhouse", "rows", n, "since", since)
+	return n, nil
+}
+
+// readStored hands apply the stored appeals with event time at or after since, with their decisions, in
+// chunks (rebuildQuery's order). It returns the number of rows applied.
+func readStored(ctx context.Context, conn driver.Conn, since time.Time, apply func([]*model.Appeal, []Decision) error) (int, error) {
 	rows, err := conn.Query(ctx, rebuildQuery, since.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("dedup: rebuild: query appeals: %w", err)
@@ -41,7 +54,7 @@ func (d *Redis) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 		if len(chunk) == 0 {
 			return nil
 		}
-		if err := d.restore(ctx, chunk, decs); err != nil {
+		if err := apply(chunk, decs); err != nil {
 			return err
 		}
 		n += len(chunk)
@@ -74,11 +87,8 @@ func (d *Redis) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("dedup: rebuild: read appeals: %w", err)
 	}
-	if err := flush(); err != nil {
-		return n, err
-	}
-	d.log.Info("dedup: state rebuilt from clickhouse", "rows", n, "since", since)
-	return n, nil
+	err = flush()
+	return n, err
 }
 
 // restore writes the members and id claims of already decided appeals in one round trip.

@@ -26,13 +26,13 @@ func (d *Redis) sameText(it *item, localFP map[string]string) (string, bool) {
 	return "", false
 }
 
-func (d *Redis) fpKey(a *model.Appeal, fp uint64) string {
+func (d *core) fpKey(a *model.Appeal, fp uint64) string {
 	return d.cfg.KeyPrefix + "dedup:fp:" + a.Region + ":" + a.OKTMO + ":" + strconv.FormatUint(fp, 16)
 }
 
 // withinHorizon decodes a text claim "<incident>|<event time>" and accepts it if it is another appeal's
 // and within the horizon of this one.
-func (d *Redis) withinHorizon(it *item, v string) (string, bool) {
+func (d *core) withinHorizon(it *item, v string) (string, bool) {
 	inc, ts, ok := strings.Cut(v, "|")
 	if !ok || inc == "" || inc == it.a.ID {
 		return "", false
