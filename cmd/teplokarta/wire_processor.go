@@ -35,6 +35,7 @@ type processorFlags struct {
 	pii                       *piiFlags
 	debugAddr                 *string
 	dedupHorizon, dedupIDTerm *time.Duration
+	dedupState                *string
 	classify                  *classifierFlags
 	sourcesConfig             *string
 	sessionTimeout            *time.Duration
@@ -43,22 +44,24 @@ type processorFlags struct {
 func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 	d := app.DefaultOptions()
 	return &processorFlags{
-		group:          fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
-		windowsTopic:   fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
-		batch:          fs.Int("batch-size", d.Pipeline.BatchSize, "max records a partition processes as one batch (INSERTs gather batches: --round-rows)"),
-		flush:          fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
-		maxInFlight:    fs.Int("max-in-flight", d.Pipeline.MaxInFlight, "records batched or processed at once across all partitions (bounds memory)"),
-		carry:          fs.Int("carry-batches", d.Pipeline.CarryBatches, "batches of a partition that may wait for their ClickHouse INSERT while it processes the next (0: wait for each)"),
-		maxUnstored:    fs.Int("max-unstored", d.Pipeline.MaxUnstored, "rows handed to the ClickHouse sink and not yet stored, across all partitions (bounds memory)"),
-		roundRows:      fs.Int("round-rows", d.Sink.RoundRows, "rows a ClickHouse INSERT waits for while batches are still being processed"),
-		roundLinger:    fs.Duration("round-linger", d.Sink.RoundLinger, "max wait of an INSERT for those rows while batches are being processed (0: off, insert what is queued at once)"),
-		prefetch:       fs.Int("prefetch", d.Pipeline.Prefetch, "records each partition's reader buffers ahead of the batch"),
-		lateness:       fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
-		windowSizes:    fs.String("window-sizes", formatSizes(d.Window.Sizes), "live tumbling windows, comma-separated (each divides a day or is whole days)"),
-		pii:            addPIIFlags(fs),
-		debugAddr:      addDebugFlag(fs),
-		dedupHorizon:   fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
-		dedupIDTerm:    fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
+		group:        fs.String("group", d.Pipeline.GroupID, "Kafka consumer group of the processor instances"),
+		windowsTopic: fs.String("windows-topic", "", "publish closed live windows to this topic (e.g. appeals.windows; empty: off)"),
+		batch:        fs.Int("batch-size", d.Pipeline.BatchSize, "max records a partition processes as one batch (INSERTs gather batches: --round-rows)"),
+		flush:        fs.Duration("flush-interval", d.Pipeline.FlushInterval, "max wait to fill a batch"),
+		maxInFlight:  fs.Int("max-in-flight", d.Pipeline.MaxInFlight, "records batched or processed at once across all partitions (bounds memory)"),
+		carry:        fs.Int("carry-batches", d.Pipeline.CarryBatches, "batches of a partition that may wait for their ClickHouse INSERT while it processes the next (0: wait for each)"),
+		maxUnstored:  fs.Int("max-unstored", d.Pipeline.MaxUnstored, "rows handed to the ClickHouse sink and not yet stored, across all partitions (bounds memory)"),
+		roundRows:    fs.Int("round-rows", d.Sink.RoundRows, "rows a ClickHouse INSERT waits for while batches are still being processed"),
+		roundLinger:  fs.Duration("round-linger", d.Sink.RoundLinger, "max wait of an INSERT for those rows while batches are being processed (0: off, insert what is queued at once)"),
+		prefetch:     fs.Int("prefetch", d.Pipeline.Prefetch, "records each partition's reader buffers ahead of the batch"),
+		lateness:     fs.Duration("allowed-lateness", d.Window.AllowedLateness, "event-time lateness before a window closes"),
+		windowSizes:  fs.String("window-sizes", formatSizes(d.Window.Sizes), "live tumbling windows, comma-separated (each divides a day or is whole days)"),
+		pii:          addPIIFlags(fs),
+		debugAddr:    addDebugFlag(fs),
+		dedupHorizon: fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
+		dedupIDTerm:  fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
+		dedupState: fs.String("dedup-state", d.DedupState, "where the dedup state lives: redis (shared by any number of instances) or local "+
+			"(in this process: no Redis round trip per batch, but it consumes only while it holds every partition, and rebuilds the state from ClickHouse when it starts)"),
 		classify:       addClassifierFlags(fs),
 		sessionTimeout: fs.Duration("session-timeout", d.Pipeline.SessionTimeout, "consumer group session timeout: how soon the partitions of a dead instance move"),
 		sourcesConfig:  fs.String("sources-config", "", "ingest YAML whose generic sources the processor must parse too (their raw topics are consumed)"),
@@ -81,6 +84,7 @@ func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options,
 	o.Window.Sizes = sizes
 	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = *rf.prefix, *f.dedupHorizon, *f.dedupIDTerm
 	o.Dedup.Durability = rf.durability()
+	o.DedupState = *f.dedupState
 	if o.PIIKey, err = f.pii.resolve(); err != nil {
 		return o, err
 	}

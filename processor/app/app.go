@@ -33,6 +33,9 @@ type Options struct {
 	Pipeline pipeline.Config
 	Window   window.Config
 	Dedup    dedup.Config // KeyPrefix scopes the Redis keys
+	// DedupState is where the dedup state lives: DedupRedis (the default; any number of instances) or
+	// DedupLocal (this process; only while it holds every partition of its topics).
+	DedupState string
 	// Sink: BlockRows, RoundRows and RoundLinger (Gate, Settle, Upstream and Backlog are wired by Build).
 	Sink sink.Config
 	// Deduper replaces the Redis deduper built from Dedup (then Clients.Redis may be nil and no state is
@@ -44,16 +47,31 @@ type Options struct {
 	Gazetteer *geo.Gazetteer // nil: the default region
 }
 
+// Where the dedup state lives (Options.DedupState).
+const (
+	DedupRedis = "redis"
+	DedupLocal = "local"
+)
+
 // DefaultOptions returns the documented defaults of every stage.
 func DefaultOptions() Options {
 	return Options{Pipeline: pipeline.DefaultConfig(), Window: window.DefaultConfig(), Dedup: dedup.DefaultConfig(),
 		Sink:   sink.Config{BlockRows: sink.DefaultBlockRows, RoundRows: sink.DefaultRoundRows, RoundLinger: sink.DefaultRoundLinger},
-		PIIKey: pii.LocalKey}
+		PIIKey: pii.LocalKey, DedupState: DedupRedis}
 }
 
 // Validate checks every stage's configuration and how the pipeline's budgets and the sink's rounds fit.
 func (o Options) Validate() error {
-	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), o.Sink.Validate(), o.roundsFit())
+	return errors.Join(o.Pipeline.Validate(), o.Window.Validate(), o.Dedup.Validate(), o.Sink.Validate(), o.roundsFit(),
+		o.dedupStateValid())
+}
+
+func (o Options) dedupStateValid() error {
+	switch o.DedupState {
+	case "", DedupRedis, DedupLocal:
+		return nil
+	}
+	return fmt.Errorf("processor: dedup state %q: want %q or %q", o.DedupState, DedupRedis, DedupLocal)
 }
 
 // roundsFit refuses carried batches whose budget cannot fill a waiting round: with fewer unstored rows
@@ -121,6 +139,7 @@ func (p *Processor) Run(ctx context.Context) error {
 // the views of the partitions' last rows are checked and repaired.
 type resumeChecks struct {
 	dedup   *dedup.Redis // nil: a deduper without Redis state
+	local   *soleOwner   // nil: the dedup state is not in this process
 	ch      driver.Conn
 	rollups *rollup.Checker
 }
@@ -128,6 +147,11 @@ type resumeChecks struct {
 func (r resumeChecks) CheckResumed(ctx context.Context, partitions map[string][]int, window int64) error {
 	if r.dedup != nil {
 		if _, _, err := r.dedup.EnsureState(ctx, r.ch, time.Now()); err != nil {
+			return err
+		}
+	}
+	if r.local != nil {
+		if err := r.local.resume(ctx, partitions); err != nil {
 			return err
 		}
 	}
@@ -141,7 +165,19 @@ func Build(o Options, c Clients) (*Processor, error) {
 		return nil, err
 	}
 	var dd *dedup.Redis
+	var sole *soleOwner
 	stage := o.Deduper
+	if stage == nil && o.DedupState == DedupLocal {
+		dcfg := o.Dedup
+		dcfg.Registerer, dcfg.Logger = c.Registerer, c.Log
+		ld, err := dedup.NewLocal(dcfg, c.Now)
+		if err != nil {
+			return nil, err
+		}
+		sole = &soleOwner{d: ld, ch: c.ClickHouse, brokers: o.Pipeline.Brokers, topics: o.Pipeline.Topics,
+			idHorizon: ld.IDHorizon(), log: logOrDefault(c.Log)}
+		stage = pipeline.DedupStage{D: ld}
+	}
 	if stage == nil {
 		dcfg := o.Dedup
 		dcfg.Registerer, dcfg.Logger = c.Registerer, c.Log
@@ -205,7 +241,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		Windower:   win,
 		Sink:       sk,
 		Producer:   prod,
-		Resume:     resumeChecks{dedup: dd, ch: c.ClickHouse, rollups: checker},
+		Resume:     resumeChecks{dedup: dd, local: sole, ch: c.ClickHouse, rollups: checker},
 		Metrics:    pipeline.NewMetrics(c.Registerer),
 		Log:        c.Log,
 	})

@@ -97,13 +97,22 @@ func startChild(t *testing.T, broker, db, prefix string) *child {
 // startChildEnv starts a processor child with extra environment variables (test hooks).
 func startChildEnv(t *testing.T, broker, db, prefix string, extra ...string) *child {
 	t.Helper()
-	cmd := exec.Command(buildProcessor(t), "process", "--brokers", broker, "--group", "crash",
+	c, _ := startChildWith(t, broker, db, prefix, nil, extra...)
+	return c
+}
+
+// startChildWith starts a processor child with extra flags and environment variables; the returned buffer
+// collects what it logs.
+func startChildWith(t *testing.T, broker, db, prefix string, flags []string, env ...string) (*child, *syncBuffer) {
+	t.Helper()
+	args := append([]string{"process", "--brokers", broker, "--group", "crash",
 		"--clickhouse-addr", os.Getenv(testenv.EnvClickHouse), "--clickhouse-database", db,
 		"--redis-addr", os.Getenv(testenv.EnvRedis), "--redis-prefix", prefix,
-		"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", "", "--local")
-	cmd.Env = append(os.Environ(), extra...)
-	var out strings.Builder
-	cmd.Stderr = &out
+		"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", "", "--local"}, flags...)
+	cmd := exec.Command(buildProcessor(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	out := &syncBuffer{}
+	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -111,11 +120,29 @@ func startChildEnv(t *testing.T, broker, db, prefix string, extra ...string) *ch
 	go func() { _ = cmd.Wait(); close(c.done) }() // reap it: a killed child must not linger as a zombie
 	t.Cleanup(func() {
 		c.kill()
-		if t.Failed() && out.Len() > 0 {
+		if t.Failed() && out.String() != "" {
 			t.Logf("processor output (tail): %s", tail(out.String(), 2000))
 		}
 	})
-	return c
+	return c, out
+}
+
+// syncBuffer is a child's stderr, read while the child writes it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func (c *child) kill() {

@@ -253,7 +253,7 @@ func (d *Local) storeMember(sc *localScope, it *item, now int64) {
 	}
 	rec := it.rec
 	bk.members[it.a.ID] = &rec
-	bk.written = now
+	bk.written = max(bk.written, now) // a rebuild restores rows out of their writing order
 }
 
 // sweepEvery bounds how often Decide walks the state for expired entries.
@@ -287,16 +287,17 @@ func (d *Local) sweep(now int64) {
 	}
 }
 
-// Rebuild replaces the state with what ClickHouse's appeals table holds of rows whose event time is at or
-// after since (pass now − IDHorizon): the id claims, the members and their bands, and each text's first
-// holder. It returns the number of rows applied. Decide must not run meanwhile.
+// Rebuild replaces the state with what ClickHouse's appeals table holds of the rows stored at or after
+// since (pass now − IDHorizon): the id claims, the members and their bands, and each text's first holder,
+// each dated by its row's processed_time, so that it lasts as long as it would have in a process that
+// never stopped. It returns the number of rows applied. Decide must not run meanwhile.
 func (d *Local) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) (int, error) {
 	start := time.Now()
 	d.mu.Lock()
 	d.st = newLocalState()
 	d.mu.Unlock()
-	n, err := readStored(ctx, conn, since, func(chunk []*model.Appeal, decs []Decision) error {
-		d.restore(chunk, decs)
+	n, err := readStored(ctx, conn, rebuildProcessedQuery, since, func(chunk []*model.Appeal, decs []Decision, stored []int64) error {
+		d.restore(chunk, decs, stored)
 		return nil
 	})
 	if err != nil {
@@ -310,13 +311,13 @@ func (d *Local) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 }
 
 // restore applies already decided appeals: what Redis's restore writes, plus the whole text's claim.
-func (d *Local) restore(batch []*model.Appeal, decs []Decision) {
+func (d *Local) restore(batch []*model.Appeal, decs []Decision, stored []int64) {
 	items := d.prepare(batch)
-	now := d.now().Unix()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i, it := range items {
 		it.dec = decs[i]
+		now := stored[i]
 		if _, ok := d.st.ids[it.a.ID]; ok {
 			continue // an unmerged repeat of the row
 		}
@@ -354,3 +355,6 @@ func (d *Local) Size() LocalSize {
 	}
 	return s
 }
+
+// IDHorizon is how long id claims last: a rebuild reads the rows of that long ago.
+func (d *Local) IDHorizon() time.Duration { return d.cfg.IDHorizon }

@@ -18,9 +18,17 @@ const rebuildChunk = 1000
 // Plain SQL that runs on ClickHouse 18.16 and 25.8; an unmerged repeat of a row is harmless (every
 // write below is idempotent).
 const rebuildQuery = `SELECT appeal_id, region, oktmo, text, event_time, incident_id, is_incident,
-       kafka_topic, kafka_partition, kafka_offset
+       kafka_topic, kafka_partition, kafka_offset, processed_time
 FROM appeals
 WHERE event_time >= ?
+ORDER BY is_incident DESC, event_time, appeal_id`
+
+// rebuildProcessedQuery reads the same rows by when they were stored: Local's entries last from their
+// write, as Redis's TTLs do, so it restores what a process that never stopped would still hold.
+const rebuildProcessedQuery = `SELECT appeal_id, region, oktmo, text, event_time, incident_id, is_incident,
+       kafka_topic, kafka_partition, kafka_offset, processed_time
+FROM appeals
+WHERE processed_time >= ?
 ORDER BY is_incident DESC, event_time, appeal_id`
 
 // Rebuild re-creates the dedup state from ClickHouse's appeals table (rows whose event time is at or
@@ -29,7 +37,7 @@ ORDER BY is_incident DESC, event_time, appeal_id`
 // Existing claims are kept (NX), so it may run while processors are live. Pass since = now − IDHorizon
 // to restore every claim still inside the horizon. It returns the number of rows applied.
 func (d *Redis) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) (int, error) {
-	n, err := readStored(ctx, conn, since, func(chunk []*model.Appeal, decs []Decision) error {
+	n, err := readStored(ctx, conn, rebuildQuery, since, func(chunk []*model.Appeal, decs []Decision, _ []int64) error {
 		return d.restore(ctx, chunk, decs)
 	})
 	if err != nil {
@@ -39,10 +47,11 @@ func (d *Redis) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 	return n, nil
 }
 
-// readStored hands apply the stored appeals with event time at or after since, with their decisions, in
-// chunks (rebuildQuery's order). It returns the number of rows applied.
-func readStored(ctx context.Context, conn driver.Conn, since time.Time, apply func([]*model.Appeal, []Decision) error) (int, error) {
-	rows, err := conn.Query(ctx, rebuildQuery, since.UTC())
+// readStored hands apply the stored appeals query selects (since is its parameter), with their decisions
+// and when they were stored (unix seconds), in chunks. It returns the number of rows applied.
+func readStored(ctx context.Context, conn driver.Conn, query string, since time.Time,
+	apply func([]*model.Appeal, []Decision, []int64) error) (int, error) {
+	rows, err := conn.Query(ctx, query, since.UTC())
 	if err != nil {
 		return 0, fmt.Errorf("dedup: rebuild: query appeals: %w", err)
 	}
@@ -50,15 +59,16 @@ func readStored(ctx context.Context, conn driver.Conn, since time.Time, apply fu
 	n := 0
 	var chunk []*model.Appeal
 	var decs []Decision
+	var stored []int64
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		if err := apply(chunk, decs); err != nil {
+		if err := apply(chunk, decs, stored); err != nil {
 			return err
 		}
 		n += len(chunk)
-		chunk, decs = chunk[:0], decs[:0]
+		chunk, decs, stored = chunk[:0], decs[:0], stored[:0]
 		return nil
 	}
 	for rows.Next() {
@@ -67,9 +77,10 @@ func readStored(ctx context.Context, conn driver.Conn, since time.Time, apply fu
 			incidentID string
 			isIncident uint8
 			partition  int32
+			processed  time.Time
 		)
 		if err := rows.Scan(&a.ID, &a.Region, &a.OKTMO, &a.Text, &a.EventTime, &incidentID, &isIncident,
-			&a.Origin.Topic, &partition, &a.Origin.Offset); err != nil {
+			&a.Origin.Topic, &partition, &a.Origin.Offset, &processed); err != nil {
 			return n, fmt.Errorf("dedup: rebuild: scan: %w", err)
 		}
 		a.Origin.Partition = int(partition)
@@ -77,7 +88,7 @@ func readStored(ctx context.Context, conn driver.Conn, since time.Time, apply fu
 		if isIncident == 1 || incidentID == "" || incidentID == a.ID {
 			dec = Decision{Kind: Incident, IncidentID: a.ID}
 		}
-		chunk, decs = append(chunk, &a), append(decs, dec)
+		chunk, decs, stored = append(chunk, &a), append(decs, dec), append(stored, processed.Unix())
 		if len(chunk) == rebuildChunk {
 			if err := flush(); err != nil {
 				return n, err

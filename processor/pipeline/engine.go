@@ -190,8 +190,8 @@ func (e *Engine) Run(ctx context.Context) error {
 			e.Log.Warn("consumer group: waiting for the next generation", "err", err)
 			continue
 		}
-		if e.Resume != nil {
-			e.checkResumed(ctx, gen)
+		if e.Resume != nil && !e.checkResumed(ctx, gen) {
+			continue // the generation ended (or the process is stopping) before the check passed
 		}
 		n := 0
 		for topic, parts := range gen.Assignments {
@@ -211,26 +211,35 @@ type ResumeChecker interface {
 }
 
 // checkResumed runs the resume check for a generation's partitions, retrying until it passes: resuming
-// before the views agree with appeals could leave them behind for good.
-func (e *Engine) checkResumed(ctx context.Context, gen *kafka.Generation) {
+// before the views agree with appeals could leave them behind for good. It gives up when the generation
+// ends meanwhile (a check that cannot pass in this generation, such as an in-process dedup state's while
+// another instance holds partitions, must not keep this member from rejoining) and reports whether the
+// partitions may start.
+func (e *Engine) checkResumed(ctx context.Context, gen *kafka.Generation) bool {
 	parts := map[string][]int{}
 	for topic, ps := range gen.Assignments {
 		for _, p := range ps {
 			parts[topic] = append(parts[topic], p.ID)
 		}
 	}
+	ended := make(chan struct{})
+	gen.Start(func(gctx context.Context) { <-gctx.Done(); close(ended) })
 	for ctx.Err() == nil {
 		// One INSERT holds a partition's carried batches as well as the one before them.
 		err := e.Resume.CheckResumed(ctx, parts, int64(e.cfg.BatchSize*(e.cfg.CarryBatches+1)))
 		if err == nil {
-			return
+			return true
 		}
-		e.Log.Warn("checking the views of the resumed partitions; will retry", "err", err)
+		e.Log.Warn("checking the resumed partitions; will retry", "err", err)
 		select {
 		case <-ctx.Done():
+		case <-ended:
+			e.Log.Info("the generation ended before its partitions could resume", "generation", gen.ID)
+			return false
 		case <-time.After(time.Second):
 		}
 	}
+	return false
 }
 
 // consumePartition owns one partition for one generation. rootCtx is the process lifetime; gctx ends with
