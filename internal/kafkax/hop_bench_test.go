@@ -2,10 +2,7 @@ package kafkax_test
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"math"
 	"syscall"
 	"testing"
 	"time"
@@ -21,9 +18,9 @@ import (
 
 // BenchmarkEnrichedHop measures what a topic between the stages would cost per appeal: issue 15's item 2
 // re-keys processed appeals by scope (region:oktmo) onto appeals.enriched so that dedup state can live with
-// the partition that owns a scope. Per appeal: encode a parsed appeal (JSON, or the compact binary form
-// below), produce it keyed by scope with the pipeline's writer, fetch it back with kafka-go readers (one
-// per partition) and decode it. The embedded broker runs in this process, so cpu-µs/appeal is everything
+// the partition that owns a scope. Per appeal: encode a parsed appeal (JSON, or the enriched record of
+// model.AppendEnriched), produce it keyed by scope with the pipeline's writer, fetch it back with kafka-go
+// readers (one per partition) and decode it. The embedded broker runs in this process, so cpu-µs/appeal is everything
 // the hop adds on one machine: producer, broker and consumer.
 //
 //	go test -run '^$' -bench EnrichedHop -benchtime 200000x ./internal/kafkax/
@@ -34,7 +31,7 @@ func BenchmarkEnrichedHop(b *testing.B) {
 		decode func([]byte, *model.Appeal) error
 	}{
 		{"json", func(_ []byte, a *model.Appeal) ([]byte, error) { return json.Marshal(a) }, func(v []byte, a *model.Appeal) error { return json.Unmarshal(v, a) }},
-		{"binary", func(dst []byte, a *model.Appeal) ([]byte, error) { return appendAppeal(dst, a), nil }, readAppeal},
+		{"binary", func(dst []byte, a *model.Appeal) ([]byte, error) { return model.AppendEnriched(dst, a), nil }, model.ReadEnriched},
 	} {
 		b.Run(c.name, func(b *testing.B) { benchHop(b, c.encode, c.decode) })
 	}
@@ -157,113 +154,4 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// appendAppeal is a compact binary form of an appeal, for the benchmark's comparison with JSON: strings
-// length-prefixed, integers as varints, times as Unix nanoseconds (UTC), floats by their bits.
-func appendAppeal(dst []byte, a *model.Appeal) []byte {
-	str := func(v string) { dst = binary.AppendUvarint(dst, uint64(len(v))); dst = append(dst, v...) }
-	tm := func(t time.Time) {
-		if t.IsZero() {
-			dst = binary.AppendVarint(dst, math.MinInt64)
-			return
-		}
-		dst = binary.AppendVarint(dst, t.UnixNano())
-	}
-	for _, v := range []string{a.ID, a.Source, a.SourceID, a.Region, a.Text, a.Address, a.URL, a.AuthorHash, a.OKTMO,
-		a.Municipality, a.Category, a.Theme, a.Agency, a.IncidentID, a.Status, a.Origin.Topic,
-		a.Hints.OKTMO, a.Hints.Municipality, a.Hints.Category, a.Hints.Theme, a.Hints.Agency, a.Hints.Status, a.Hints.Lead} {
-		str(v)
-	}
-	dst = binary.AppendUvarint(dst, uint64(len(a.Attachments)))
-	for _, v := range a.Attachments {
-		str(v)
-	}
-	tm(a.EventTime)
-	tm(a.ReceivedTime)
-	tm(a.Hints.Deadline)
-	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.Lat))
-	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.Lon))
-	for _, f := range []float32{a.CategoryConf, a.ThemeConf, a.AgencyConf} {
-		dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(f))
-	}
-	dst = binary.LittleEndian.AppendUint64(dst, a.Fingerprint)
-	var flags byte
-	if a.IsIncident {
-		flags |= 1
-	}
-	if a.IsLate {
-		flags |= 2
-	}
-	dst = append(dst, flags)
-	dst = binary.AppendVarint(dst, int64(a.Origin.Partition))
-	return binary.AppendVarint(dst, a.Origin.Offset)
-}
-
-// readAppeal reads what appendAppeal wrote.
-func readAppeal(v []byte, a *model.Appeal) error {
-	bad := errors.New("enriched appeal: truncated")
-	uv := func() uint64 {
-		x, n := binary.Uvarint(v)
-		if n <= 0 {
-			v = nil
-			return 0
-		}
-		v = v[n:]
-		return x
-	}
-	sv := func() int64 {
-		x, n := binary.Varint(v)
-		if n <= 0 {
-			v = nil
-			return 0
-		}
-		v = v[n:]
-		return x
-	}
-	str := func() string {
-		n := uv()
-		if uint64(len(v)) < n {
-			v = nil
-			return ""
-		}
-		s := string(v[:n])
-		v = v[n:]
-		return s
-	}
-	tm := func() time.Time {
-		if x := sv(); x != math.MinInt64 {
-			return time.Unix(0, x).UTC()
-		}
-		return time.Time{}
-	}
-	for _, p := range []*string{&a.ID, &a.Source, &a.SourceID, &a.Region, &a.Text, &a.Address, &a.URL, &a.AuthorHash, &a.OKTMO,
-		&a.Municipality, &a.Category, &a.Theme, &a.Agency, &a.IncidentID, &a.Status, &a.Origin.Topic,
-		&a.Hints.OKTMO, &a.Hints.Municipality, &a.Hints.Category, &a.Hints.Theme, &a.Hints.Agency, &a.Hints.Status, &a.Hints.Lead} {
-		*p = str()
-	}
-	if n := uv(); n > 0 && n <= uint64(len(v)) {
-		a.Attachments = make([]string, n)
-		for i := range a.Attachments {
-			a.Attachments[i] = str()
-		}
-	}
-	a.EventTime, a.ReceivedTime, a.Hints.Deadline = tm(), tm(), tm()
-	if len(v) < 8+8+12+8+1 {
-		return bad
-	}
-	a.Lat = math.Float64frombits(binary.LittleEndian.Uint64(v))
-	a.Lon = math.Float64frombits(binary.LittleEndian.Uint64(v[8:]))
-	a.CategoryConf = math.Float32frombits(binary.LittleEndian.Uint32(v[16:]))
-	a.ThemeConf = math.Float32frombits(binary.LittleEndian.Uint32(v[20:]))
-	a.AgencyConf = math.Float32frombits(binary.LittleEndian.Uint32(v[24:]))
-	a.Fingerprint = binary.LittleEndian.Uint64(v[28:])
-	a.IsIncident, a.IsLate = v[36]&1 != 0, v[36]&2 != 0
-	v = v[37:]
-	a.Origin.Partition = int(sv())
-	a.Origin.Offset = sv()
-	if v == nil {
-		return bad
-	}
-	return nil
 }
