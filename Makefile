@@ -121,6 +121,8 @@ chaos: build
 BENCH_MESSAGES ?= 1000000
 BENCH_ROUNDS ?= 2
 BENCH_FRESHNESS ?= 50
+# extra flags of `teplokarta process`, e.g. BENCH_PROCESS_FLAGS="--dedup-state local"
+BENCH_PROCESS_FLAGS ?=
 bench-peer: build
 	TEPLOKARTA_TEST_BENCH_PEER=1 $(GO) test -count=1 -timeout 10m -run TestBenchPeerTiny ./internal/benchpeer/
-	$(GO) run ./cmd/benchpeer --bin bin/teplokarta --messages $(BENCH_MESSAGES) --rounds $(BENCH_ROUNDS) --freshness $(BENCH_FRESHNESS)
+	$(GO) run ./cmd/benchpeer --bin bin/teplokarta --messages $(BENCH_MESSAGES) --rounds $(BENCH_ROUNDS) --freshness $(BENCH_FRESHNESS) --process-flags "$(BENCH_PROCESS_FLAGS)"

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -35,6 +36,7 @@ func realMain() int {
 	redisPort := flag.Int("redis-port", 16879, "private Redis port")
 	brokerPort := flag.Int("broker-port", 19892, "embedded broker port")
 	keep := flag.Bool("keep-stack", false, "leave ClickHouse and Redis running afterwards")
+	procFlags := flag.String("process-flags", os.Getenv("BENCH_PROCESS_FLAGS"), "extra flags of `teplokarta process`, space-separated, e.g. \"--dedup-state local\" [$BENCH_PROCESS_FLAGS]")
 	drain := flag.Duration("drain-timeout", 60*time.Minute, "longest one drain may take")
 	flag.Parse()
 
@@ -51,7 +53,7 @@ func realMain() int {
 		return 2
 	}
 	cfg := benchpeer.Config{Bin: absBin, BrokerPort: *brokerPort, Messages: *messages, Rounds: *rounds, Seed: *seed,
-		Freshness: *fresh, DrainTimeout: *drain, KeepStack: *keep, Log: os.Stderr,
+		Freshness: *fresh, DrainTimeout: *drain, KeepStack: *keep, Log: os.Stderr, ProcessFlags: strings.Fields(*procFlags),
 		Stack: chaos.Stack{Script: "deploy/local/stack.sh", StateDir: absState, CHPort: *chPort, CHHTTP: *chHTTP, RedisPort: *redisPort}}
 	rep, err := benchpeer.Run(ctx, cfg)
 	if rep != nil && len(rep.Results) > 0 {

@@ -36,6 +36,7 @@ func realMain() int {
 	lanes := flag.Int("lanes", 3, "stacks the faults that do not stop a server are dealt over, running at the same time\n(the server faults have their own); 1 = one after another")
 	serverLanes := flag.Int("server-lanes", 2, "stacks the faults that stop or wipe a server are dealt over (clickhouse-stop, redis-wipe), running at the same time;\nthe second takes the first stack's ports plus 40, a third plus 50, …")
 	oneStack := flag.Bool("one-stack", false, "run every fault on one stack, one after another (default: the server faults run on a\nsecond stack beside the others)")
+	procFlags := flag.String("process-flags", os.Getenv("CHAOS_PROCESS_FLAGS"), "extra flags of every `teplokarta process`, space-separated, e.g. \"--dedup-state partition\" [$CHAOS_PROCESS_FLAGS]")
 	pprofAddr := flag.String("pprof", "", "serve the suite's own Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6061")
 	flag.Parse()
 	if *pprofAddr != "" {
@@ -85,7 +86,7 @@ func realMain() int {
 		extraServers = append(extraServers, st)
 		defer func() { _ = st.Stop(context.Background()) }()
 	}
-	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, ExtraServerStacks: extraServers, ExtraStacks: extra, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed,
+	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, ExtraServerStacks: extraServers, ExtraStacks: extra, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed, ProcessFlags: strings.Fields(*procFlags),
 		Faults: strings.Split(*faults, ","), Log: os.Stderr}
 	results, err := chaos.Run(ctx, cfg)
 	fmt.Printf("\nchaos: %d runs of each fault, %d messages each, ClickHouse down %s, %d busy neighbours\n\n", *runs, *messages, *pause, *burn)

@@ -36,6 +36,7 @@ type processorFlags struct {
 	debugAddr                 *string
 	dedupHorizon, dedupIDTerm *time.Duration
 	dedupState                *string
+	enrichedParts             *int
 	classify                  *classifierFlags
 	sourcesConfig             *string
 	sessionTimeout            *time.Duration
@@ -60,8 +61,10 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		debugAddr:    addDebugFlag(fs),
 		dedupHorizon: fs.Duration("dedup-horizon", d.Dedup.Horizon, "event-time horizon of near-duplicate detection"),
 		dedupIDTerm:  fs.Duration("dedup-id-horizon", d.Dedup.IDHorizon, "how long exact source-id claims are kept"),
-		dedupState: fs.String("dedup-state", d.DedupState, "where the dedup state lives: redis (shared by any number of instances) or local "+
-			"(in this process: no Redis round trip per batch, but it consumes only while it holds every partition, and rebuilds the state from ClickHouse when it starts)"),
+		dedupState: fs.String("dedup-state", d.DedupState, "where the dedup state lives: redis (shared by any number of instances); "+
+			"local (in this process: no Redis round trip per batch, but it consumes only while it holds every partition, and rebuilds the state from ClickHouse when it starts); "+
+			"partition (two stages: raw topics → "+model.TopicEnriched+" keyed by municipality → dedup with the partition that owns it; any number of instances)"),
+		enrichedParts:  fs.Int("enriched-partitions", d.EnrichedPartitions, "partitions "+model.TopicEnriched+" is created with (--dedup-state partition): the most instances its second stage can use; never change it while the topic holds records"),
 		classify:       addClassifierFlags(fs),
 		sessionTimeout: fs.Duration("session-timeout", d.Pipeline.SessionTimeout, "consumer group session timeout: how soon the partitions of a dead instance move"),
 		sourcesConfig:  fs.String("sources-config", "", "ingest YAML whose generic sources the processor must parse too (their raw topics are consumed)"),
@@ -84,7 +87,7 @@ func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options,
 	o.Window.Sizes = sizes
 	o.Dedup.KeyPrefix, o.Dedup.Horizon, o.Dedup.IDHorizon = *rf.prefix, *f.dedupHorizon, *f.dedupIDTerm
 	o.Dedup.Durability = rf.durability()
-	o.DedupState = *f.dedupState
+	o.DedupState, o.EnrichedPartitions = *f.dedupState, *f.enrichedParts
 	if o.PIIKey, err = f.pii.resolve(); err != nil {
 		return o, err
 	}

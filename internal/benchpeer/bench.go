@@ -46,6 +46,7 @@ type Config struct {
 	Freshness    int           // single messages timed per system and round; default 50
 	DrainTimeout time.Duration // one drain's limit; default 60m
 	KeepStack    bool          // leave ClickHouse and Redis running afterwards
+	ProcessFlags []string      // extra flags of `teplokarta process` (e.g. --dedup-state local)
 	Log          io.Writer     // progress lines; nil: none
 }
 
@@ -146,6 +147,7 @@ type Report struct {
 	CPUs             int
 	LoadStart        string // /proc/loadavg's first three fields
 	LoadEnd          string
+	ProcessFlags     []string // Config.ProcessFlags
 	Results          []Result
 }
 
@@ -169,7 +171,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	b := &bench{cfg: cfg, gaz: geo.Default()}
-	rep := &Report{Rounds: cfg.Rounds, Seed: cfg.Seed, Started: time.Now(), CPUs: runtime.NumCPU(), LoadStart: loadavg()}
+	rep := &Report{Rounds: cfg.Rounds, Seed: cfg.Seed, Started: time.Now(), CPUs: runtime.NumCPU(), LoadStart: loadavg(),
+		ProcessFlags: cfg.ProcessFlags}
 	if err := b.setUp(ctx); err != nil {
 		b.tearDown()
 		return nil, err

@@ -89,11 +89,12 @@ func (b *bench) teplokarta(ctx context.Context, round int) (Result, error) {
 		return res, err
 	}
 	began := time.Now()
-	p, err := startChild(b.cfg.Bin, "process", "--local", "--brokers", b.brokerAddr(),
+	args := append([]string{"process", "--local", "--brokers", b.brokerAddr(),
 		"--group", fmt.Sprintf("benchpeer-%d-%d", round, nonce),
 		"--clickhouse-addr", b.cfg.Stack.ClickHouse(), "--clickhouse-database", db,
 		"--redis-addr", b.cfg.Stack.Redis(), "--redis-prefix", fmt.Sprintf("benchpeer:%d:%d:", round, nonce),
-		"--metrics-addr", metrics)
+		"--metrics-addr", metrics}, b.cfg.ProcessFlags...)
+	p, err := startChild(b.cfg.Bin, args...)
 	if err != nil {
 		return res, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -58,6 +59,9 @@ func PrintTable(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "bench-peer: backlog %d messages (%d unique appeals; the rest are retries, byte-for-byte re-sends), seed %d, %d round(s), %s\n",
 		r.Messages, r.Unique, r.Seed, r.Rounds, r.Started.UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "machine: %d CPUs, load average %s at start, %s at end (other jobs' load included)\n", r.CPUs, r.LoadStart, r.LoadEnd)
+	if len(r.ProcessFlags) > 0 {
+		fmt.Fprintf(w, "teplokarta process with: %s\n", strings.Join(r.ProcessFlags, " "))
+	}
 	fmt.Fprint(w, `messages: records drained from appeals.raw.* (retries and earlier freshness probes included); unique: distinct appeals among them;
 rows: rows written to appeals (its rollups' total). peer = ClickHouse's Kafka engine + views into appeals and the rollups: one row
 per record (more if the engine re-read records: at-least-once), no dedup/classification/PII masking. teplokarta = bin/teplokarta

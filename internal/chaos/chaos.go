@@ -41,6 +41,9 @@ type Config struct {
 	Faults      []string      // default: all of Faults
 	RunTimeout  time.Duration // one run's limit; default 8m
 	Log         io.Writer     // progress lines; nil: none
+	// ProcessFlags are extra flags of every `teplokarta process` the suite starts (e.g. --dedup-state
+	// partition).
+	ProcessFlags []string
 }
 
 // Faults are the faults the suite knows, in the order it runs them.

@@ -245,10 +245,10 @@ func (r *run) startProcessor(env ...string) (*child, error) {
 			return nil, err
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		c, err := r.start([]string{"process", "--local", "--brokers", r.brokerAddr(), "--group", "chaos",
+		c, err := r.start(append([]string{"process", "--local", "--brokers", r.brokerAddr(), "--group", "chaos",
 			"--clickhouse-addr", r.cfg.Stack.ClickHouse(), "--clickhouse-database", r.db,
 			"--redis-addr", r.cfg.Stack.Redis(), "--redis-prefix", r.prefix,
-			"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", addr}, env...)
+			"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", addr}, r.cfg.ProcessFlags...), env...)
 		if err != nil {
 			return nil, err
 		}

@@ -88,3 +88,7 @@ type Hints struct {
 
 // AppealID builds the cross-source unique id.
 func AppealID(source, sourceID string) string { return source + ":" + sourceID }
+
+// Scope names what deduplication compares an appeal with: its region and municipality (an unresolved one
+// is its region's own scope). appeals.enriched is keyed by it.
+func Scope(region, oktmo string) string { return region + ":" + oktmo }

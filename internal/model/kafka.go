@@ -20,6 +20,9 @@ const (
 	TopicStatus    = "appeals.status"
 	TopicSLA       = "appeals.sla"
 	TopicWindows   = "appeals.windows"
+	// TopicEnriched carries processed appeals between the processor's two stages, keyed by scope
+	// ("<region>:<oktmo>"), when the dedup state lives with its partitions (--dedup-state partition).
+	TopicEnriched = "appeals.enriched"
 )
 
 // RawTopic is the raw topic of a source.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/geo"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/sources"
 	"github.com/teplokarta/teplokarta/processor/dedup"
 	"github.com/teplokarta/teplokarta/processor/enrich"
@@ -33,9 +36,13 @@ type Options struct {
 	Pipeline pipeline.Config
 	Window   window.Config
 	Dedup    dedup.Config // KeyPrefix scopes the Redis keys
-	// DedupState is where the dedup state lives: DedupRedis (the default; any number of instances) or
-	// DedupLocal (this process; only while it holds every partition of its topics).
+	// DedupState is where the dedup state lives: DedupRedis (the default; any number of instances),
+	// DedupLocal (this process; only while it holds every partition of its topics) or DedupPartition
+	// (with the partitions of appeals.enriched that own its scopes; any number of instances, two stages).
 	DedupState string
+	// EnrichedPartitions is the partition count appeals.enriched is created with (DedupPartition); default
+	// 8. It bounds the second stage's instances and must not change while the topic holds records.
+	EnrichedPartitions int
 	// Sink: BlockRows, RoundRows and RoundLinger (Gate, Settle, Upstream and Backlog are wired by Build).
 	Sink sink.Config
 	// Deduper replaces the Redis deduper built from Dedup (then Clients.Redis may be nil and no state is
@@ -49,15 +56,16 @@ type Options struct {
 
 // Where the dedup state lives (Options.DedupState).
 const (
-	DedupRedis = "redis"
-	DedupLocal = "local"
+	DedupRedis     = "redis"
+	DedupLocal     = "local"
+	DedupPartition = "partition"
 )
 
 // DefaultOptions returns the documented defaults of every stage.
 func DefaultOptions() Options {
 	return Options{Pipeline: pipeline.DefaultConfig(), Window: window.DefaultConfig(), Dedup: dedup.DefaultConfig(),
 		Sink:   sink.Config{BlockRows: sink.DefaultBlockRows, RoundRows: sink.DefaultRoundRows, RoundLinger: sink.DefaultRoundLinger},
-		PIIKey: pii.LocalKey, DedupState: DedupRedis}
+		PIIKey: pii.LocalKey, DedupState: DedupRedis, EnrichedPartitions: 8}
 }
 
 // Validate checks every stage's configuration and how the pipeline's budgets and the sink's rounds fit.
@@ -70,8 +78,13 @@ func (o Options) dedupStateValid() error {
 	switch o.DedupState {
 	case "", DedupRedis, DedupLocal:
 		return nil
+	case DedupPartition:
+		if o.EnrichedPartitions < 1 {
+			return fmt.Errorf("processor: %s needs at least one partition, got %d", model.TopicEnriched, o.EnrichedPartitions)
+		}
+		return nil
 	}
-	return fmt.Errorf("processor: dedup state %q: want %q or %q", o.DedupState, DedupRedis, DedupLocal)
+	return fmt.Errorf("processor: dedup state %q: want %q, %q or %q", o.DedupState, DedupRedis, DedupLocal, DedupPartition)
 }
 
 // roundsFit refuses carried batches whose budget cannot fill a waiting round: with fewer unstored rows
@@ -109,6 +122,11 @@ type Processor struct {
 	*pipeline.Engine
 	dedup *dedup.Redis
 	ch    driver.Conn
+	// With DedupPartition, the first stage (raw topics → appeals.enriched) runs beside the Engine, which
+	// then consumes appeals.enriched.
+	rekey       *pipeline.Rekey
+	rekeyWriter io.Closer
+	enriched    func(context.Context) error // creates appeals.enriched
 }
 
 // ErrSchemaBehind is returned by Run when ClickHouse lacks migrations this binary expects.
@@ -131,20 +149,38 @@ func (p *Processor) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	return p.Engine.Run(ctx)
+	if p.rekey == nil {
+		return p.Engine.Run(ctx)
+	}
+	defer p.rekeyWriter.Close()
+	if err := p.enriched(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() {
+		err := p.rekey.Run(ctx)
+		cancel() // the second stage alone would wait for appeals that never come
+		first <- err
+	}()
+	err = p.Engine.Run(ctx)
+	cancel()
+	return errors.Join(err, <-first)
 }
 
 // resumeChecks run before an instance resumes partitions (start, every rebalance): the dedup state is made
 // whole (rebuilt from ClickHouse if Redis lost it — a batch that found it lost ended the generation), then
 // the views of the partitions' last rows are checked and repaired.
 type resumeChecks struct {
-	dedup   *dedup.Redis // nil: a deduper without Redis state
-	local   *soleOwner   // nil: the dedup state is not in this process
+	dedup   *dedup.Redis       // nil: a deduper without Redis state
+	local   *soleOwner         // nil: the dedup state is not in this process
+	parts   *dedup.Partitioned // nil: the dedup state is not with appeals.enriched's partitions
 	ch      driver.Conn
 	rollups *rollup.Checker
 }
 
-func (r resumeChecks) CheckResumed(ctx context.Context, partitions map[string][]int, window int64) error {
+func (r resumeChecks) CheckResumed(ctx context.Context, generation int32, partitions map[string][]int, window int64) error {
 	if r.dedup != nil {
 		if _, _, err := r.dedup.EnsureState(ctx, r.ch, time.Now()); err != nil {
 			return err
@@ -152,6 +188,11 @@ func (r resumeChecks) CheckResumed(ctx context.Context, partitions map[string][]
 	}
 	if r.local != nil {
 		if err := r.local.resume(ctx, partitions); err != nil {
+			return err
+		}
+	}
+	if r.parts != nil {
+		if _, err := r.parts.Resume(ctx, r.ch, generation, partitions[model.TopicEnriched]); err != nil {
 			return err
 		}
 	}
@@ -177,6 +218,15 @@ func Build(o Options, c Clients) (*Processor, error) {
 		sole = &soleOwner{d: ld, ch: c.ClickHouse, brokers: o.Pipeline.Brokers, topics: o.Pipeline.Topics,
 			idHorizon: ld.IDHorizon(), log: logOrDefault(c.Log)}
 		stage = pipeline.DedupStage{D: ld}
+	}
+	var parts *dedup.Partitioned
+	if stage == nil && o.DedupState == DedupPartition {
+		dcfg := o.Dedup
+		dcfg.Registerer, dcfg.Logger = c.Registerer, c.Log
+		if parts, err = dedup.NewPartitioned(dcfg, model.TopicEnriched, c.Now); err != nil {
+			return nil, err
+		}
+		stage = pipeline.DedupStage{D: parts}
 	}
 	if stage == nil {
 		dcfg := o.Dedup
@@ -234,19 +284,36 @@ func Build(o Options, c Clients) (*Processor, error) {
 	if err := errors.Join(sk.Register(c.Registerer), st.Register(c.Registerer), checker.Register(c.Registerer)); err != nil {
 		return nil, err
 	}
-	eng, err = pipeline.New(o.Pipeline, pipeline.Deps{
-		Normalizer: normalize.New(reg, pii.New(), c.Now),
+	metrics := pipeline.NewMetrics(c.Registerer)
+	norm := normalize.New(reg, pii.New(), c.Now)
+	deps := pipeline.Deps{
+		Normalizer: norm,
 		Enricher:   st,
 		Deduper:    stage,
 		Windower:   win,
 		Sink:       sk,
 		Producer:   prod,
-		Resume:     resumeChecks{dedup: dd, local: sole, ch: c.ClickHouse, rollups: checker},
-		Metrics:    pipeline.NewMetrics(c.Registerer),
+		Resume:     resumeChecks{dedup: dd, local: sole, parts: parts, ch: c.ClickHouse, rollups: checker},
+		Metrics:    metrics,
 		Log:        c.Log,
-	})
-	if err != nil {
+	}
+	pcfg := o.Pipeline
+	p := &Processor{dedup: dd, ch: c.ClickHouse}
+	if parts != nil {
+		if p.rekey, p.rekeyWriter, err = buildRekey(o, norm, st, metrics, c.Log); err != nil {
+			return nil, err
+		}
+		brokers, n := o.Pipeline.Brokers, o.EnrichedPartitions
+		p.enriched = func(ctx context.Context) error {
+			return kafkax.EnsureTopics(ctx, brokers, n, model.TopicEnriched)
+		}
+		// The second stage: what the first produced, already parsed and enriched.
+		pcfg.Topics = []string{model.TopicEnriched}
+		deps.Normalizer, deps.Enricher = normalize.Enriched{}, nil
+	}
+	if eng, err = pipeline.New(pcfg, deps); err != nil {
 		return nil, err
 	}
-	return &Processor{Engine: eng, dedup: dd, ch: c.ClickHouse}, nil
+	p.Engine = eng
+	return p, nil
 }

@@ -77,11 +77,15 @@ func NewLocal(cfg Config, now func() time.Time) (*Local, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newLocalWith(core{cfg: cfg, stem: newStemmer(cfg.StemCacheSize), m: m, log: cfg.Logger}, now), nil
+}
+
+// newLocalWith returns an empty Local on a core it may share with others (Partitioned's partitions).
+func newLocalWith(c core, now func() time.Time) *Local {
 	if now == nil {
 		now = time.Now
 	}
-	return &Local{core: core{cfg: cfg, stem: newStemmer(cfg.StemCacheSize), m: m, log: cfg.Logger}, now: now,
-		st: newLocalState(), hits: map[string]int{}, where: map[string]int{}}, nil
+	return &Local{core: c, now: now, st: newLocalState(), hits: map[string]int{}, where: map[string]int{}}
 }
 
 func newLocalState() localState {
@@ -147,7 +151,7 @@ func (d *Local) claimID(it *item, now int64) {
 }
 
 func (d *Local) scope(a *model.Appeal) *localScope {
-	key := a.Region + ":" + a.OKTMO
+	key := model.Scope(a.Region, a.OKTMO)
 	sc := d.st.scopes[key]
 	if sc == nil {
 		sc = &localScope{buckets: map[int64]*localBucket{}, texts: map[uint64]localText{}}
@@ -296,7 +300,7 @@ func (d *Local) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 	d.mu.Lock()
 	d.st = newLocalState()
 	d.mu.Unlock()
-	n, err := readStored(ctx, conn, rebuildProcessedQuery, since, func(chunk []*model.Appeal, decs []Decision, stored []int64) error {
+	n, err := readStored(ctx, conn, rebuildProcessedQuery, []any{since.UTC()}, func(chunk []*model.Appeal, decs []Decision, stored []int64) error {
 		d.restore(chunk, decs, stored)
 		return nil
 	})

@@ -37,7 +37,7 @@ ORDER BY is_incident DESC, event_time, appeal_id`
 // Existing claims are kept (NX), so it may run while processors are live. Pass since = now − IDHorizon
 // to restore every claim still inside the horizon. It returns the number of rows applied.
 func (d *Redis) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) (int, error) {
-	n, err := readStored(ctx, conn, rebuildQuery, since, func(chunk []*model.Appeal, decs []Decision, _ []int64) error {
+	n, err := readStored(ctx, conn, rebuildQuery, []any{since.UTC()}, func(chunk []*model.Appeal, decs []Decision, _ []int64) error {
 		return d.restore(ctx, chunk, decs)
 	})
 	if err != nil {
@@ -47,11 +47,11 @@ func (d *Redis) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 	return n, nil
 }
 
-// readStored hands apply the stored appeals query selects (since is its parameter), with their decisions
+// readStored hands apply the stored appeals query selects (args are its parameters), with their decisions
 // and when they were stored (unix seconds), in chunks. It returns the number of rows applied.
-func readStored(ctx context.Context, conn driver.Conn, query string, since time.Time,
+func readStored(ctx context.Context, conn driver.Conn, query string, args []any,
 	apply func([]*model.Appeal, []Decision, []int64) error) (int, error) {
-	rows, err := conn.Query(ctx, query, since.UTC())
+	rows, err := conn.Query(ctx, query, args...)
 	if err != nil {
 		return 0, fmt.Errorf("dedup: rebuild: query appeals: %w", err)
 	}

@@ -207,7 +207,9 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // ResumeChecker is rollup.Checker's resume check.
 type ResumeChecker interface {
-	CheckResumed(ctx context.Context, partitions map[string][]int, window int64) error
+	// CheckResumed gets the generation's id (consecutive ids mean no other assignment came between) and
+	// its partitions by topic.
+	CheckResumed(ctx context.Context, generation int32, partitions map[string][]int, window int64) error
 }
 
 // checkResumed runs the resume check for a generation's partitions, retrying until it passes: resuming
@@ -226,7 +228,7 @@ func (e *Engine) checkResumed(ctx context.Context, gen *kafka.Generation) bool {
 	gen.Start(func(gctx context.Context) { <-gctx.Done(); close(ended) })
 	for ctx.Err() == nil {
 		// One INSERT holds a partition's carried batches as well as the one before them.
-		err := e.Resume.CheckResumed(ctx, parts, int64(e.cfg.BatchSize*(e.cfg.CarryBatches+1)))
+		err := e.Resume.CheckResumed(ctx, gen.ID, parts, int64(e.cfg.BatchSize*(e.cfg.CarryBatches+1)))
 		if err == nil {
 			return true
 		}

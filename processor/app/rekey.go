@@ -1,0 +1,29 @@
+package app
+
+import (
+	"io"
+	"log/slog"
+
+	"github.com/teplokarta/teplokarta/processor/normalize"
+	"github.com/teplokarta/teplokarta/processor/pipeline"
+)
+
+// buildRekey assembles the first stage of DedupPartition from the processor's options: the raw topics of
+// o.Pipeline in a consumer group of its own (<group>-rekey), producing to appeals.enriched through a
+// writer of its own, which the caller closes.
+func buildRekey(o Options, norm normalize.Normalizer, enricher pipeline.Enricher, m *pipeline.Metrics, log *slog.Logger) (*pipeline.Rekey, io.Closer, error) {
+	cfg := pipeline.DefaultRekeyConfig()
+	p := o.Pipeline
+	cfg.Brokers, cfg.GroupID, cfg.Topics, cfg.DLQTopic = p.Brokers, p.GroupID+"-rekey", p.Topics, p.DLQTopic
+	cfg.BatchSize, cfg.FlushInterval, cfg.SessionTimeout, cfg.StopTimeout = p.BatchSize, p.FlushInterval, p.SessionTimeout, p.StopTimeout
+	w, err := pipeline.NewProducer(p.Brokers)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := pipeline.NewRekey(cfg, norm, enricher, w, m, log)
+	if err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	return r, w, nil
+}

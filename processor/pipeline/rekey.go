@@ -1,0 +1,204 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/processor/normalize"
+)
+
+// RekeyConfig configures the first of the processor's two stages when the dedup state lives with the
+// partitions that own it (issue 15, item 2): raw topics → parse, normalize, mask, classify, resolve →
+// appeals.enriched keyed by scope ("<region>:<oktmo>"), where the second stage (the Engine over that topic)
+// deduplicates, counts and stores. Kafka Streams calls this a repartition.
+type RekeyConfig struct {
+	Brokers        []string      // default 127.0.0.1:19092
+	GroupID        string        // consumer group of the raw topics; default "teplokarta-processor-rekey"
+	Topics         []string      // raw topics; default appeals.raw.{vk,nashdom,112,pos}
+	Enriched       string        // default appeals.enriched
+	DLQTopic       string        // default appeals.dlq
+	BatchSize      int           // records per produced batch; default 2500
+	FlushInterval  time.Duration // max wait to fill a batch; default 250ms
+	SessionTimeout time.Duration // consumer group session; default 10s
+	StopTimeout    time.Duration // how long an in-flight batch may take to finish at shutdown; default 30s
+}
+
+// DefaultRekeyConfig returns the documented defaults.
+func DefaultRekeyConfig() RekeyConfig {
+	d := DefaultConfig()
+	return RekeyConfig{Brokers: d.Brokers, GroupID: d.GroupID + "-rekey", Topics: d.Topics, Enriched: model.TopicEnriched,
+		DLQTopic: d.DLQTopic, BatchSize: d.BatchSize, FlushInterval: d.FlushInterval, SessionTimeout: d.SessionTimeout,
+		StopTimeout: d.StopTimeout}
+}
+
+// Validate checks the configuration.
+func (c RekeyConfig) Validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("rekey: no brokers"))
+	}
+	if c.GroupID == "" || len(c.Topics) == 0 || c.Enriched == "" || c.DLQTopic == "" {
+		errs = append(errs, errors.New("rekey: group, raw topics, enriched topic and dead-letter topic are required"))
+	}
+	for _, t := range c.Topics {
+		if t == c.Enriched {
+			errs = append(errs, fmt.Errorf("rekey: %s is both a raw topic and the enriched one", t))
+		}
+	}
+	if c.BatchSize < 1 || c.FlushInterval <= 0 || c.SessionTimeout < time.Second || c.StopTimeout <= 0 {
+		errs = append(errs, errors.New("rekey: batch size, flush interval, session and stop timeouts must be positive (session ≥ 1s)"))
+	}
+	return errors.Join(errs...)
+}
+
+// Rekey is the first stage. It is at-least-once: a batch's raw offsets are committed after its enriched
+// records (and dead letters) are acknowledged, so a crash produces some of them again. The second stage
+// drops those repeats as exact duplicates: the same appeal id from another offset of its partition.
+type Rekey struct {
+	cfg      RekeyConfig
+	norm     normalize.Normalizer
+	enricher Enricher
+	w        *kafkax.Writer
+	m        *Metrics
+	log      *slog.Logger
+}
+
+// NewRekey returns the first stage; m may be shared with the Engine (dead letters and lag by topic).
+func NewRekey(cfg RekeyConfig, norm normalize.Normalizer, enricher Enricher, w *kafkax.Writer, m *Metrics, log *slog.Logger) (*Rekey, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if norm == nil || w == nil || m == nil {
+		return nil, errors.New("rekey: normalizer, writer and metrics are required")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Rekey{cfg: cfg, norm: norm, enricher: enricher, w: w, m: m, log: log.With("stage", "rekey")}, nil
+}
+
+// Run consumes the raw topics in the consumer group until ctx ends.
+func (r *Rekey) Run(ctx context.Context) error {
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: r.cfg.GroupID, Brokers: r.cfg.Brokers, Topics: r.cfg.Topics,
+		Dialer:            &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-rekey"},
+		StartOffset:       kafka.FirstOffset,
+		SessionTimeout:    r.cfg.SessionTimeout,
+		HeartbeatInterval: r.cfg.SessionTimeout / 4,
+		RebalanceTimeout:  r.cfg.StopTimeout + r.cfg.SessionTimeout,
+		JoinGroupBackoff:  500 * time.Millisecond,
+		Timeout:           5 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("rekey: consumer group: %w", err)
+	}
+	var running sync.WaitGroup
+	defer func() {
+		closed := make(chan struct{})
+		go func() { group.Close(); close(closed) }()
+		running.Wait()
+		select { // as the Engine: a member stopped during a rebalance does not wait for it
+		case <-closed:
+		case <-time.After(leaveWait):
+		}
+	}()
+	for {
+		gen, err := group.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.log.Warn("consumer group: waiting for the next generation", "err", err)
+			continue
+		}
+		for topic, parts := range gen.Assignments {
+			for _, p := range parts {
+				running.Add(1)
+				gen.Start(func(gctx context.Context) { defer running.Done(); r.partition(ctx, gctx, gen, topic, p) })
+			}
+		}
+	}
+}
+
+// partition re-keys one raw partition for one generation.
+func (r *Rekey) partition(rootCtx, gctx context.Context, gen *kafka.Generation, topic string, p kafka.PartitionAssignment) {
+	log := r.log.With("topic", topic, "partition", p.ID)
+	label := strconv.Itoa(p.ID)
+	defer r.m.Lag.DeleteLabelValues(topic, label)
+	rd := kafka.NewReader(kafka.ReaderConfig{
+		Brokers: r.cfg.Brokers, Topic: topic, Partition: p.ID,
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: r.cfg.BatchSize,
+		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-rekey"},
+	})
+	defer rd.Close()
+	if err := rd.SetOffset(p.Offset); err != nil { // the committed offset, or FirstOffset for a new group
+		log.Error("set offset", "err", err)
+		return
+	}
+	log.Info("partition assigned", "committed", p.Offset)
+	batch := make([]kafka.Message, 0, r.cfg.BatchSize)
+	for gctx.Err() == nil {
+		batch = kafkax.Fill(gctx, rd, batch[:0], r.cfg.BatchSize, r.cfg.FlushInterval)
+		if len(batch) == 0 {
+			continue
+		}
+		// Finish the batch even if the generation ends meanwhile: what was produced is then committed,
+		// and the next owner repeats less.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), r.cfg.StopTimeout)
+		err := r.w.WriteMessages(bctx, r.rekey(batch)...)
+		cancel()
+		if err != nil {
+			log.Error("producing enriched appeals; the batch will be read again", "err", err)
+			return // ends the generation: the group rejoins and resumes from the committed offset
+		}
+		last := batch[len(batch)-1]
+		if err := gen.CommitOffsets(map[string]map[int]int64{topic: {p.ID: last.Offset + 1}}); err != nil {
+			log.Warn("commit offsets; the batch will be re-keyed again by the next owner", "err", err)
+			return
+		}
+		r.m.Lag.WithLabelValues(topic, label).Set(float64(lagAfter(last)))
+	}
+}
+
+// maxEnrichedBytes keeps an enriched record within one produce batch with room for key and headers.
+const maxEnrichedBytes = kafkax.DefaultBatchBytes - 4096
+
+// rekey turns raw records into enriched ones keyed by scope, and the ones that cannot be parsed (or grew
+// past a record's limit) into dead letters.
+func (r *Rekey) rekey(batch []kafka.Message) []kafka.Message {
+	out := make([]kafka.Message, 0, len(batch))
+	var buf []byte
+	for _, m := range batch {
+		a, err := r.norm.Normalize(m)
+		if err == nil {
+			if r.enricher != nil {
+				r.enricher.Enrich(a)
+			}
+			if a.OKTMO == "" {
+				a.Municipality = model.Unresolved
+			}
+			a.Origin = model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+			buf = model.AppendEnriched(buf[:0], a)
+			if len(buf) > maxEnrichedBytes {
+				err = fmt.Errorf("rekey: the enriched record of %s has %d bytes, above %d", a.ID, len(buf), maxEnrichedBytes)
+			}
+		}
+		if err != nil {
+			r.m.Messages.WithLabelValues(model.SourceOfTopic(m.Topic), "dead_letter").Inc()
+			out = append(out, DeadLetter(r.cfg.DLQTopic, m, err))
+			continue
+		}
+		out = append(out, kafka.Message{Topic: r.cfg.Enriched, Key: []byte(model.Scope(a.Region, a.OKTMO)),
+			Value: append([]byte(nil), buf...)})
+	}
+	return out
+}
