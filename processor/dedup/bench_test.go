@@ -187,3 +187,51 @@ func BenchmarkRedisMemoryPerAppeal(b *testing.B) {
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "go-heap-MB")
 	}
 }
+
+// BenchmarkLocalMemoryPerAppeal decides 200,000 appeals of the synthetic stream with the in-process state
+// (batches of 1000, one goroutine) and reports the Go heap it holds per appeal afterwards and the CPU per
+// appeal, the decision included.
+//
+//	go test -run '^$' -bench LocalMemoryPerAppeal -benchtime 1x ./processor/dedup/
+func BenchmarkLocalMemoryPerAppeal(b *testing.B) {
+	const n = 200_000
+	for range b.N {
+		b.StopTimer()
+		d, err := NewLocal(DefaultConfig(), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		gen := newStreamGen(1)
+		batches := make([][]*model.Appeal, n/1000)
+		for i := range batches {
+			batches[i] = gen.batch(1000)
+		}
+		ctx := context.Background()
+		// Warm the stem cache, as a running processor's is, and weigh the heap without the state.
+		if _, err := newLocalWithCore(d).Decide(ctx, batches[0]); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		for _, batch := range batches {
+			if _, err := d.Decide(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(batches) // weighed on both sides
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, "heap-B/appeal")
+		s := d.Size()
+		b.ReportMetric(float64(s.Members)/n, "members/appeal")
+		b.ReportMetric(float64(s.Bands)/n, "bands/appeal")
+		runtime.KeepAlive(d)
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N*n), "µs/appeal")
+}
+
+// newLocalWithCore is another Local on d's core (stemmer included), for warming the cache.
+func newLocalWithCore(d *Local) *Local { return newLocalWith(d.core, d.now) }

@@ -1,9 +1,12 @@
 package dedup
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"sync"
 	"time"
 
@@ -25,28 +28,53 @@ type Local struct {
 	core
 	now func() time.Time
 
+	seeds [2]maphash.Seed
+
 	mu    sync.Mutex
 	st    localState
 	swept int64 // unix seconds of the last sweep
 	// scratch for one decision at a time (under mu)
-	hits, where map[string]int
-	ranked      []candidate
+	hits  map[uint64]int // (bucket index in item.bucket)<<32 | member index → shared bands
+	cands []localCand
+}
+
+// localCand is an LSH candidate: a member of one of the appeal's buckets and the bands it shares.
+type localCand struct {
+	bk   *localBucket
+	idx  uint32
+	hits int
 }
 
 var _ Deduper = (*Local)(nil)
 
 // localState mirrors Redis's keys; each entry lasts as long as its Redis key's TTL would, counted from
-// its last write on this process's clock.
+// its last write on this process's clock. It holds no Go pointers per appeal: a million appeals inside the
+// horizon would otherwise be millions of pointers for the garbage collector to trace on every cycle (the
+// first, map-of-strings layout of this type cost the processor twice its CPU in bench-peer). Appeal ids
+// are keyed by a 128-bit hash and their text kept once in an arena of bytes, referred to by offset.
 type localState struct {
-	ids    map[string]localClaim  // dedup:id:<appeal id>, IDHorizon
-	scopes map[string]*localScope // "<region>:<oktmo>"
+	ids       map[idKey]localClaim   // dedup:id:<appeal id>, IDHorizon
+	scopes    map[string]*localScope // "<region>:<oktmo>"
+	strs      []byte                 // appeal ids, each length-prefixed; a ref is an offset
+	topics    []string               // origin topics, interned
+	topicIdx  map[string]uint16
+	compactAt int // len(strs) that triggers the next compaction
 }
 
+// idKey is an appeal id's 128-bit hash (two seeded maphash values): with n ids a collision has
+// probability about n²/2¹²⁹, nothing any horizon comes near.
+type idKey [2]uint64
+
+// noRef is an absent string ref.
+const noRef = ^uint32(0)
+
 type localClaim struct {
-	origin   model.Offset
-	kind     Kind
-	incident string // a voice's incident ("" for an incident: itself)
-	at       int64  // unix seconds of the claim
+	at     uint32 // unix seconds of the claim
+	kind   Kind
+	topic  uint16 // the origin's, interned
+	part   int32
+	offset int64
+	inc    uint32 // a voice's incident (ref); noRef for an incident
 }
 
 type localScope struct {
@@ -55,15 +83,25 @@ type localScope struct {
 }
 
 type localBucket struct {
-	bands   map[uint64]string  // band (index<<32 | hash) → the member that claimed it first
-	members map[string]*member // member records
+	bands   map[uint64]uint32 // band (index<<32 | hash) → the member (index in recs) that claimed it first
+	recs    []localMember
+	feats   []uint32 // every member's sketch, place names and house numbers, back to back
 	written int64
 }
 
+// localMember is a member record (Redis's encoded member) with its slices in the bucket's feats.
+type localMember struct {
+	eventTime            int64
+	id, inc              uint32 // refs; inc = noRef: the member is its own incident
+	feat                 uint32 // offset in feats
+	size                 uint16
+	nFeat, nNames, nNums uint8
+}
+
 type localText struct {
-	incident  string
+	inc       uint32 // ref
+	at        uint32
 	eventTime int64
-	at        int64
 }
 
 // NewLocal returns an in-process Deduper. cfg's zero fields take DefaultConfig's values; KeyPrefix and
@@ -85,11 +123,46 @@ func newLocalWith(c core, now func() time.Time) *Local {
 	if now == nil {
 		now = time.Now
 	}
-	return &Local{core: c, now: now, st: newLocalState(), hits: map[string]int{}, where: map[string]int{}}
+	return &Local{core: c, now: now, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		st: newLocalState(), hits: map[uint64]int{}}
 }
 
+// minCompact is the smallest id arena worth compacting.
+const minCompact = 1 << 20
+
 func newLocalState() localState {
-	return localState{ids: map[string]localClaim{}, scopes: map[string]*localScope{}}
+	return localState{ids: map[idKey]localClaim{}, scopes: map[string]*localScope{}, topicIdx: map[string]uint16{},
+		compactAt: minCompact}
+}
+
+func (d *Local) key(id string) idKey {
+	return idKey{maphash.String(d.seeds[0], id), maphash.String(d.seeds[1], id)}
+}
+
+// put stores s in the arena and returns its ref.
+func (d *Local) put(s string) uint32 {
+	r := uint32(len(d.st.strs))
+	d.st.strs = binary.AppendUvarint(d.st.strs, uint64(len(s)))
+	d.st.strs = append(d.st.strs, s...)
+	return r
+}
+
+// str is the arena's bytes of ref r (valid until the next compaction).
+func (d *Local) str(r uint32) []byte { return arenaGet(d.st.strs, r) }
+
+func arenaGet(a []byte, r uint32) []byte {
+	n, k := binary.Uvarint(a[r:])
+	return a[int(r)+k : int(r)+k+int(n)]
+}
+
+func (d *Local) topic(t string) uint16 {
+	i, ok := d.st.topicIdx[t]
+	if !ok {
+		i = uint16(len(d.st.topics))
+		d.st.topics = append(d.st.topics, t)
+		d.st.topicIdx[t] = i
+	}
+	return i
 }
 
 // Decide implements Deduper.
@@ -118,36 +191,60 @@ func (d *Local) ttl() int64       { return int64(2 * d.cfg.Horizon.Seconds()) }
 func (d *Local) horizon() int64   { return int64(d.cfg.Horizon.Seconds()) }
 func (d *Local) idHorizon() int64 { return int64(d.cfg.IDHorizon.Seconds()) }
 
+// decision is what the state remembers of one appeal while it is decided: the refs of its own id (noRef
+// until needed) and of its incident.
+type decision struct {
+	own, inc uint32
+}
+
+func (x *decision) ownRef(d *Local, id string) uint32 {
+	if x.own == noRef {
+		x.own = d.put(id)
+	}
+	return x.own
+}
+
+// incidentRef is the ref of the appeal's incident: its own id for an incident.
+func (x *decision) incidentRef(d *Local, it *item) uint32 {
+	if it.dec.Kind == Voice {
+		return x.inc
+	}
+	return x.ownRef(d, it.a.ID)
+}
+
 // decideOne decides an appeal against the state and writes its claims, as Redis's Decide does for a
 // batch of one.
 func (d *Local) decideOne(it *item, now int64) {
 	a := it.a
-	if c, ok := d.st.ids[a.ID]; ok && now-c.at < d.idHorizon() {
+	key := d.key(a.ID)
+	if c, ok := d.st.ids[key]; ok && now-int64(c.at) < d.idHorizon() {
 		switch {
-		case c.origin != a.Origin:
+		case d.st.topics[c.topic] != a.Origin.Topic || int(c.part) != a.Origin.Partition || c.offset != a.Origin.Offset:
 			it.dec = Decision{Kind: ExactDuplicate}
 		case c.kind == Voice:
-			it.dec = Decision{Kind: Voice, IncidentID: c.incident}
+			it.dec = Decision{Kind: Voice, IncidentID: string(d.str(c.inc))}
 		default:
 			it.dec = Decision{Kind: c.kind, IncidentID: a.ID}
 		}
 		return
 	}
 	it.dec = Decision{Kind: Incident, IncidentID: a.ID}
+	x := decision{own: noRef, inc: noRef}
 	if it.lsh {
 		sc := d.scope(a)
-		d.match(sc, it, now)
-		d.store(sc, it, now)
+		d.match(sc, it, &x, now)
+		d.store(sc, it, &x, now)
 	}
-	d.claimID(it, now)
+	d.claimID(key, it, x.inc, now)
 }
 
-func (d *Local) claimID(it *item, now int64) {
-	c := localClaim{origin: it.a.Origin, kind: it.dec.Kind, at: now}
+func (d *Local) claimID(key idKey, it *item, inc uint32, at int64) {
+	c := localClaim{at: uint32(at), kind: it.dec.Kind, topic: d.topic(it.a.Origin.Topic), part: int32(it.a.Origin.Partition),
+		offset: it.a.Origin.Offset, inc: noRef}
 	if it.dec.Kind == Voice {
-		c.incident = it.dec.IncidentID
+		c.inc = inc
 	}
-	d.st.ids[it.a.ID] = c
+	d.st.ids[key] = c
 }
 
 func (d *Local) scope(a *model.Appeal) *localScope {
@@ -173,105 +270,138 @@ func bandKey(f string) uint64 {
 	return uint64(f[1])<<32 | uint64(binary.BigEndian.Uint32([]byte(f[2:6])))
 }
 
+// view is a member record as the matching code reads it; its slices alias the bucket's feats.
+func (bk *localBucket) view(m *localMember) member {
+	f := bk.feats[m.feat:]
+	nf, nn := int(m.nFeat), int(m.nNames)
+	return member{eventTime: m.eventTime, size: int(m.size), feat: f[:nf:nf], names: f[nf : nf+nn : nf+nn],
+		nums: f[nf+nn : nf+nn+int(m.nNums) : nf+nn+int(m.nNums)]}
+}
+
+// memberIncident is the ref of a member's incident: itself unless it is a voice.
+func memberIncident(m *localMember) uint32 {
+	if m.inc == noRef {
+		return m.id
+	}
+	return m.inc
+}
+
 // match decides a content-matched appeal: the holder of its exact text, else the best verified LSH
 // candidate at or above the threshold (Redis's decideInOrder for one appeal).
-func (d *Local) match(sc *localScope, it *item, now int64) {
+func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 	h := d.horizon()
 	for _, fp := range it.fps {
 		v, ok := sc.texts[fp]
-		if ok && now-v.at < d.ttl() && v.incident != it.a.ID && abs(v.eventTime-it.rec.eventTime) <= h {
-			it.dec, it.echo = Decision{Kind: Voice, IncidentID: v.incident}, true
-			it.rec.incident = v.incident
+		if ok && now-int64(v.at) < d.ttl() && string(d.str(v.inc)) != it.a.ID && abs(v.eventTime-it.rec.eventTime) <= h {
+			inc := string(d.str(v.inc))
+			it.dec, it.echo, x.inc = Decision{Kind: Voice, IncidentID: inc}, true, v.inc
+			it.rec.incident = inc
 			return
 		}
 	}
-	hits, where := d.hits, d.where
-	clear(hits)
-	clear(where)
+	clear(d.hits)
+	var bks [2]*localBucket // an appeal reads at most two buckets
 	for k, b := range it.bucket {
 		bk := d.live(sc, b, now)
 		if bk == nil {
 			continue
 		}
+		bks[k] = bk
 		for _, f := range it.fields {
-			if v := bk.bands[bandKey(f)]; v != "" && v != it.a.ID {
-				hits[v]++
-				if _, ok := where[v]; !ok {
-					where[v] = k
-				}
+			if idx, ok := bk.bands[bandKey(f)]; ok && string(d.str(bk.recs[idx].id)) != it.a.ID {
+				d.hits[uint64(k)<<32|uint64(idx)]++
 			}
 		}
 	}
-	d.ranked = rank(d.ranked, hits, d.cfg.MaxCandidates)
-	best := d.cfg.Threshold
-	for _, c := range d.ranked {
-		bk := d.live(sc, it.bucket[where[c.id]], now)
-		m := bk.members[c.id]
-		if m == nil {
-			continue
+	d.cands = d.cands[:0]
+	for ki, n := range d.hits {
+		d.cands = append(d.cands, localCand{bk: bks[ki>>32], idx: uint32(ki), hits: n})
+	}
+	// Redis's rank: most shared bands first, then the member's id, keeping MaxCandidates.
+	slices.SortFunc(d.cands, func(a, b localCand) int {
+		if a.hits != b.hits {
+			return b.hits - a.hits
 		}
-		inc := m.incidentOf(c.id)
-		if inc == it.a.ID || abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, m) {
+		return bytes.Compare(d.str(a.bk.recs[a.idx].id), d.str(b.bk.recs[b.idx].id))
+	})
+	if len(d.cands) > d.cfg.MaxCandidates {
+		d.cands = d.cands[:d.cfg.MaxCandidates]
+	}
+	best, bestInc := d.cfg.Threshold, noRef
+	for _, c := range d.cands {
+		rec := &c.bk.recs[c.idx]
+		m := c.bk.view(rec)
+		inc := memberIncident(rec)
+		if string(d.str(inc)) == it.a.ID || abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, &m) {
 			continue
 		}
 		if s := overlap(it.rec.feat, it.rec.size, m.feat, m.size); s >= best {
-			if s > best || it.dec.Kind == Incident {
-				best, it.dec = s, Decision{Kind: Voice, IncidentID: inc}
+			if s > best || bestInc == noRef {
+				best, bestInc = s, inc
 				it.echo = s >= echoOverlap && len(it.rec.feat) == len(m.feat)
 			}
 		}
 	}
 	it.rec.incident = ""
-	if it.dec.Kind == Voice {
-		it.rec.incident = it.dec.IncidentID
+	if bestInc != noRef {
+		it.dec = Decision{Kind: Voice, IncidentID: string(d.str(bestInc))}
+		it.rec.incident, x.inc = it.dec.IncidentID, bestInc
 	}
 }
 
 // store writes a decided appeal's member record and free band fields (not an echo's) and claims its
 // texts where no other claim within the horizon holds them.
-func (d *Local) store(sc *localScope, it *item, now int64) {
+func (d *Local) store(sc *localScope, it *item, x *decision, now int64) {
 	if !it.echo {
-		d.storeMember(sc, it, now)
+		inc := noRef
+		if it.dec.Kind == Voice {
+			inc = x.inc
+		}
+		d.storeMember(sc, it, x.ownRef(d, it.a.ID), inc, now)
 	}
 	for _, fp := range it.fps {
 		v, ok := sc.texts[fp]
-		if ok && now-v.at < d.ttl() && (v.incident == it.a.ID || abs(v.eventTime-it.rec.eventTime) <= d.horizon()) {
+		if ok && now-int64(v.at) < d.ttl() && (string(d.str(v.inc)) == it.a.ID || abs(v.eventTime-it.rec.eventTime) <= d.horizon()) {
 			continue // its own (a replay after a rebuild), or the holder it follows
 		}
-		sc.texts[fp] = localText{incident: it.dec.IncidentID, eventTime: it.rec.eventTime, at: now}
+		sc.texts[fp] = localText{inc: x.incidentRef(d, it), eventTime: it.rec.eventTime, at: uint32(now)}
 	}
 }
 
-func (d *Local) storeMember(sc *localScope, it *item, now int64) {
+func (d *Local) storeMember(sc *localScope, it *item, own, inc uint32, now int64) {
 	b := it.bucket[it.own]
 	bk := d.live(sc, b, now)
 	if bk == nil {
-		bk = &localBucket{bands: map[uint64]string{}, members: map[string]*member{}}
+		bk = &localBucket{bands: map[uint64]uint32{}}
 		sc.buckets[b] = bk
 	}
+	idx := uint32(len(bk.recs))
+	r := &it.rec
+	bk.recs = append(bk.recs, localMember{eventTime: r.eventTime, id: own, inc: inc, feat: uint32(len(bk.feats)),
+		size: uint16(min(r.size, 0xffff)), nFeat: uint8(len(r.feat)), nNames: uint8(len(r.names)), nNums: uint8(len(r.nums))})
+	bk.feats = append(append(append(bk.feats, r.feat...), r.names...), r.nums...)
 	for _, f := range it.fields {
 		k := bandKey(f)
 		if _, held := bk.bands[k]; !held {
-			bk.bands[k] = it.a.ID
+			bk.bands[k] = idx
 		}
 	}
-	rec := it.rec
-	bk.members[it.a.ID] = &rec
 	bk.written = max(bk.written, now) // a rebuild restores rows out of their writing order
 }
 
 // sweepEvery bounds how often Decide walks the state for expired entries.
 const sweepEvery = 60 // seconds
 
-// sweep drops what has outlived its horizon, as Redis's TTLs would.
+// sweep drops what has outlived its horizon, as Redis's TTLs would, and compacts the id arena once it has
+// doubled since it was last compacted.
 func (d *Local) sweep(now int64) {
 	if now-d.swept < sweepEvery {
 		return
 	}
 	d.swept = now
-	for id, c := range d.st.ids {
-		if now-c.at >= d.idHorizon() {
-			delete(d.st.ids, id)
+	for k, c := range d.st.ids {
+		if now-int64(c.at) >= d.idHorizon() {
+			delete(d.st.ids, k)
 		}
 	}
 	for key, sc := range d.st.scopes {
@@ -281,7 +411,7 @@ func (d *Local) sweep(now int64) {
 			}
 		}
 		for fp, v := range sc.texts {
-			if now-v.at >= d.ttl() {
+			if now-int64(v.at) >= d.ttl() {
 				delete(sc.texts, fp)
 			}
 		}
@@ -289,6 +419,48 @@ func (d *Local) sweep(now int64) {
 			delete(d.st.scopes, key)
 		}
 	}
+	if len(d.st.strs) >= d.st.compactAt {
+		d.compact()
+	}
+}
+
+// compact copies the ids still referred to into a new arena.
+func (d *Local) compact() {
+	old := d.st.strs
+	d.st.strs = make([]byte, 0, len(old)/2)
+	moved := map[uint32]uint32{}
+	move := func(r uint32) uint32 {
+		if r == noRef {
+			return r
+		}
+		n, ok := moved[r]
+		if !ok {
+			n = uint32(len(d.st.strs))
+			b := arenaGet(old, r)
+			d.st.strs = binary.AppendUvarint(d.st.strs, uint64(len(b)))
+			d.st.strs = append(d.st.strs, b...)
+			moved[r] = n
+		}
+		return n
+	}
+	for k, c := range d.st.ids {
+		if c.inc != noRef {
+			c.inc = move(c.inc)
+			d.st.ids[k] = c
+		}
+	}
+	for _, sc := range d.st.scopes {
+		for _, bk := range sc.buckets {
+			for i := range bk.recs {
+				bk.recs[i].id, bk.recs[i].inc = move(bk.recs[i].id), move(bk.recs[i].inc)
+			}
+		}
+		for fp, v := range sc.texts {
+			v.inc = move(v.inc)
+			sc.texts[fp] = v
+		}
+	}
+	d.st.compactAt = max(2*len(d.st.strs), minCompact)
 }
 
 // Rebuild replaces the state with what ClickHouse's appeals table holds of the rows stored at or after
@@ -322,39 +494,47 @@ func (d *Local) restore(batch []*model.Appeal, decs []Decision, stored []int64) 
 	for i, it := range items {
 		it.dec = decs[i]
 		now := stored[i]
-		if _, ok := d.st.ids[it.a.ID]; ok {
+		key := d.key(it.a.ID)
+		if _, ok := d.st.ids[key]; ok {
 			continue // an unmerged repeat of the row
+		}
+		x := decision{own: noRef, inc: noRef}
+		if it.dec.Kind == Voice {
+			x.inc = d.put(it.dec.IncidentID)
 		}
 		if it.lsh {
 			sc := d.scope(it.a)
+			inc := noRef
 			if it.dec.Kind == Voice {
-				it.rec.incident = it.dec.IncidentID
+				inc = x.inc
 			}
-			d.storeMember(sc, it, now)
+			d.storeMember(sc, it, x.ownRef(d, it.a.ID), inc, now)
 			if _, ok := sc.texts[it.fps[0]]; !ok {
-				sc.texts[it.fps[0]] = localText{incident: it.dec.IncidentID, eventTime: it.rec.eventTime, at: now}
+				sc.texts[it.fps[0]] = localText{inc: x.incidentRef(d, it), eventTime: it.rec.eventTime, at: uint32(now)}
 			}
 		}
-		d.claimID(it, now)
+		d.claimID(key, it, x.inc, now)
 	}
 }
 
 // LocalSize counts what a Local deduper holds.
 type LocalSize struct {
 	IDs, Members, Bands, Texts, Buckets, Scopes int
+	Bytes                                       int // the id arena, the members' features and places
 }
 
 // Size reports what the state holds now (expired entries not yet swept included).
 func (d *Local) Size() LocalSize {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	s := LocalSize{IDs: len(d.st.ids), Scopes: len(d.st.scopes)}
+	s := LocalSize{IDs: len(d.st.ids), Scopes: len(d.st.scopes), Bytes: len(d.st.strs)}
 	for _, sc := range d.st.scopes {
 		s.Texts += len(sc.texts)
 		s.Buckets += len(sc.buckets)
 		for _, bk := range sc.buckets {
-			s.Members += len(bk.members)
+			s.Members += len(bk.recs)
 			s.Bands += len(bk.bands)
+			s.Bytes += 4 * len(bk.feats)
 		}
 	}
 	return s

@@ -189,3 +189,45 @@ func TestLocalConcurrentBatches(t *testing.T) {
 		t.Fatalf("%d id claims, want %d", s.IDs, parts*batches*size)
 	}
 }
+
+// Compacting the id arena changes no decision: one deduper compacts at every sweep, the other never; halfway
+// their clock jumps five days, so that the buckets and text claims of the first half expire (the id claims
+// stay). Then every appeal is replayed on both.
+func TestLocalCompactionKeepsDecisions(t *testing.T) {
+	stream := differentialStream(t, 3000)
+	now := t0
+	clock := func() time.Time { return now }
+	compacting, plain := newLocalWithClock(t, clock), newLocalWithClock(t, clock)
+	ctx := testCtx(t)
+	for i, a := range stream {
+		if i%50 == 0 {
+			now = now.Add(2 * time.Minute)
+			if i == len(stream)/100*50 {
+				now = now.Add(5 * 24 * time.Hour)
+			}
+			compacting.st.compactAt = 0 // the next sweep compacts
+		}
+		got, want := decide(t, ctx, compacting, cloneAppeal(a))[0], decide(t, ctx, plain, cloneAppeal(a))[0]
+		if got != want {
+			t.Fatalf("appeal %d %s: %v with compaction, %v without", i, a.ID, got, want)
+		}
+	}
+	for i, a := range stream {
+		got, want := decide(t, ctx, compacting, cloneAppeal(a))[0], decide(t, ctx, plain, cloneAppeal(a))[0]
+		if got != want {
+			t.Fatalf("replay of %d %s: %v with compaction, %v without", i, a.ID, got, want)
+		}
+	}
+	if c, p := len(compacting.st.strs), len(plain.st.strs); c >= p {
+		t.Fatalf("the compacted arena holds %d bytes, the other %d: the expired members' ids were kept", c, p)
+	}
+}
+
+func newLocalWithClock(t *testing.T, now func() time.Time) *Local {
+	t.Helper()
+	d, err := NewLocal(DefaultConfig(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

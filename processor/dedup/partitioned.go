@@ -176,8 +176,8 @@ func (d *Partitioned) Size() LocalSize {
 	var s LocalSize
 	for _, l := range parts {
 		x := l.Size()
-		s.IDs, s.Members, s.Bands, s.Texts, s.Buckets, s.Scopes = s.IDs+x.IDs, s.Members+x.Members, s.Bands+x.Bands,
-			s.Texts+x.Texts, s.Buckets+x.Buckets, s.Scopes+x.Scopes
+		s.IDs, s.Members, s.Bands, s.Texts, s.Buckets, s.Scopes, s.Bytes = s.IDs+x.IDs, s.Members+x.Members, s.Bands+x.Bands,
+			s.Texts+x.Texts, s.Buckets+x.Buckets, s.Scopes+x.Scopes, s.Bytes+x.Bytes
 	}
 	return s
 }
