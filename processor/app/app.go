@@ -124,9 +124,22 @@ type Processor struct {
 	ch    driver.Conn
 	// With DedupPartition, the first stage (raw topics → appeals.enriched) runs beside the Engine, which
 	// then consumes appeals.enriched.
+	local       *dedup.Local       // with DedupLocal
+	parts       *dedup.Partitioned // with DedupPartition
 	rekey       *pipeline.Rekey
 	rekeyWriter io.Closer
 	enriched    func(context.Context) error // creates appeals.enriched
+}
+
+// DedupStateBytes estimates the heap an in-process dedup state holds (0 with the state in Redis).
+func (p *Processor) DedupStateBytes() int64 {
+	switch {
+	case p.local != nil:
+		return p.local.Size().HeapBytes()
+	case p.parts != nil:
+		return p.parts.Size().HeapBytes()
+	}
+	return 0
 }
 
 // ErrSchemaBehind is returned by Run when ClickHouse lacks migrations this binary expects.
@@ -298,7 +311,10 @@ func Build(o Options, c Clients) (*Processor, error) {
 		Log:        c.Log,
 	}
 	pcfg := o.Pipeline
-	p := &Processor{dedup: dd, ch: c.ClickHouse}
+	p := &Processor{dedup: dd, ch: c.ClickHouse, parts: parts}
+	if sole != nil {
+		p.local = sole.d
+	}
 	if parts != nil {
 		if p.rekey, p.rekeyWriter, err = buildRekey(o, norm, st, metrics, c.Log); err != nil {
 			return nil, err

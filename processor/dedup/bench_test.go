@@ -226,6 +226,7 @@ func BenchmarkLocalMemoryPerAppeal(b *testing.B) {
 		runtime.KeepAlive(batches) // weighed on both sides
 		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, "heap-B/appeal")
 		s := d.Size()
+		b.ReportMetric(float64(s.HeapBytes())/n, "estimate-B/appeal")
 		b.ReportMetric(float64(s.Members)/n, "members/appeal")
 		b.ReportMetric(float64(s.Bands)/n, "bands/appeal")
 		runtime.KeepAlive(d)
