@@ -101,3 +101,48 @@ func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return sum
 }
+
+// A round waits for a backlog only while some partition can still bring rows. Here every partition can
+// carry one batch (two in all: 500 rows, 8,000 over the 16 partitions), fewer than a round's 12,000: once
+// all of them wait for the round, nothing more can come, and a round that waited for the backlog anyway
+// would sit out its whole 10 s linger (as every round did behind appeals.enriched's busiest partition).
+func TestRoundsDoNotWaitForPartitionsTheyHold(t *testing.T) {
+	t.Parallel()
+	bl := newBacklog(t, 29, 20000, "held")
+	conn, truth, o := bl.conn, bl.truth, bl.opts
+	o.Pipeline.BatchSize, o.Pipeline.CarryBatches, o.Pipeline.MaxUnstored = 250, 1, 12500
+	o.Sink.RoundRows, o.Sink.RoundLinger = 12000, 10*time.Second
+	reg := prometheus.NewRegistry()
+	eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: bl.rdb, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := run(eng)
+	waitRows(t, conn, truth.Appeals, 3*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	compareWithTruth(t, conn, truth)
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != "teplokarta_sink_gather_seconds" {
+			continue
+		}
+		h := f.GetMetric()[0].GetHistogram()
+		within := uint64(0)
+		for _, b := range h.GetBucket() {
+			if b.GetUpperBound() == 2 {
+				within = b.GetCumulativeCount()
+			}
+		}
+		if long := h.GetSampleCount() - within; long > 0 || h.GetSampleCount() == 0 {
+			t.Fatalf("%d of %d rounds waited more than 2 s for rows no partition could bring", long, h.GetSampleCount())
+		}
+		t.Logf("%d rounds, %.1f s of waiting in all", h.GetSampleCount(), h.GetSampleSum())
+		return
+	}
+	t.Fatal("no teplokarta_sink_gather_seconds")
+}

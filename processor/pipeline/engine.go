@@ -121,6 +121,7 @@ type Engine struct {
 	unstored *semaphore.Weighted // rows handed to the sink and not yet stored (nil: batches are not carried)
 	upstream atomic.Int64        // records taken from the readers and not yet handed to the sink
 	backlog  atomic.Int64        // records behind each owned partition's last fetched batch, summed
+	blocked  atomic.Int64        // the part of backlog behind partitions waiting for a carry slot
 	Deps
 }
 
@@ -335,8 +336,19 @@ func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, top
 	for {
 		select {
 		case slots <- struct{}{}:
-		case <-pctx.Done():
-			return
+		default:
+			// Every slot is taken by batches waiting for the sink: until one is stored this partition
+			// brings nothing, however far behind it is, so a round must not wait for its backlog (with
+			// the backlog on few partitions, as appeals.enriched's busiest municipality, every round
+			// waited its whole linger).
+			e.blocked.Add(behind)
+			select {
+			case slots <- struct{}{}:
+				e.blocked.Add(-behind)
+			case <-pctx.Done():
+				e.blocked.Add(-behind)
+				return
+			}
 		}
 		msgs := e.fetchBatch(pctx, r)
 		if pctx.Err() != nil {
@@ -393,10 +405,10 @@ func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Messag
 // and not yet handed to the sink: the sink's round waits for them (sink.Config.Upstream).
 func (e *Engine) Upstream() int { return int(e.upstream.Load()) }
 
-// Backlog is how many records wait in Kafka behind the batches fetched last, over the owned partitions,
-// as of those fetches: the sink's rounds wait for batches only while a backlog is replayed
-// (sink.Config.Backlog).
-func (e *Engine) Backlog() int { return int(e.backlog.Load()) }
+// Backlog is how many records wait in Kafka behind the batches fetched last, over the owned partitions
+// that can fetch more now (not those whose every carried batch waits for the sink), as of those fetches:
+// the sink's rounds wait for batches only while such a backlog is replayed (sink.Config.Backlog).
+func (e *Engine) Backlog() int { return int(e.backlog.Load() - e.blocked.Load()) }
 
 // acquire takes n records of the in-flight budget, waiting while other partitions hold it.
 func (e *Engine) acquire(ctx context.Context, n int) error {
