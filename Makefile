@@ -108,10 +108,12 @@ bench:
 # CHAOS_BURN busy processes (default 2). Prints a table and fails on any difference from the simulator's truth. Then the replicated
 # ClickHouse test (test-cluster: a replica SIGKILLed mid-stream). Not part of `make test` (which keeps a
 # short run of the faults). CHAOS_FLAGS passes more flags (`go run ./cmd/chaos -h`), e.g. --pprof 127.0.0.1:6061.
+# CHAOS_PROCESS_FLAGS passes flags to every processor, e.g. "--dedup-state partition".
 CHAOS_RUNS ?= 20
 CHAOS_FLAGS ?=
+CHAOS_PROCESS_FLAGS ?=
 chaos: build
-	$(GO) run ./cmd/chaos --bin bin/teplokarta --runs $(CHAOS_RUNS) $(CHAOS_FLAGS)
+	$(GO) run ./cmd/chaos --bin bin/teplokarta --runs $(CHAOS_RUNS) --process-flags "$(CHAOS_PROCESS_FLAGS)" $(CHAOS_FLAGS)
 	@status=0; $(MAKE) --no-print-directory test-cluster || status=$$?; $(MAKE) --no-print-directory cluster-stop; exit $$status
 
 # bench-peer: one simulated backlog (BENCH_MESSAGES, default 1M) drained on this machine by ClickHouse's own
