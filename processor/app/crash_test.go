@@ -180,20 +180,27 @@ func waitProgress(t *testing.T, conn driver.Conn, n int, timeout time.Duration) 
 
 func TestSIGKILLThreeTimesLosesAndDoublesNothing(t *testing.T) {
 	t.Parallel()
+	sigkillThreeTimes(t, 7, 40000, nil)
+}
+
+// sigkillThreeTimes streams a simulated backlog into processor children started with flags, SIGKILLs
+// them at a fifth, nearly half and 70 % of the appeals stored, and requires the truth once a last one
+// has finished.
+func sigkillThreeTimes(t *testing.T, seed uint64, messages int, flags []string) {
 	broker := startBroker(t)
 	conn, cfg := testenv.ClickHouse(t)
 	_, prefix := testenv.Redis(t)
-	truth := simulate(t, broker, 7, 40000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
+	truth := simulate(t, broker, seed, messages, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
 	if d := float64(truth.Retries+truth.Voices) / float64(truth.Messages); d < 0.10 {
 		t.Fatalf("only %.1f%% exact and cross-source duplicates; the test needs ≥ 10%%", 100*d)
 	}
 	for i, frac := range []float64{0.2, 0.45, 0.7} {
-		c := startChild(t, broker, cfg.Database, prefix)
+		c, _ := startChildWith(t, broker, cfg.Database, prefix, flags)
 		waitProgress(t, conn, int(frac*float64(truth.Appeals)), 4*time.Minute)
 		c.kill()
 		t.Logf("kill %d at %d stored rows", i+1, rowCount(t, conn))
 	}
-	startChild(t, broker, cfg.Database, prefix)
+	startChildWith(t, broker, cfg.Database, prefix, flags)
 	waitRows(t, conn, truth.Appeals, 4*time.Minute)
 	compareWithTruth(t, conn, truth)
 }

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -16,40 +15,14 @@ var localState = []string{"--dedup-state", app.DedupLocal}
 // dedup key.
 func TestEndToEndLocalDedupState(t *testing.T) {
 	t.Parallel()
-	bl := newBacklog(t, 43, 20000, "e2e-local")
-	bl.opts.DedupState = app.DedupLocal
-	stop := runProcessor(t, bl.opts, app.Clients{ClickHouse: bl.conn, Redis: bl.rdb})
-	waitRows(t, bl.conn, bl.truth.Appeals, 3*time.Minute)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	compareWithTruth(t, bl.conn, bl.truth)
-	keys, err := bl.rdb.Keys(context.Background(), bl.opts.Dedup.KeyPrefix+"dedup:*").Result()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) > 0 {
-		t.Fatalf("the state is in the process, but Redis holds %d dedup keys (%v…)", len(keys), keys[0])
-	}
+	endToEndWithState(t, 43, "e2e-local", func(o *app.Options) { o.DedupState = app.DedupLocal })
 }
 
 // Every restart rebuilds the state from ClickHouse: SIGKILLed three times mid-stream, the processor still
 // loses and doubles nothing.
 func TestSIGKILLWithLocalDedupState(t *testing.T) {
 	t.Parallel()
-	broker := startBroker(t)
-	conn, cfg := testenv.ClickHouse(t)
-	_, prefix := testenv.Redis(t)
-	truth := simulate(t, broker, 8, 30000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
-	for i, frac := range []float64{0.2, 0.45, 0.7} {
-		c, _ := startChildWith(t, broker, cfg.Database, prefix, localState)
-		waitProgress(t, conn, int(frac*float64(truth.Appeals)), 4*time.Minute)
-		c.kill()
-		t.Logf("kill %d at %d stored rows", i+1, rowCount(t, conn))
-	}
-	startChildWith(t, broker, cfg.Database, prefix, localState)
-	waitRows(t, conn, truth.Appeals, 4*time.Minute)
-	compareWithTruth(t, conn, truth)
+	sigkillThreeTimes(t, 8, 30000, localState)
 }
 
 // A second instance with its state in the process makes both stop consuming: neither could see the

@@ -39,24 +39,33 @@ func storedTopics(t *testing.T, conn driver.Conn) map[string]uint64 {
 // Redis holds no dedup key.
 func TestEndToEndPartitionDedupState(t *testing.T) {
 	t.Parallel()
-	bl := newBacklog(t, 44, 20000, "e2e-partition")
-	bl.opts.DedupState, bl.opts.EnrichedPartitions = app.DedupPartition, 6
+	bl := endToEndWithState(t, 44, "e2e-partition", func(o *app.Options) {
+		o.DedupState, o.EnrichedPartitions = app.DedupPartition, 6
+	})
+	if topics := storedTopics(t, bl.conn); len(topics) != 1 || topics[model.TopicEnriched] != uint64(bl.truth.Appeals) {
+		t.Fatalf("rows by topic %v: want all %d from %s", topics, bl.truth.Appeals, model.TopicEnriched)
+	}
+}
+
+// endToEndWithState drains a 20,000-message backlog with one in-process processor whose options set
+// adjusts, compares ClickHouse with the truth and requires that Redis holds no dedup key.
+func endToEndWithState(t *testing.T, seed uint64, group string, set func(*app.Options)) backlog {
+	bl := newBacklog(t, seed, 20000, group)
+	set(&bl.opts)
 	stop := runProcessor(t, bl.opts, app.Clients{ClickHouse: bl.conn, Redis: bl.rdb})
 	waitRows(t, bl.conn, bl.truth.Appeals, 3*time.Minute)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	compareWithTruth(t, bl.conn, bl.truth)
-	if topics := storedTopics(t, bl.conn); len(topics) != 1 || topics[model.TopicEnriched] != uint64(bl.truth.Appeals) {
-		t.Fatalf("rows by topic %v: want all %d from %s", topics, bl.truth.Appeals, model.TopicEnriched)
-	}
 	keys, err := bl.rdb.Keys(context.Background(), bl.opts.Dedup.KeyPrefix+"dedup:*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(keys) > 0 {
-		t.Fatalf("the state is with the partitions, but Redis holds %d dedup keys (%v…)", len(keys), keys[0])
+		t.Fatalf("the state is not in Redis, but Redis holds %d dedup keys (%v…)", len(keys), keys[0])
 	}
+	return bl
 }
 
 // Issue 15, item 7, with the state in the partitions: one instance, then two more join, then the first
@@ -85,19 +94,7 @@ func TestThreeInstancesPartitionDedupState(t *testing.T) {
 // second as exact duplicates, and nothing is lost or doubled.
 func TestSIGKILLWithPartitionDedupState(t *testing.T) {
 	t.Parallel()
-	broker := startBroker(t)
-	conn, cfg := testenv.ClickHouse(t)
-	_, prefix := testenv.Redis(t)
-	truth := simulate(t, broker, 9, 30000, time.Now().Add(-40*24*time.Hour).Truncate(time.Hour))
-	for i, frac := range []float64{0.2, 0.45, 0.7} {
-		c, _ := startChildWith(t, broker, cfg.Database, prefix, partitionState)
-		waitProgress(t, conn, int(frac*float64(truth.Appeals)), 4*time.Minute)
-		c.kill()
-		t.Logf("kill %d at %d stored rows", i+1, rowCount(t, conn))
-	}
-	startChildWith(t, broker, cfg.Database, prefix, partitionState)
-	waitRows(t, conn, truth.Appeals, 4*time.Minute)
-	compareWithTruth(t, conn, truth)
+	sigkillThreeTimes(t, 9, 30000, partitionState)
 }
 
 func containsEventually(b *syncBuffer, s string) bool {

@@ -149,18 +149,7 @@ func New(cfg Config, d Deps) (*Engine, error) {
 // Run consumes until ctx ends. On shutdown it stops fetching, lets in-flight batches finish and commit,
 // flushes the live windows and leaves the group.
 func (e *Engine) Run(ctx context.Context) error {
-	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID: e.cfg.GroupID, Brokers: e.cfg.Brokers, Topics: e.cfg.Topics,
-		Dialer:            &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-processor"},
-		StartOffset:       kafka.FirstOffset,
-		SessionTimeout:    e.cfg.SessionTimeout,
-		HeartbeatInterval: e.cfg.SessionTimeout / 4,
-		// A member finishes its in-flight batch before it rejoins: the group must wait for it rather than
-		// hand its partitions to another member while it still writes.
-		RebalanceTimeout: e.cfg.StopTimeout + e.cfg.SessionTimeout,
-		JoinGroupBackoff: 500 * time.Millisecond,
-		Timeout:          5 * time.Second,
-	})
+	group, err := newGroup(e.cfg.GroupID, e.cfg.Brokers, e.cfg.Topics, e.cfg.SessionTimeout, e.cfg.StopTimeout, "teplokarta-processor")
 	if err != nil {
 		return fmt.Errorf("processor: consumer group: %w", err)
 	}
@@ -204,6 +193,22 @@ func (e *Engine) Run(ctx context.Context) error {
 		}
 		e.Log.Info("generation assigned", "generation", gen.ID, "partitions", n)
 	}
+}
+
+// newGroup joins a consumer group that starts new partitions at their first offset.
+func newGroup(id string, brokers, topics []string, session, stop time.Duration, clientID string) (*kafka.ConsumerGroup, error) {
+	return kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: id, Brokers: brokers, Topics: topics,
+		Dialer:            &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: clientID},
+		StartOffset:       kafka.FirstOffset,
+		SessionTimeout:    session,
+		HeartbeatInterval: session / 4,
+		// A member finishes its in-flight batch before it rejoins: the group must wait for it rather than
+		// hand its partitions to another member while it still writes.
+		RebalanceTimeout: stop + session,
+		JoinGroupBackoff: 500 * time.Millisecond,
+		Timeout:          5 * time.Second,
+	})
 }
 
 // ResumeChecker is rollup.Checker's resume check.

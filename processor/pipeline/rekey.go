@@ -88,16 +88,7 @@ func NewRekey(cfg RekeyConfig, norm normalize.Normalizer, enricher Enricher, w *
 
 // Run consumes the raw topics in the consumer group until ctx ends.
 func (r *Rekey) Run(ctx context.Context) error {
-	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
-		ID: r.cfg.GroupID, Brokers: r.cfg.Brokers, Topics: r.cfg.Topics,
-		Dialer:            &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-rekey"},
-		StartOffset:       kafka.FirstOffset,
-		SessionTimeout:    r.cfg.SessionTimeout,
-		HeartbeatInterval: r.cfg.SessionTimeout / 4,
-		RebalanceTimeout:  r.cfg.StopTimeout + r.cfg.SessionTimeout,
-		JoinGroupBackoff:  500 * time.Millisecond,
-		Timeout:           5 * time.Second,
-	})
+	group, err := newGroup(r.cfg.GroupID, r.cfg.Brokers, r.cfg.Topics, r.cfg.SessionTimeout, r.cfg.StopTimeout, "teplokarta-rekey")
 	if err != nil {
 		return fmt.Errorf("rekey: consumer group: %w", err)
 	}
