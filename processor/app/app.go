@@ -189,6 +189,7 @@ type resumeChecks struct {
 	dedup   *dedup.Redis       // nil: a deduper without Redis state
 	local   *soleOwner         // nil: the dedup state is not in this process
 	parts   *dedup.Partitioned // nil: the dedup state is not with appeals.enriched's partitions
+	brokers []string
 	ch      driver.Conn
 	rollups *rollup.Checker
 }
@@ -205,7 +206,11 @@ func (r resumeChecks) CheckResumed(ctx context.Context, generation int32, partit
 		}
 	}
 	if r.parts != nil {
-		if _, err := r.parts.Resume(ctx, r.ch, generation, partitions[model.TopicEnriched]); err != nil {
+		all, err := kafkax.Partitions(ctx, r.brokers, model.TopicEnriched)
+		if err != nil {
+			return fmt.Errorf("processor: partitions of %s: %w", model.TopicEnriched, err)
+		}
+		if _, err := r.parts.Resume(ctx, r.ch, generation, partitions[model.TopicEnriched], len(all)); err != nil {
 			return err
 		}
 	}
@@ -306,7 +311,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		Windower:   win,
 		Sink:       sk,
 		Producer:   prod,
-		Resume:     resumeChecks{dedup: dd, local: sole, parts: parts, ch: c.ClickHouse, rollups: checker},
+		Resume:     resumeChecks{dedup: dd, local: sole, parts: parts, brokers: o.Pipeline.Brokers, ch: c.ClickHouse, rollups: checker},
 		Metrics:    metrics,
 		Log:        c.Log,
 	}
@@ -316,7 +321,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		p.local = sole.d
 	}
 	if parts != nil {
-		if p.rekey, p.rekeyWriter, err = buildRekey(o, norm, st, metrics, c.Log); err != nil {
+		if p.rekey, p.rekeyWriter, err = buildRekey(o, norm, st, metrics, sk, c.Log); err != nil {
 			return nil, err
 		}
 		brokers, n := o.Pipeline.Brokers, o.EnrichedPartitions

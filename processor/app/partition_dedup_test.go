@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/testenv"
@@ -104,4 +105,57 @@ func containsEventually(b *syncBuffer, s string) bool {
 		}
 	}
 	return false
+}
+
+// A database filled with the state in Redis switches to --dedup-state partition mid-stream: the first
+// stage starts after what was stored straight from the raw topics (it re-keys none of it), and the
+// partitions' rebuild takes those rows in, so the retries of appeals stored before the switch are still
+// exact duplicates.
+func TestSwitchingToPartitionStateCountsNothingTwice(t *testing.T) {
+	t.Parallel()
+	bl := newBacklog(t, 45, 20000, "switch")
+	stop := runProcessor(t, bl.opts, app.Clients{ClickHouse: bl.conn, Redis: bl.rdb})
+	waitProgress(t, bl.conn, bl.truth.Appeals*2/5, 3*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	before := rowCount(t, bl.conn)
+	o := bl.opts
+	o.DedupState, o.EnrichedPartitions = app.DedupPartition, 6
+	reg := prometheus.NewRegistry()
+	stop = runProcessor(t, o, app.Clients{ClickHouse: bl.conn, Redis: bl.rdb, Registerer: reg})
+	waitRows(t, bl.conn, bl.truth.Appeals, 3*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	compareWithTruth(t, bl.conn, bl.truth)
+	dups := labelledSum(t, reg, "teplokarta_processor_messages_total", "result", "exact_duplicate")
+	t.Logf("switched at %d of %d rows; exact duplicates after the switch: %v (retries in the backlog: %d)",
+		before, bl.truth.Appeals, dups, bl.truth.Retries)
+	if dups > float64(bl.truth.Retries) {
+		t.Fatalf("%v exact duplicates after the switch, more than the backlog's %d retries: the first stage re-keyed what was stored", dups, bl.truth.Retries)
+	}
+}
+
+// labelledSum adds up a counter's values whose label has the value given.
+func labelledSum(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label && l.GetValue() == value {
+					sum += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return sum
 }

@@ -1,17 +1,19 @@
 package app
 
 import (
+	"context"
 	"io"
 	"log/slog"
 
 	"github.com/teplokarta/teplokarta/processor/normalize"
 	"github.com/teplokarta/teplokarta/processor/pipeline"
+	"github.com/teplokarta/teplokarta/processor/sink"
 )
 
 // buildRekey assembles the first stage of DedupPartition from the processor's options: the raw topics of
 // o.Pipeline in a consumer group of its own (<group>-rekey), producing to appeals.enriched through a
 // writer of its own, which the caller closes.
-func buildRekey(o Options, norm normalize.Normalizer, enricher pipeline.Enricher, m *pipeline.Metrics, log *slog.Logger) (*pipeline.Rekey, io.Closer, error) {
+func buildRekey(o Options, norm normalize.Normalizer, enricher pipeline.Enricher, m *pipeline.Metrics, sk *sink.ClickHouse, log *slog.Logger) (*pipeline.Rekey, io.Closer, error) {
 	cfg := pipeline.DefaultRekeyConfig()
 	p := o.Pipeline
 	cfg.Brokers, cfg.GroupID, cfg.Topics, cfg.DLQTopic = p.Brokers, p.GroupID+"-rekey", p.Topics, p.DLQTopic
@@ -25,5 +27,9 @@ func buildRekey(o Options, norm normalize.Normalizer, enricher pipeline.Enricher
 		w.Close()
 		return nil, nil, err
 	}
+	r.ResumeAfterStored(func(ctx context.Context, topic string, partition int) (int64, error) {
+		p, err := sk.Progress(ctx, topic, partition)
+		return p.Offset, err
+	})
 	return r, w, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/teplokarta/teplokarta/internal/model"
 )
@@ -82,8 +83,11 @@ func (d *Partitioned) Decide(ctx context.Context, batch []*model.Appeal) ([]Deci
 // Resume makes the state of a generation's partitions whole before they are consumed. A partition this
 // instance held in the generation just before (or in this one, when the resume is retried) keeps its
 // state; any other may have been another instance's meanwhile and is rebuilt from its rows in ClickHouse
-// stored since now − IDHorizon. Partitions no longer held are dropped. It returns the rows read.
-func (d *Partitioned) Resume(ctx context.Context, conn driver.Conn, generation int32, partitions []int) (int, error) {
+// stored since now − IDHorizon. total is the topic's partition count: rows stored straight from the raw
+// topics (a database that ran with the state in Redis or in one process before) belong to the partition
+// their scope is produced to, and are restored there too. Partitions no longer held are dropped. It
+// returns the rows applied.
+func (d *Partitioned) Resume(ctx context.Context, conn driver.Conn, generation int32, partitions []int, total int) (int, error) {
 	d.mu.Lock()
 	next := make(map[int]*Local, len(partitions))
 	var todo []int
@@ -104,7 +108,7 @@ func (d *Partitioned) Resume(ctx context.Context, conn driver.Conn, generation i
 			fresh[p] = newLocalWith(d.core, d.now)
 		}
 		var err error
-		if n, err = d.rebuild(ctx, conn, fresh); err != nil {
+		if n, err = d.rebuild(ctx, conn, fresh, total); err != nil {
 			return n, err
 		}
 		for p, l := range fresh {
@@ -125,21 +129,30 @@ func (d *Partitioned) Resume(ctx context.Context, conn driver.Conn, generation i
 }
 
 // rebuildPartitionsQuery reads the stored rows of some partitions of the enriched topic (the partition
-// list is formatted in: integers).
+// list is formatted in: integers) and every row stored straight from another topic.
 const rebuildPartitionsQuery = `SELECT appeal_id, region, oktmo, text, event_time, incident_id, is_incident,
        kafka_topic, kafka_partition, kafka_offset, processed_time
 FROM appeals
-WHERE kafka_topic = ? AND kafka_partition IN (%s) AND processed_time >= ?
+WHERE processed_time >= ? AND (kafka_topic != ? OR kafka_partition IN (%s))
 ORDER BY is_incident DESC, event_time, appeal_id`
 
-func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[int]*Local) (int, error) {
+func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[int]*Local, total int) (int, error) {
+	if total < 1 {
+		return 0, fmt.Errorf("dedup: rebuild: %s has %d partitions", d.topic, total)
+	}
 	list := make([]string, 0, len(fresh))
 	for p := range fresh {
 		list = append(list, strconv.Itoa(p))
 	}
+	all := make([]int, total)
+	for i := range all {
+		all[i] = i
+	}
+	var scope kafka.Message
+	var balancer kafka.Murmur2Balancer // the writer's (kafkax.NewWriter): where a scope's appeals go
 	since := d.now().Add(-d.cfg.IDHorizon).UTC()
 	q := fmt.Sprintf(rebuildPartitionsQuery, strings.Join(list, ","))
-	return readStored(ctx, conn, q, []any{d.topic, since}, func(chunk []*model.Appeal, decs []Decision, stored []int64) error {
+	return readStored(ctx, conn, q, []any{since, d.topic}, func(chunk []*model.Appeal, decs []Decision, stored []int64) error {
 		type part struct {
 			appeals []*model.Appeal
 			decs    []Decision
@@ -147,10 +160,17 @@ func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[i
 		}
 		by := map[int]*part{}
 		for i, a := range chunk {
-			pt := by[a.Origin.Partition]
+			p := a.Origin.Partition
+			if a.Origin.Topic != d.topic {
+				scope.Key = []byte(model.Scope(a.Region, a.OKTMO))
+				if p = balancer.Balance(scope, all...); fresh[p] == nil {
+					continue // another partition's
+				}
+			}
+			pt := by[p]
 			if pt == nil {
 				pt = &part{}
-				by[a.Origin.Partition] = pt
+				by[p] = pt
 			}
 			pt.appeals, pt.decs, pt.stored = append(pt.appeals, a), append(pt.decs, decs[i]), append(pt.stored, stored[i])
 		}

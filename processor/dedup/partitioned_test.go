@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/testenv"
 )
@@ -32,7 +34,7 @@ func TestPartitionedResume(t *testing.T) {
 	}
 	resume := func(d *Partitioned, gen int32, parts []int, wantRows int) {
 		t.Helper()
-		n, err := d.Resume(ctx, conn, gen, parts)
+		n, err := d.Resume(ctx, conn, gen, parts, 2)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,5 +77,61 @@ func TestPartitionedResume(t *testing.T) {
 	resume(a, 5, []int{1}, stored1) // a missed generation 4: partition 1 may have been elsewhere
 	if _, err := a.Decide(ctx, append(onPartition(clone(p1), 1, 8), onPartition(clone(p0[:1]), 0, 9)...)); err == nil {
 		t.Fatal("a batch mixing partitions was decided")
+	}
+}
+
+// A database that ran with the state in Redis (or in one process) holds rows stored straight from the raw
+// topics. A partition's rebuild restores those whose scope the first stage produces to it, so a later
+// retry of one is still an exact duplicate and a paraphrase still finds its incident; the other
+// partitions get none of them.
+func TestPartitionedRebuildTakesRowsStoredFromRawTopics(t *testing.T) {
+	conn, _ := testenv.ClickHouse(t)
+	ctx := testCtx(t)
+	raw := mixedBatch() // origins on appeals.raw.*, as --dedup-state redis stores them
+	rd, _, _ := newTestDeduper(t)
+	stored := storeAppeals(t, conn, raw, decide(t, ctx, rd, raw...))
+	const total = 4
+	partitionOf := func(oktmo string) int {
+		return kafka.Murmur2Balancer{}.Balance(kafka.Message{Key: []byte(model.Scope(model.DefaultRegion, oktmo))}, 0, 1, 2, 3)
+	}
+	own := partitionOf(oktmoRyazan)
+	want := map[int]int{} // stored rows by the partition their scope goes to
+	seen := map[string]bool{}
+	for _, a := range raw {
+		if !seen[a.ID] { // the batch's retry of bg3 was not stored
+			seen[a.ID] = true
+			want[partitionOf(a.OKTMO)]++
+		}
+	}
+	if len(seen) != stored {
+		t.Fatalf("stored %d rows of %d ids", stored, len(seen))
+	}
+	for p := range total {
+		d, err := NewPartitioned(DefaultConfig(), model.TopicEnriched, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Resume(ctx, conn, 1, []int{p}, total); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.Size().IDs; got != want[p] {
+			t.Fatalf("partition %d: %d id claims restored, want the %d stored appeals of its scopes", p, got, want[p])
+		}
+	}
+	d, err := NewPartitioned(DefaultConfig(), model.TopicEnriched, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Resume(ctx, conn, 1, []int{own}, total); err != nil {
+		t.Fatal(err)
+	}
+	late := onPartition([]*model.Appeal{
+		appealAt(model.SourceVK, "bg5", background[5], oktmoRyazan, t0, 0, 0), // a retry after the switch
+		appealAt(model.SourceVK, "late-neighbour",
+			"Во дворе Есенина 23 так и течёт вода из прорванной трубы, подвал затоплен, когда починят?", oktmoRyazan, t0.Add(5*time.Hour), 0, 0),
+	}, own, 10)
+	got := decide(t, ctx, d, late...)
+	if got[0] != (Decision{Kind: ExactDuplicate}) || got[1] != (Decision{Voice, model.AppealID(model.SourcePOS, "bp0")}) {
+		t.Fatalf("after the switch: %v, want [exact duplicate, voice of pos:bp0]", got)
 	}
 }

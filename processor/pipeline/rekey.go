@@ -70,7 +70,17 @@ type Rekey struct {
 	w        *kafkax.Writer
 	m        *Metrics
 	log      *slog.Logger
+	stored   StoredProgress
 }
+
+// StoredProgress reads the highest offset of a raw partition stored straight from it (-1: none), as the
+// sink's Progress does.
+type StoredProgress func(ctx context.Context, topic string, partition int) (int64, error)
+
+// ResumeAfterStored makes a partition the group never committed start after what ClickHouse already
+// holds straight from it: a database filled with --dedup-state redis or local before, whose records
+// re-keyed again would all become exact duplicates in the second stage (exact, but a whole replay).
+func (r *Rekey) ResumeAfterStored(p StoredProgress) { r.stored = p }
 
 // NewRekey returns the first stage; m may be shared with the Engine (dead letters and lag by topic).
 func NewRekey(cfg RekeyConfig, norm normalize.Normalizer, enricher Enricher, w *kafkax.Writer, m *Metrics, log *slog.Logger) (*Rekey, error) {
@@ -131,11 +141,29 @@ func (r *Rekey) partition(rootCtx, gctx context.Context, gen *kafka.Generation, 
 		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-rekey"},
 	})
 	defer rd.Close()
-	if err := rd.SetOffset(p.Offset); err != nil { // the committed offset, or FirstOffset for a new group
+	start := p.Offset // the committed offset, or FirstOffset for a new group
+	if start < 0 && r.stored != nil {
+		for {
+			off, err := r.stored(gctx, topic, p.ID)
+			if err == nil {
+				if off >= 0 {
+					start = off + 1
+				}
+				break
+			}
+			log.Warn("reading what ClickHouse holds of the raw partition", "err", err)
+			select {
+			case <-gctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	if err := rd.SetOffset(start); err != nil {
 		log.Error("set offset", "err", err)
 		return
 	}
-	log.Info("partition assigned", "committed", p.Offset)
+	log.Info("partition assigned", "committed", p.Offset, "start", start)
 	batch := make([]kafka.Message, 0, r.cfg.BatchSize)
 	for gctx.Err() == nil {
 		batch = kafkax.Fill(gctx, rd, batch[:0], r.cfg.BatchSize, r.cfg.FlushInterval)
