@@ -40,7 +40,7 @@ func newMetrics() *metrics {
 		}),
 		gather: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "teplokarta_sink_gather_seconds", Help: "How long a round waited for batches still on their way before its INSERT (0 when no more were coming: live traffic, or nothing upstream).",
-			Buckets: []float64{0.001, 0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2},
+			Buckets: []float64{0.001, 0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 15},
 		}),
 		carried: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "teplokarta_sink_carried_batches_total", Help: "Batches that shared an INSERT round with an earlier batch of their partition (the partition went on while that one waited).",
