@@ -86,20 +86,7 @@ func TestCarriedBatchesMatchTruth(t *testing.T) {
 // metricSum adds up a counter's or gauge's values over its labels.
 func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := 0.0
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return sum
+	return labelledSum(t, reg, name, "", "")
 }
 
 // A round waits for a backlog only while some partition can still bring rows. Here every partition can

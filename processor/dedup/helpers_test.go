@@ -2,7 +2,10 @@ package dedup
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -118,4 +121,21 @@ func forEachDeduper(t *testing.T, fn func(t *testing.T, newDeduper func(testing.
 	t.Run("local", func(t *testing.T) {
 		fn(t, func(tb testing.TB) testDeduper { return newLocalDeduper(tb) })
 	})
+}
+
+// portalRecords reads every row of the «Наш дом» portal's train split as the portal delivered it (text in
+// column 1), header dropped: classify.ReadExamples would drop its 4 repeated texts, which are exactly what
+// deduplication is for.
+func portalRecords(tb testing.TB) [][]string {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(testenv.SharedData(tb), "nashdom-ryazan", "train.csv"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return recs[1:]
 }

@@ -1,9 +1,6 @@
 package dedup
 
 import (
-	"encoding/csv"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -32,17 +29,9 @@ func differentialStream(t *testing.T, n int) []*model.Appeal {
 			out = append(out, &r)
 		}
 	}
-	f, err := os.Open(filepath.Join(testenv.SharedData(t), "nashdom-ryazan", "train.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := portalRecords(t)
 	start := out[len(out)-1].EventTime
-	for i, r := range recs[1:] {
+	for i, r := range recs {
 		out = append(out, appealAt(model.SourceNashDom, "portal-"+strconv.Itoa(i), r[1], oktmoRyazan,
 			start.Add(time.Duration(i)*time.Minute), 1, int64(i)))
 	}

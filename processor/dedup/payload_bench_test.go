@@ -1,9 +1,7 @@
 package dedup
 
 import (
-	"encoding/csv"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -19,18 +17,7 @@ import (
 // distinct and claim most of their 16 bands. These are the figures to size any home for the state by
 // (docs/deduplication.md). Each iteration starts from an empty state.
 func BenchmarkStatePayloadPortal(b *testing.B) {
-	f, err := os.Open(filepath.Join(testenv.SharedData(b), "nashdom-ryazan", "train.csv"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	// Every row as the portal delivered it: classify.ReadExamples would drop its 4 repeated texts, which
-	// are exactly what deduplication is for.
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		b.Fatal(err)
-	}
-	recs = recs[1:] // the header
+	recs := portalRecords(b)
 	const batchSize = 500
 	var redisCPU time.Duration
 	var local bool
