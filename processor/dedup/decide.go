@@ -18,9 +18,9 @@ type item struct {
 	a      *model.Appeal
 	origin string
 	lsh    bool     // long enough to be matched by content
-	keys   []string // bucket hashes covering [t-H, t+H]
-	bucket []int64  // their bucket numbers (Local keys its buckets by them)
-	own    int      // index in keys of the bucket the appeal itself belongs to
+	keys   []string // bucket hashes covering [t-H, t+H] (Redis)
+	bucket []int64  // their bucket numbers
+	own    int      // index in bucket (and keys) of the bucket the appeal itself belongs to
 	fields [numBands]string
 	// bandArgs are the band fields boxed once: go-redis takes commands as []any, and boxing each field
 	// for every read and commit was a third of the stage's allocations.
@@ -35,12 +35,14 @@ type item struct {
 	// Exact-text index: the same stems in the same place belong to one incident. fpKeys[0] is the whole
 	// text's; fpKeys[1], if any, the text after the lead its source prepended (a 112 card's incident
 	// type), which is what a copy through another channel carries.
-	fpKeys   []string
+	fpKeys   []string // (Redis)
 	fps      []uint64 // the fingerprints fpKeys name
 	fpSeen   []string // "<incident>|<event time>" found under each key, "" if none
 	fpClaims []*redis.BoolCmd
 }
 
+// prepare computes what both dedupers need of each appeal: stems, fingerprints, bands, its member record
+// and bucket numbers.
 func (d *core) prepare(batch []*model.Appeal) []*item {
 	items := make([]*item, len(batch))
 	var stems []string
@@ -49,42 +51,59 @@ func (d *core) prepare(batch []*model.Appeal) []*item {
 	width := d.bucketSeconds()
 	h := int64(d.cfg.Horizon.Seconds())
 	for i, a := range batch {
-		it := &item{a: a, origin: a.Origin.String(), copyOf: -1}
+		it := &item{a: a, copyOf: -1}
 		stems, buf = d.stem.stems(stems[:0], a.Text, buf)
 		a.Fingerprint = fingerprint(stems)
 		feat = features(feat, stems)
 		if len(feat) >= d.cfg.MinTokens {
 			it.lsh = true
 			it.fields = bandFields(feat)
-			it.bandArgs = make([]any, numBands)
-			for b, f := range it.fields {
-				it.bandArgs[b] = f
-			}
 			t := a.EventTime.Unix()
 			it.rec = member{eventTime: t, size: len(feat), feat: slices.Clone(sketch(feat))}
 			it.rec.names, it.rec.nums, buf = d.stem.places(a.Text, buf)
 			lo, hi, own := floorDiv(t-h, width), floorDiv(t+h, width), floorDiv(t, width)
 			for b := lo; b <= hi; b++ {
-				it.keys = append(it.keys, d.bucketKey(a.Region, a.OKTMO, b))
 				it.bucket = append(it.bucket, b)
 				if b == own {
-					it.own = len(it.keys) - 1
+					it.own = len(it.bucket) - 1
 				}
 			}
-			it.fpKeys, it.fps = append(it.fpKeys, d.fpKey(a, a.Fingerprint)), append(it.fps, a.Fingerprint)
+			it.fps = append(it.fps, a.Fingerprint)
 			if a.Hints.Lead != "" { // compared as stems: normalizing and masking may have respaced the text
 				var lead []string
 				lead, buf = d.stem.stems(lead, a.Hints.Lead, buf)
 				if len(lead) > 0 && len(lead) < len(stems) && slices.Equal(lead, stems[:len(lead)]) {
-					body := fingerprint(stems[len(lead):])
-					it.fpKeys, it.fps = append(it.fpKeys, d.fpKey(a, body)), append(it.fps, body)
+					it.fps = append(it.fps, fingerprint(stems[len(lead):]))
 				}
 			}
-			it.fpSeen = make([]string, len(it.fpKeys))
-			it.seen = make([][numBands]string, len(it.keys))
-			it.expect = make([][numBands]string, len(it.keys))
 		}
 		items[i] = it
+	}
+	return items
+}
+
+// prepare adds to core's what Redis's round trips need: the origin as a claim writes it, the keys of
+// the buckets and texts, the band fields boxed for go-redis, and room for what the reads return.
+func (d *Redis) prepare(batch []*model.Appeal) []*item {
+	items := d.core.prepare(batch)
+	for _, it := range items {
+		it.origin = it.a.Origin.String()
+		if !it.lsh {
+			continue
+		}
+		it.bandArgs = make([]any, numBands)
+		for b, f := range it.fields {
+			it.bandArgs[b] = f
+		}
+		for _, b := range it.bucket {
+			it.keys = append(it.keys, d.bucketKey(it.a.Region, it.a.OKTMO, b))
+		}
+		for _, fp := range it.fps {
+			it.fpKeys = append(it.fpKeys, d.fpKey(it.a, fp))
+		}
+		it.fpSeen = make([]string, len(it.fpKeys))
+		it.seen = make([][numBands]string, len(it.keys))
+		it.expect = make([][numBands]string, len(it.keys))
 	}
 	return items
 }
