@@ -10,3 +10,15 @@ var useAVX2 = cpu.X86.HasAVX2
 //
 //go:noescape
 func axpyAVX2(dst, x []float32, a float32)
+
+// expShiftedAVX2 sets s[i] = expNeg(s[i] - mx) eight lanes at a time (fastmath_amd64.s); len(s) must be
+// a multiple of 8.
+//
+//go:noescape
+func expShiftedAVX2(s []float32, mx float32)
+
+// logsAVX2 sets s[i] = logPos(s[i]) eight lanes at a time (fastmath_amd64.s); len(s) must be a
+// multiple of 8.
+//
+//go:noescape
+func logsAVX2(s []float32)

@@ -146,7 +146,7 @@ func (m *Model) probs(text string, sc *scratch) {
 		m.vectorize(text, sc)
 		m.scoresInto(sc)
 		for h := range numHeads {
-			softmax(m.headSlice(sc.scores, h))
+			softmax32(m.headSlice(sc.scores, h))
 		}
 	}
 	if m.stack == nil && m.knnK > 0 && m.knnWeight > 0 {

@@ -2,7 +2,6 @@ package classify
 
 import (
 	"context"
-	"math"
 	"slices"
 )
 
@@ -47,8 +46,11 @@ func stackInput(lr, votes []float32, ids []int32, vals []float32) ([]int32, []fl
 }
 
 // stackOffset is the stacker's starting score of a class: the log of the first level's blend.
-func stackOffset(lr, vote, knnWeight float32) float32 {
-	return float32(math.Log(float64((1-knnWeight)*lr+knnWeight*vote) + stackEps))
+func stackOffset(lr, vote, knnWeight float32) float32 { return logPos(stackBlend(lr, vote, knnWeight)) }
+
+// stackBlend is the first level's blend of a class, floored by stackEps.
+func stackBlend(lr, vote, knnWeight float32) float32 {
+	return float32(float32((1-knnWeight)*lr)+float32(knnWeight*vote)) + stackEps
 }
 
 // firstLevel computes the first level's outputs of text into sc.scores (LR probabilities, each head
@@ -57,7 +59,7 @@ func (m *Model) firstLevel(text string, sc *scratch) {
 	m.vectorize(text, sc)
 	m.scoresInto(sc)
 	for h := range numHeads {
-		softmax(m.headSlice(sc.scores, h))
+		softmax32(m.headSlice(sc.scores, h))
 	}
 	if cap(sc.votes) < m.width {
 		sc.votes = make([]float32, m.width)
@@ -73,15 +75,20 @@ func (m *Model) firstLevel(text string, sc *scratch) {
 func (st *stacker) apply(m *Model, sc *scratch) {
 	lr, votes := sc.scores[:m.width], sc.votes[:m.width]
 	sc.zids, sc.zvals = stackInput(lr, votes, sc.zids[:0], sc.zvals[:0])
+	// stackOffset for every class, with the logarithms taken together (vectorized).
 	for c := range lr {
-		lr[c] = st.bias[c] + stackOffset(lr[c], votes[c], st.knnWeight)
+		lr[c] = stackBlend(lr[c], votes[c], st.knnWeight)
+	}
+	logs(lr)
+	for c := range lr {
+		lr[c] += st.bias[c]
 	}
 	for k, id := range sc.zids {
 		v := sc.zvals[k]
 		axpy(lr, st.w[int(id)*m.width:int(id+1)*m.width], v)
 	}
 	for h := range numHeads {
-		softmax(m.headSlice(lr, h))
+		softmax32(m.headSlice(lr, h))
 	}
 }
 

@@ -1,0 +1,6 @@
+//go:build !amd64
+
+package classify
+
+func expShiftedAVX2(s []float32, mx float32) { panic("classify: no AVX2 off amd64") }
+func logsAVX2(s []float32)                   { panic("classify: no AVX2 off amd64") }
