@@ -3,6 +3,7 @@ package classify
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -141,4 +142,24 @@ func BenchmarkSoftmax(b *testing.B) {
 			softmax32(s)
 		}
 	})
+}
+
+func TestTop3(t *testing.T) {
+	for _, tc := range []struct {
+		p    []float32
+		want []int
+	}{
+		{nil, nil},
+		{[]float32{0.5}, []int{0}},
+		{[]float32{0.2, 0.8}, []int{1, 0}},
+		{[]float32{0.1, 0.3, 0.2, 0.4}, []int{3, 1, 2}},
+		{[]float32{0.25, 0.25, 0.25, 0.25}, []int{0, 1, 2}}, // ties go to the lower index
+		{[]float32{0.1, 0.1, 0.3, 0.1, 0.3, 0.1}, []int{2, 4, 0}},
+		{[]float32{0.05, 0.05, 0.05, 0.05, 0.8}, []int{4, 0, 1}},
+	} {
+		idx, n := top3(tc.p)
+		if got := idx[:n]; !slices.Equal(got, tc.want) && (n > 0 || len(tc.want) > 0) {
+			t.Errorf("top3(%v) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
 }

@@ -186,11 +186,18 @@ func (m *Model) headSlice(s []float32, h Head) []float32 {
 // answer never depends on anything but the numbers.
 func top3(p []float32) (idx [3]int, n int) {
 	idx = [3]int{-1, -1, -1}
+	bar := float32(math.Inf(-1)) // the third's value once there are three: most values fall below it
 	for i, v := range p {
+		if idx[2] >= 0 && v <= bar {
+			continue
+		}
 		for k := 0; k < 3; k++ {
 			if idx[k] < 0 || v > p[idx[k]] {
 				copy(idx[k+1:], idx[k:2])
 				idx[k] = i
+				if idx[2] >= 0 {
+					bar = p[idx[2]]
+				}
 				break
 			}
 		}
