@@ -21,7 +21,8 @@ type item struct {
 	keys   []string // bucket hashes covering [t-H, t+H] (Redis)
 	bucket []int64  // their bucket numbers
 	own    int      // index in bucket (and keys) of the bucket the appeal itself belongs to
-	fields [numBands]string
+	bands  [numBands]uint32
+	fields [numBands]string // the bands as Redis's fields (Redis)
 	// bandArgs are the band fields boxed once: go-redis takes commands as []any, and boxing each field
 	// for every read and commit was a third of the stage's allocations.
 	bandArgs []any
@@ -57,7 +58,7 @@ func (d *core) prepare(batch []*model.Appeal) []*item {
 		feat = features(feat, stems)
 		if len(feat) >= d.cfg.MinTokens {
 			it.lsh = true
-			it.fields = bandFields(feat)
+			it.bands = bandHashes(feat)
 			t := a.EventTime.Unix()
 			it.rec = member{eventTime: t, size: len(feat), feat: slices.Clone(sketch(feat))}
 			it.rec.names, it.rec.nums, buf = d.stem.places(a.Text, buf)
@@ -91,6 +92,7 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 		if !it.lsh {
 			continue
 		}
+		it.fields = bandFields(&it.bands)
 		it.bandArgs = make([]any, numBands)
 		for b, f := range it.fields {
 			it.bandArgs[b] = f

@@ -265,11 +265,6 @@ func (d *Local) live(sc *localScope, b int64, now int64) *localBucket {
 	return nil
 }
 
-// bandKey packs a band field ("b", band index, 4-byte hash) into a map key.
-func bandKey(f string) uint64 {
-	return uint64(f[1])<<32 | uint64(binary.BigEndian.Uint32([]byte(f[2:6])))
-}
-
 // view is a member record as the matching code reads it; its slices alias the bucket's feats.
 func (bk *localBucket) view(m *localMember) member {
 	f := bk.feats[m.feat:]
@@ -307,8 +302,8 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 			continue
 		}
 		bks[k] = bk
-		for _, f := range it.fields {
-			if idx, ok := bk.bands[bandKey(f)]; ok && string(d.str(bk.recs[idx].id)) != it.a.ID {
+		for b, h := range it.bands {
+			if idx, ok := bk.bands[bandKey(b, h)]; ok && string(d.str(bk.recs[idx].id)) != it.a.ID {
 				d.hits[uint64(k)<<32|uint64(idx)]++
 			}
 		}
@@ -380,8 +375,8 @@ func (d *Local) storeMember(sc *localScope, it *item, own, inc uint32, now int64
 	bk.recs = append(bk.recs, localMember{eventTime: r.eventTime, id: own, inc: inc, feat: uint32(len(bk.feats)),
 		size: uint16(min(r.size, 0xffff)), nFeat: uint8(len(r.feat)), nNames: uint8(len(r.names)), nNums: uint8(len(r.nums))})
 	bk.feats = append(append(append(bk.feats, r.feat...), r.names...), r.nums...)
-	for _, f := range it.fields {
-		k := bandKey(f)
+	for b, h := range it.bands {
+		k := bandKey(b, h)
 		if _, held := bk.bands[k]; !held {
 			bk.bands[k] = idx
 		}

@@ -56,10 +56,10 @@ var seeds = func() (s [numHashes]uint64) {
 	return s
 }()
 
-// bandFields returns the LSH band fields of a feature set: texts with Jaccard similarity J share a given
+// bandHashes returns the LSH band hashes of a feature set: texts with Jaccard similarity J share a given
 // band with probability J², so a pair at J = 0.43 (two neighbours' paraphrases) shares at least one of
 // 16 bands with probability 0.96, a pair at J = 0.1 with 0.15.
-func bandFields(feat []uint32) [numBands]string {
+func bandHashes(feat []uint32) [numBands]uint32 {
 	var mins [numHashes]uint32
 	for i := range mins {
 		mins[i] = ^uint32(0)
@@ -71,16 +71,27 @@ func bandFields(feat []uint32) [numBands]string {
 			}
 		}
 	}
+	var out [numBands]uint32
+	for b := range out {
+		out[b] = uint32(mix64(uint64(mins[2*b])<<32 | uint64(mins[2*b+1]) ^ seeds[b]))
+	}
+	return out
+}
+
+// bandFields are band hashes as Redis's hash fields name them: 'b', the band's index, the hash.
+func bandFields(bands *[numBands]uint32) [numBands]string {
 	var out [numBands]string
 	var buf [bandField]byte
-	for b := range out {
-		h := uint32(mix64(uint64(mins[2*b])<<32 | uint64(mins[2*b+1]) ^ seeds[b]))
+	for b, h := range bands {
 		buf[0], buf[1] = 'b', byte(b)
 		buf[2], buf[3], buf[4], buf[5] = byte(h>>24), byte(h>>16), byte(h>>8), byte(h)
 		out[b] = string(buf[:])
 	}
 	return out
 }
+
+// bandKey is a band hash as the in-process state keys it: the band's index above the hash.
+func bandKey(b int, h uint32) uint64 { return uint64(b)<<32 | uint64(h) }
 
 // sketch keeps at most maxFeatures of the smallest feature hashes (a bottom-k sketch) for storage.
 func sketch(feat []uint32) []uint32 {

@@ -12,6 +12,10 @@ import (
 var houseWords = map[string]bool{"дом": true, "дома": true, "доме": true, "домом": true, "д": true, "корпус": true,
 	"корп": true, "строение": true, "стр": true}
 
+// maxHouseWord is the longest house word in bytes («строение»). Lowering keeps a Cyrillic word's length,
+// so a longer word is none of them.
+const maxHouseWord = len("строение")
+
 // maxPlaces bounds the names and the numbers a record keeps; appeals rarely name more.
 const maxPlaces = 12
 
@@ -36,8 +40,7 @@ func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byt
 			continue
 		}
 		j := i
-		title, lowers := r >= 'А' && r <= 'Я' || r == 'Ё' || r >= 'A' && r <= 'Z' || r >= 0x80 && unicode.IsUpper(r), 0
-		buf = buf[:0]
+		title, lowers, runes := r >= 'А' && r <= 'Я' || r == 'Ё' || r >= 'A' && r <= 'Z' || r >= 0x80 && unicode.IsUpper(r), 0, 0
 		for j < len(text) {
 			r, n := utf8.DecodeRuneInString(text[j:])
 			if !isWordRune(r) {
@@ -46,31 +49,42 @@ func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byt
 			if j > i && (r >= 'а' && r <= 'я' || r == 'ё' || r >= 'a' && r <= 'z' || r >= 0x80 && unicode.IsLower(r)) {
 				lowers++
 			}
-			if r == 'ё' || r == 'Ё' {
-				r = 'е'
-			}
-			buf = utf8.AppendRune(buf, lower(r))
+			runes++
 			j += n
 		}
 		word := text[i:j]
 		house := false
+		// Only names and words short enough to be a house word are lowered: most words are neither.
 		switch {
 		case isDigits(word):
 			if afterHouse && len(word) <= 4 {
 				nums = append(nums, uint32(xxhash.Sum64String(word)))
 			}
-		case title && !sentenceStart && lowers >= 2 && lowers == utf8.RuneCountInString(word)-1:
+		case title && !sentenceStart && lowers >= 2 && lowers == runes-1:
+			buf = lowerWord(buf[:0], word)
 			if st := s.stem(buf); st != "" && !isDigits(st) {
 				names = append(names, uint32(xxhash.Sum64String(st)))
 				house = true
 			}
-		default:
+		case len(word) <= maxHouseWord:
+			buf = lowerWord(buf[:0], word)
 			house = houseWords[string(buf)]
 		}
 		sentenceStart, afterHouse = false, house
 		i = j
 	}
 	return sortedSet(names), sortedSet(nums), buf
+}
+
+// lowerWord appends word lowered, with ё as е, as the stemmer's cache keys are.
+func lowerWord(buf []byte, word string) []byte {
+	for _, r := range word {
+		if r == 'ё' || r == 'Ё' {
+			r = 'е'
+		}
+		buf = utf8.AppendRune(buf, lower(r))
+	}
+	return buf
 }
 
 func sortedSet(v []uint32) []uint32 {
