@@ -5,7 +5,6 @@ package normalize
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -61,7 +60,7 @@ func (s *Sources) Normalize(m kafka.Message) (*model.Appeal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("normalize %s/%d/%d: %w", m.Topic, m.Partition, m.Offset, err)
 	}
-	a.Text = s.masker.Mask(strings.Join(strings.Fields(a.Text), " "))
+	a.Text = s.masker.Mask(collapseSpace(a.Text))
 	a.Address = s.masker.Mask(a.Address)
 	a.Status = model.StatusNew
 	a.Origin = model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
