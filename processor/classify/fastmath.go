@@ -98,21 +98,26 @@ func logs(s []float32) {
 	}
 }
 
-// softmax32 is softmax for the model's float32 scores, with expNeg.
+// softmax32 is softmax for the model's float32 scores, with expNeg. The maximum is taken with a plain
+// comparison (the builtin max orders NaNs and signed zeros, a branchy call per element that cost as much
+// as the exponentials), and the sum's reciprocal multiplies.
 func softmax32(s []float32) {
 	if len(s) == 0 {
 		return
 	}
 	mx := s[0]
 	for _, v := range s[1:] {
-		mx = max(mx, v)
+		if v > mx {
+			mx = v
+		}
 	}
 	expShifted(s, mx)
 	var sum float32
 	for _, v := range s {
 		sum += v
 	}
+	inv := 1 / sum
 	for i := range s {
-		s[i] /= sum
+		s[i] *= inv
 	}
 }
