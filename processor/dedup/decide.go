@@ -22,7 +22,7 @@ type item struct {
 	bucket []int64  // their bucket numbers
 	own    int      // index in bucket (and keys) of the bucket the appeal itself belongs to
 	bands  [numBands]uint32
-	fields [numBands]string // the bands as Redis's fields (Redis)
+	fields *[numBands]string // the bands as Redis's fields (Redis; a pointer keeps the item small for the others)
 	// bandArgs are the band fields boxed once: go-redis takes commands as []any, and boxing each field
 	// for every read and commit was a third of the stage's allocations.
 	bandArgs []any
@@ -46,13 +46,15 @@ type item struct {
 // and bucket numbers.
 func (d *core) prepare(batch []*model.Appeal) []*item {
 	items := make([]*item, len(batch))
+	slab := make([]item, len(batch)) // one allocation for the batch's items
 	var stems []string
 	var buf []byte
 	var feat []uint32
 	width := d.bucketSeconds()
 	h := int64(d.cfg.Horizon.Seconds())
 	for i, a := range batch {
-		it := &item{a: a, copyOf: -1}
+		it := &slab[i]
+		it.a, it.copyOf = a, -1
 		stems, buf = d.stem.stems(stems[:0], a.Text, buf)
 		a.Fingerprint = fingerprint(stems)
 		feat = features(feat, stems)
@@ -92,7 +94,8 @@ func (d *Redis) prepare(batch []*model.Appeal) []*item {
 		if !it.lsh {
 			continue
 		}
-		it.fields = bandFields(&it.bands)
+		fields := bandFields(&it.bands)
+		it.fields = &fields
 		it.bandArgs = make([]any, numBands)
 		for b, f := range it.fields {
 			it.bandArgs[b] = f
