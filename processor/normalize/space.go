@@ -15,22 +15,30 @@ func collapseSpace(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	pending := false // a space is owed before the next word
+	word := -1 // start of the word being read
 	for i := 0; i < len(s); {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(s[i:])
-		}
-		if isSpace(r) {
-			pending = b.Len() > 0
-		} else {
-			if pending {
-				b.WriteByte(' ')
-				pending = false
+		n := spaceAt(s, i)
+		if n == 0 {
+			if word < 0 {
+				word = i
 			}
-			b.WriteString(s[i : i+n])
+			i++
+			continue
+		}
+		if word >= 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(s[word:i])
+			word = -1
 		}
 		i += n
+	}
+	if word >= 0 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s[word:])
 	}
 	return b.String()
 }
@@ -38,26 +46,46 @@ func collapseSpace(s string) string {
 // clean reports whether s has no space at either end, none but ' ', and no two in a row.
 func clean(s string) bool {
 	prevSpace := true // a leading space is not clean
-	for i := 0; i < len(s); {
-		r, n := rune(s[i]), 1
-		if r >= utf8.RuneSelf {
-			r, n = utf8.DecodeRuneInString(s[i:])
+	for i := 0; i < len(s); i++ {
+		if spaceByte[s[i]] == 0 { // most bytes: looked up here, spaceAt is too big to inline
+			prevSpace = false
+			continue
 		}
-		sp := isSpace(r)
-		if sp && (r != ' ' || prevSpace) {
+		n := spaceAt(s, i)
+		if n == 0 {
+			prevSpace = false
+			continue
+		}
+		if s[i] != ' ' || prevSpace {
 			return false
 		}
-		prevSpace = sp
-		i += n
+		prevSpace = true
+		i += n - 1
 	}
 	return !prevSpace || s == ""
 }
 
-// isSpace is unicode.IsSpace with the ASCII cases first.
-func isSpace(r rune) bool {
-	switch r {
-	case ' ', '\t', '\n', '\v', '\f', '\r':
-		return true
+// spaceAt returns the length of the white-space character at s[i], 0 if there is none. Outside ASCII only
+// the lead bytes C2, E1, E2 and E3 begin one (U+0085, U+00A0, U+1680, U+2000–U+205F, U+3000); any other
+// byte is part of no space. A lead byte never sits inside another character, so stepping a byte at a
+// time meets every character where strings.Fields' decoding does.
+func spaceAt(s string, i int) int {
+	switch spaceByte[s[i]] {
+	case asciiSpace:
+		return 1
+	case spaceLead:
+		if r, n := utf8.DecodeRuneInString(s[i:]); unicode.IsSpace(r) {
+			return n
+		}
 	}
-	return r >= utf8.RuneSelf && unicode.IsSpace(r)
+	return 0
 }
+
+const (
+	asciiSpace = 1 + iota
+	spaceLead
+)
+
+// spaceByte classifies bytes for spaceAt: a table lookup per byte instead of a switch.
+var spaceByte = [256]uint8{' ': asciiSpace, '\t': asciiSpace, '\n': asciiSpace, '\v': asciiSpace, '\f': asciiSpace,
+	'\r': asciiSpace, 0xc2: spaceLead, 0xe1: spaceLead, 0xe2: spaceLead, 0xe3: spaceLead}

@@ -3,6 +3,8 @@ package normalize
 import (
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestCollapseSpace(t *testing.T) {
@@ -27,4 +29,26 @@ func FuzzCollapseSpace(f *testing.F) {
 			t.Errorf("collapseSpace(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestSpaceLeadBytes checks spaceAt's premise: every white-space character outside ASCII begins with one
+// of the lead bytes it decodes.
+func TestSpaceLeadBytes(t *testing.T) {
+	for r := rune(utf8.RuneSelf); r <= unicode.MaxRune; r++ {
+		if !unicode.IsSpace(r) {
+			continue
+		}
+		s := string(r)
+		if spaceAt(s, 0) != len(s) {
+			t.Errorf("%U (% x) is white space but spaceAt misses it", r, s)
+		}
+	}
+}
+
+func BenchmarkCollapseSpace(b *testing.B) {
+	text := strings.Repeat("Во дворе дома 12 по улице Гагарина уже неделю не вывозят мусор, контейнеры переполнены. ", 4)
+	text = text[:len(text)-1]
+	for b.Loop() {
+		collapseSpace(text)
+	}
 }
