@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"hash"
 	"strings"
+	"sync"
 )
 
 // LocalKey is the built-in identity key of local mode (`make run`, `teplokarta run`, tests). It is public,
@@ -20,14 +22,36 @@ const MinKeyBytes = 16
 // HashIdentity is what is stored instead of a person's identity (phone, account id, name): the first 12
 // bytes of HMAC-SHA256(key, normalized identity), hex. The same person hashes the same way across sources
 // (dedup needs that) but cannot be looked up without the key. Empty identity → empty hash.
-func HashIdentity(key, identity string) string {
+func HashIdentity(key, identity string) string { return NewIdentityHasher(key).Hash(identity) }
+
+// IdentityHasher is HashIdentity for one key, for every message: it keeps keyed HMACs to reset instead of
+// deriving the key's pads for each identity (hmac.New was 1 % of the processor's CPU and 460 bytes per
+// message). Safe for concurrent use.
+type IdentityHasher struct {
+	key  []byte
+	macs sync.Pool
+}
+
+// NewIdentityHasher returns the hasher of key.
+func NewIdentityHasher(key string) *IdentityHasher {
+	h := &IdentityHasher{key: []byte(key)}
+	h.macs.New = func() any { return hmac.New(sha256.New, h.key) }
+	return h
+}
+
+// Hash is HashIdentity(key, identity).
+func (h *IdentityHasher) Hash(identity string) string {
 	identity = strings.TrimSpace(strings.ToLower(identity))
 	if identity == "" {
 		return ""
 	}
-	mac := hmac.New(sha256.New, []byte(key))
+	mac := h.macs.Get().(hash.Hash)
+	mac.Reset()
 	mac.Write([]byte(identity))
-	return hex.EncodeToString(mac.Sum(nil)[:12])
+	var sum [sha256.Size]byte
+	out := hex.EncodeToString(mac.Sum(sum[:0])[:12])
+	h.macs.Put(mac)
+	return out
 }
 
 // Errors of CheckKey.

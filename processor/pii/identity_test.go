@@ -1,9 +1,12 @@
 package pii
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -25,6 +28,38 @@ func TestHashIdentityIsKeyedHMAC(t *testing.T) {
 	if HashIdentity("k", "  ") != "" {
 		t.Error("empty identity must hash to empty")
 	}
+}
+
+// TestIdentityHasher checks the reused HMACs against one made afresh per identity, from several
+// goroutines at once (run with -race): a reset that left state behind would change every later hash.
+func TestIdentityHasher(t *testing.T) {
+	const key = "key-one-0123456789"
+	h := NewIdentityHasher(key)
+	ids := []string{"+79101234567", "vk:12345", "Иванов Иван", "", " x ", "+79101234567"}
+	want := func(id string) string {
+		id = strings.TrimSpace(strings.ToLower(id))
+		if id == "" {
+			return ""
+		}
+		mac := hmac.New(sha256.New, []byte(key))
+		mac.Write([]byte(id))
+		return hex.EncodeToString(mac.Sum(nil)[:12])
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				id := ids[(i+g)%len(ids)]
+				if got := h.Hash(id); got != want(id) {
+					t.Errorf("Hash(%q) = %q, want %q", id, got, want(id))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestResolveKey(t *testing.T) {
