@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/processor/pii"
 )
 
 // Paths is one or more dotted paths into a JSON document ("ticket.body", "items.0.url"). In YAML it is a
@@ -94,7 +95,7 @@ func NewGeneric(name string, m GenericMapping, key string, lim Limits) (*Generic
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("generic source %q: %w", name, err)
 	}
-	return &Generic{common: common{key: key, lim: lim}, name: name, m: m}, nil
+	return &Generic{common: common{ids: pii.NewIdentityHasher(key), lim: lim}, name: name, m: m}, nil
 }
 
 // Source implements Parser.

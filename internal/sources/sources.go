@@ -99,7 +99,7 @@ func NewRegistry(ps ...Parser) *Registry {
 // (pii.ResolveKey decides which key a program may use): the same person hashes the same way across
 // sources (for dedup) but cannot be looked up without the key.
 func Default(key string, lim Limits) *Registry {
-	c := common{key: key, lim: lim}
+	c := common{ids: pii.NewIdentityHasher(key), lim: lim}
 	return NewRegistry(&VK{c}, &NashDom{c}, &Sys112{c}, &POS{c})
 }
 
@@ -133,7 +133,7 @@ func (r *Registry) Parse(source string, payload []byte, meta Meta) (*model.Appea
 
 // common holds what every built-in parser shares: limits and the keyed identity hashing.
 type common struct {
-	key string
+	ids *pii.IdentityHasher
 	lim Limits
 }
 
@@ -141,7 +141,7 @@ type common struct {
 // processor/pii.HashIdentity, the one definition.
 func HashIdentity(key, identity string) string { return pii.HashIdentity(key, identity) }
 
-func (c common) hash(identity string) string { return pii.HashIdentity(c.key, identity) }
+func (c common) hash(identity string) string { return c.ids.Hash(identity) }
 
 // check applies the shared rules to a parsed appeal.
 func (c common) check(source string, payload []byte, a *model.Appeal, meta Meta) error {
