@@ -157,8 +157,10 @@ func (c common) check(source string, payload []byte, a *model.Appeal, meta Meta)
 	if !utf8.ValidString(a.Text) {
 		return invalid(source, "bad_encoding", "text is not valid UTF-8")
 	}
-	if n := utf8.RuneCountInString(a.Text); n > c.lim.MaxTextRune {
-		return invalid(source, "oversize", "text has %d characters, limit %d", n, c.lim.MaxTextRune)
+	if len(a.Text) > c.lim.MaxTextRune { // no more bytes than the limit is no more runes either: not counted
+		if n := utf8.RuneCountInString(a.Text); n > c.lim.MaxTextRune {
+			return invalid(source, "oversize", "text has %d characters, limit %d", n, c.lim.MaxTextRune)
+		}
 	}
 	if isHTMLSoup(a.Text) {
 		return invalid(source, "html", "text is HTML markup, not prose")

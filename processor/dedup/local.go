@@ -151,6 +151,9 @@ func (d *Local) put(s string) uint32 {
 func (d *Local) str(r uint32) []byte { return arenaGet(d.st.strs, r) }
 
 func arenaGet(a []byte, r uint32) []byte {
+	if n := a[r]; n < 0x80 { // a one-byte length: every id shorter than 128 bytes
+		return a[r+1 : r+1+uint32(n)]
+	}
 	n, k := binary.Uvarint(a[r:])
 	return a[int(r)+k : int(r)+k+int(n)]
 }
