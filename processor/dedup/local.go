@@ -68,13 +68,15 @@ type idKey [2]uint64
 // noRef is an absent string ref.
 const noRef = ^uint32(0)
 
+// localClaim's fields run from the widest down: 24 bytes instead of 32 with padding, and a map slot of
+// 40 bytes instead of 48 for every appeal of the id horizon.
 type localClaim struct {
-	at     uint32 // unix seconds of the claim
-	kind   Kind
-	topic  uint16 // the origin's, interned
-	part   int32
 	offset int64
+	at     uint32 // unix seconds of the claim
+	part   int32
 	inc    uint32 // a voice's incident (ref); noRef for an incident
+	topic  uint16 // the origin's, interned
+	kind   Kind
 }
 
 type localScope struct {
@@ -525,7 +527,7 @@ type LocalSize struct {
 // the fixed-size records and the byte arrays (BenchmarkLocalMemoryPerAppeal reports it beside the
 // measured heap).
 func (s LocalSize) HeapBytes() int64 {
-	return int64(s.IDs)*72 + int64(s.Members)*40 + int64(s.Bands)*20 + int64(s.Texts)*44 + int64(s.Bytes)*5/4 +
+	return int64(s.IDs)*64 + int64(s.Members)*40 + int64(s.Bands)*20 + int64(s.Texts)*44 + int64(s.Bytes)*5/4 +
 		int64(s.Buckets)*256 + int64(s.Scopes)*256
 }
 
