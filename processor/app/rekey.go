@@ -18,6 +18,7 @@ func buildRekey(o Options, norm normalize.Normalizer, enricher pipeline.Enricher
 	p := o.Pipeline
 	cfg.Brokers, cfg.GroupID, cfg.Topics, cfg.DLQTopic = p.Brokers, p.GroupID+"-rekey", p.Topics, p.DLQTopic
 	cfg.BatchSize, cfg.FlushInterval, cfg.SessionTimeout, cfg.StopTimeout = p.BatchSize, p.FlushInterval, p.SessionTimeout, p.StopTimeout
+	cfg.MaxInFlight, cfg.Prefetch = p.MaxInFlight, p.Prefetch
 	w, err := pipeline.NewProducer(p.Brokers)
 	if err != nil {
 		return nil, nil, err

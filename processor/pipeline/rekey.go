@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -21,13 +22,19 @@ import (
 // appeals.enriched keyed by scope ("<region>:<oktmo>"), where the second stage (the Engine over that topic)
 // deduplicates, counts and stores. Kafka Streams calls this a repartition.
 type RekeyConfig struct {
-	Brokers        []string      // default 127.0.0.1:19092
-	GroupID        string        // consumer group of the raw topics; default "teplokarta-processor-rekey"
-	Topics         []string      // raw topics; default appeals.raw.{vk,nashdom,112,pos}
-	Enriched       string        // default appeals.enriched
-	DLQTopic       string        // default appeals.dlq
-	BatchSize      int           // records per produced batch; default 2500
-	FlushInterval  time.Duration // max wait to fill a batch; default 250ms
+	Brokers       []string      // default 127.0.0.1:19092
+	GroupID       string        // consumer group of the raw topics; default "teplokarta-processor-rekey"
+	Topics        []string      // raw topics; default appeals.raw.{vk,nashdom,112,pos}
+	Enriched      string        // default appeals.enriched
+	DLQTopic      string        // default appeals.dlq
+	BatchSize     int           // records per produced batch; default 2500
+	FlushInterval time.Duration // max wait to fill a batch; default 250ms
+	// MaxInFlight bounds the records read and not yet produced across all raw partitions, and Prefetch
+	// what each partition's reader buffers ahead (defaults 5000 and 500, the Engine's). Without them 16
+	// raw partitions held up to 16 batches at once: ≈ 100 MB more live heap than the Engine's bounds, and
+	// the garbage collector ran at the memory limit (docs/processor-performance.md, session 16).
+	MaxInFlight    int
+	Prefetch       int
 	SessionTimeout time.Duration // consumer group session; default 10s
 	StopTimeout    time.Duration // how long an in-flight batch may take to finish at shutdown; default 30s
 }
@@ -37,7 +44,7 @@ func DefaultRekeyConfig() RekeyConfig {
 	d := DefaultConfig()
 	return RekeyConfig{Brokers: d.Brokers, GroupID: d.GroupID + "-rekey", Topics: d.Topics, Enriched: model.TopicEnriched,
 		DLQTopic: d.DLQTopic, BatchSize: d.BatchSize, FlushInterval: d.FlushInterval, SessionTimeout: d.SessionTimeout,
-		StopTimeout: d.StopTimeout}
+		StopTimeout: d.StopTimeout, MaxInFlight: d.MaxInFlight, Prefetch: d.Prefetch}
 }
 
 // Validate checks the configuration.
@@ -57,6 +64,10 @@ func (c RekeyConfig) Validate() error {
 	if c.BatchSize < 1 || c.FlushInterval <= 0 || c.SessionTimeout < time.Second || c.StopTimeout <= 0 {
 		errs = append(errs, errors.New("rekey: batch size, flush interval, session and stop timeouts must be positive (session ≥ 1s)"))
 	}
+	if c.MaxInFlight < c.BatchSize || c.Prefetch < 1 {
+		errs = append(errs, fmt.Errorf("rekey: max in flight (%d) must hold a batch (%d) and prefetch (%d) be positive",
+			c.MaxInFlight, c.BatchSize, c.Prefetch))
+	}
 	return errors.Join(errs...)
 }
 
@@ -71,6 +82,7 @@ type Rekey struct {
 	m        *Metrics
 	log      *slog.Logger
 	stored   StoredProgress
+	inFlight *semaphore.Weighted // records read from the raw partitions and not yet produced
 }
 
 // StoredProgress reads the highest offset of a raw partition stored straight from it (-1: none), as the
@@ -93,7 +105,8 @@ func NewRekey(cfg RekeyConfig, norm normalize.Normalizer, enricher Enricher, w *
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Rekey{cfg: cfg, norm: norm, enricher: enricher, w: w, m: m, log: log.With("stage", "rekey")}, nil
+	return &Rekey{cfg: cfg, norm: norm, enricher: enricher, w: w, m: m, log: log.With("stage", "rekey"),
+		inFlight: semaphore.NewWeighted(int64(cfg.MaxInFlight))}, nil
 }
 
 // Run consumes the raw topics in the consumer group until ctx ends.
@@ -137,7 +150,7 @@ func (r *Rekey) partition(rootCtx, gctx context.Context, gen *kafka.Generation, 
 	defer r.m.Lag.DeleteLabelValues(topic, label)
 	rd := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: r.cfg.Brokers, Topic: topic, Partition: p.ID,
-		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: r.cfg.BatchSize,
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: r.cfg.Prefetch,
 		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-rekey"},
 	})
 	defer rd.Close()
@@ -166,26 +179,51 @@ func (r *Rekey) partition(rootCtx, gctx context.Context, gen *kafka.Generation, 
 	log.Info("partition assigned", "committed", p.Offset, "start", start)
 	batch := make([]kafka.Message, 0, r.cfg.BatchSize)
 	for gctx.Err() == nil {
-		batch = kafkax.Fill(gctx, rd, batch[:0], r.cfg.BatchSize, r.cfg.FlushInterval)
-		if len(batch) == 0 {
+		if batch = r.fetchBatch(gctx, rd, batch[:0]); len(batch) == 0 {
 			continue
 		}
-		// Finish the batch even if the generation ends meanwhile: what was produced is then committed,
-		// and the next owner repeats less.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), r.cfg.StopTimeout)
-		err := r.w.WriteMessages(bctx, r.rekey(batch)...)
-		cancel()
-		if err != nil {
-			log.Error("producing enriched appeals; the batch will be read again", "err", err)
-			return // ends the generation: the group rejoins and resumes from the committed offset
-		}
-		last := batch[len(batch)-1]
-		if err := gen.CommitOffsets(map[string]map[int]int64{topic: {p.ID: last.Offset + 1}}); err != nil {
-			log.Warn("commit offsets; the batch will be re-keyed again by the next owner", "err", err)
+		if !r.produce(rootCtx, gen, topic, p.ID, label, batch, log) {
 			return
 		}
-		r.m.Lag.WithLabelValues(topic, label).Set(float64(lagAfter(last)))
 	}
+}
+
+// fetchBatch waits for a first record outside the in-flight budget (an idle partition must not hold a
+// share a busy one needs), then takes a batch's share and fills it for up to FlushInterval. It returns
+// holding len(batch) of the budget.
+func (r *Rekey) fetchBatch(ctx context.Context, rd *kafka.Reader, batch []kafka.Message) []kafka.Message {
+	m, err := rd.FetchMessage(ctx)
+	if err != nil {
+		return batch
+	}
+	if err := r.inFlight.Acquire(ctx, int64(r.cfg.BatchSize)); err != nil {
+		return batch
+	}
+	batch = kafkax.Fill(ctx, rd, append(batch, m), r.cfg.BatchSize, r.cfg.FlushInterval)
+	r.inFlight.Release(int64(r.cfg.BatchSize - len(batch)))
+	return batch
+}
+
+// produce re-keys a batch, produces it and commits its raw offsets, giving back its share of the
+// in-flight budget; false ends the partition's generation.
+func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic string, partition int, label string, batch []kafka.Message, log *slog.Logger) bool {
+	defer r.inFlight.Release(int64(len(batch)))
+	// Finish the batch even if the generation ends meanwhile: what was produced is then committed,
+	// and the next owner repeats less.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), r.cfg.StopTimeout)
+	err := r.w.WriteMessages(bctx, r.rekey(batch)...)
+	cancel()
+	if err != nil {
+		log.Error("producing enriched appeals; the batch will be read again", "err", err)
+		return false // ends the generation: the group rejoins and resumes from the committed offset
+	}
+	last := batch[len(batch)-1]
+	if err := gen.CommitOffsets(map[string]map[int]int64{topic: {partition: last.Offset + 1}}); err != nil {
+		log.Warn("commit offsets; the batch will be re-keyed again by the next owner", "err", err)
+		return false
+	}
+	r.m.Lag.WithLabelValues(topic, label).Set(float64(lagAfter(last)))
+	return true
 }
 
 // maxEnrichedBytes keeps an enriched record within one produce batch with room for key and headers.
