@@ -17,7 +17,8 @@ func buildRekey(o Options, norm normalize.Normalizer, enricher pipeline.Enricher
 	cfg := pipeline.DefaultRekeyConfig()
 	p := o.Pipeline
 	cfg.Brokers, cfg.GroupID, cfg.Topics, cfg.DLQTopic = p.Brokers, p.GroupID+"-rekey", p.Topics, p.DLQTopic
-	cfg.BatchSize, cfg.FlushInterval, cfg.SessionTimeout, cfg.StopTimeout = p.BatchSize, p.FlushInterval, p.SessionTimeout, p.StopTimeout
+	cfg.BatchSize, cfg.SessionTimeout, cfg.StopTimeout = p.BatchSize, p.SessionTimeout, p.StopTimeout
+	cfg.FlushInterval = min(cfg.FlushInterval, p.FlushInterval) // the second stage waits its own
 	cfg.MaxInFlight, cfg.Prefetch = p.MaxInFlight, p.Prefetch
 	w, err := pipeline.NewProducer(p.Brokers)
 	if err != nil {
