@@ -74,7 +74,10 @@ func ReadEnriched(v []byte, a *Appeal) error {
 	if len(v) == 0 || v[0] != enrichedVersion {
 		return fmt.Errorf("%w: not format version %d", ErrBadEnriched, enrichedVersion)
 	}
-	r := enrichedReader{v: v[1:]}
+	// One string holds all of the record's bytes, and every string field is a part of it: one allocation
+	// per record instead of one per field. A field kept longer than the appeal keeps the record alive
+	// with it; the processor copies what it keeps (the dedup state's arena, the sink's columns).
+	r := enrichedReader{v: v[1:], s: string(v[1:])}
 	for _, p := range a.stringFields() {
 		*p = r.str()
 	}
@@ -114,6 +117,7 @@ func ReadEnriched(v []byte, a *Appeal) error {
 // returns zero.
 type enrichedReader struct {
 	v   []byte
+	s   string // the record as read from v's start: str's fields are its parts
 	bad bool
 }
 
@@ -155,7 +159,11 @@ func (r *enrichedReader) str() string {
 		r.fail()
 		return ""
 	}
-	return string(r.take(int(n)))
+	off := len(r.s) - len(r.v)
+	if r.take(int(n)) == nil && n > 0 {
+		return ""
+	}
+	return r.s[off : off+int(n)]
 }
 
 func (r *enrichedReader) time() time.Time {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -166,6 +167,10 @@ func (w *Windower) Commit(topic string, partition int, watermark time.Time, batc
 			key := Key{Size: size, Start: windowStart(a, size), Region: a.Region, OKTMO: a.OKTMO, Cat: a.Category, Source: a.Source}
 			c := p.open[key]
 			if c == nil {
+				// The key outlives the batch: its own copies, not parts of a decoded record (an enriched
+				// record's fields share one string, model.ReadEnriched), which would keep the record alive.
+				key.Region, key.OKTMO = strings.Clone(key.Region), strings.Clone(key.OKTMO)
+				key.Cat, key.Source = strings.Clone(key.Cat), strings.Clone(key.Source)
 				c = &Count{Key: key}
 				p.open[key] = c
 			}
