@@ -283,11 +283,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 	}()
 	log.Info("partition assigned", "committed", p.Offset, "stored_up_to", prog.Offset, "start", start)
 
-	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: e.cfg.Brokers, Topic: topic, Partition: p.ID,
-		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: e.cfg.Prefetch,
-		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-processor"},
-	})
+	r := newPartitionReader(e.cfg.Brokers, topic, p.ID, e.cfg.Prefetch, "teplokarta-processor")
 	defer r.Close()
 	if err := r.SetOffset(start); err != nil {
 		log.Error("set offset", "err", err)
@@ -385,25 +381,20 @@ func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, top
 	}
 }
 
-// fetchBatch waits for the first record as long as it takes, then takes a batch's share of the in-flight
-// budget and collects more for up to FlushInterval. It returns holding len(msgs) of the budget; the
-// caller releases it, and they count upstream until processBatch hands them to the sink. The first
-// record waits outside the budget: an idle partition must not hold a share that a busy one needs.
+// fetchBatch takes a batch within the in-flight budget (fetchWithin). It returns holding len(msgs) of
+// the budget; the caller releases it, and they count upstream until processBatch hands them to the sink:
+// the reservation counts upstream while the batch is filled.
 func (e *Engine) fetchBatch(ctx context.Context, r *kafka.Reader) []kafka.Message {
-	m, err := r.FetchMessage(ctx)
-	if err != nil {
-		return nil
+	return fetchWithin(ctx, r, nil, e.cfg.BatchSize, e.cfg.FlushInterval, e.reserve, e.drop)
+}
+
+// reserve takes n records of the in-flight budget and counts them upstream.
+func (e *Engine) reserve(ctx context.Context, n int) error {
+	if err := e.acquire(ctx, n); err != nil {
+		return err
 	}
-	if err := e.acquire(ctx, e.cfg.BatchSize); err != nil {
-		return nil
-	}
-	e.upstream.Add(int64(e.cfg.BatchSize))
-	msgs := make([]kafka.Message, 1, e.cfg.BatchSize)
-	msgs[0] = m
-	msgs = kafkax.Fill(ctx, r, msgs, e.cfg.BatchSize, e.cfg.FlushInterval)
-	e.upstream.Add(-int64(e.cfg.BatchSize - len(msgs)))
-	e.release(e.cfg.BatchSize - len(msgs))
-	return msgs
+	e.upstream.Add(int64(n))
+	return nil
 }
 
 // Upstream is how many records have been taken from the readers (or reserved for a batch being filled)

@@ -153,11 +153,7 @@ func (r *Rekey) partition(rootCtx, gctx context.Context, gen *kafka.Generation, 
 	log := r.log.With("topic", topic, "partition", p.ID)
 	label := strconv.Itoa(p.ID)
 	defer r.m.Lag.DeleteLabelValues(topic, label)
-	rd := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: r.cfg.Brokers, Topic: topic, Partition: p.ID,
-		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: r.cfg.Prefetch,
-		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: "teplokarta-rekey"},
-	})
+	rd := newPartitionReader(r.cfg.Brokers, topic, p.ID, r.cfg.Prefetch, "teplokarta-rekey")
 	defer rd.Close()
 	start := p.Offset // the committed offset, or FirstOffset for a new group
 	if start < 0 && r.stored != nil {
@@ -193,20 +189,11 @@ func (r *Rekey) partition(rootCtx, gctx context.Context, gen *kafka.Generation, 
 	}
 }
 
-// fetchBatch waits for a first record outside the in-flight budget (an idle partition must not hold a
-// share a busy one needs), then takes a batch's share and fills it for up to FlushInterval. It returns
-// holding len(batch) of the budget.
+// fetchBatch takes a batch within the in-flight budget (fetchWithin); it returns holding len(batch) of it.
 func (r *Rekey) fetchBatch(ctx context.Context, rd *kafka.Reader, batch []kafka.Message) []kafka.Message {
-	m, err := rd.FetchMessage(ctx)
-	if err != nil {
-		return batch
-	}
-	if err := r.inFlight.Acquire(ctx, int64(r.cfg.BatchSize)); err != nil {
-		return batch
-	}
-	batch = kafkax.Fill(ctx, rd, append(batch, m), r.cfg.BatchSize, r.cfg.FlushInterval)
-	r.inFlight.Release(int64(r.cfg.BatchSize - len(batch)))
-	return batch
+	return fetchWithin(ctx, rd, batch, r.cfg.BatchSize, r.cfg.FlushInterval,
+		func(ctx context.Context, n int) error { return r.inFlight.Acquire(ctx, int64(n)) },
+		func(n int) { r.inFlight.Release(int64(n)) })
 }
 
 // produce re-keys a batch, produces it and commits its raw offsets, giving back its share of the
