@@ -15,30 +15,20 @@ func collapseSpace(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	word := -1 // start of the word being read
 	for i := 0; i < len(s); {
-		n := spaceAt(s, i)
-		if n == 0 {
-			if word < 0 {
-				word = i
-			}
-			i++
+		if n := spaceAt(s, i); n > 0 {
+			i += n
 			continue
 		}
-		if word >= 0 {
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(s[word:i])
-			word = -1
+		j := i + 1 // the word runs to the next space
+		for j < len(s) && spaceAt(s, j) == 0 {
+			j++
 		}
-		i += n
-	}
-	if word >= 0 {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(s[word:])
+		b.WriteString(s[i:j])
+		i = j
 	}
 	return b.String()
 }
