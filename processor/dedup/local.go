@@ -34,14 +34,15 @@ type Local struct {
 	st    localState
 	swept int64 // unix seconds of the last sweep
 	// scratch for one decision at a time (under mu)
-	hits  map[uint64]int // (bucket index in item.bucket)<<32 | member index → shared bands
 	cands []localCand
 }
 
-// localCand is an LSH candidate: a member of one of the appeal's buckets and the bands it shares.
+// localCand is an LSH candidate: a member of one of the appeal's buckets, the bands it shares and its id.
 type localCand struct {
 	bk   *localBucket
+	id   []byte // in the arena
 	idx  uint32
+	k    uint32 // which of the appeal's buckets
 	hits int
 }
 
@@ -85,7 +86,7 @@ type localScope struct {
 }
 
 type localBucket struct {
-	bands   map[uint64]uint32 // band (index<<32 | hash) → the member (index in recs) that claimed it first
+	bands   bandTable // band → the member (index in recs) that claimed it first
 	recs    []localMember
 	feats   []uint32 // every member's sketch, place names and house numbers, back to back
 	written int64
@@ -95,6 +96,7 @@ type localBucket struct {
 type localMember struct {
 	eventTime            int64
 	id, inc              uint32 // refs; inc = noRef: the member is its own incident
+	idh                  uint32 // idHash of the id: telling a member from the appeal itself reads no arena
 	feat                 uint32 // offset in feats
 	size                 uint16
 	nFeat, nNames, nNums uint8
@@ -126,7 +128,7 @@ func newLocalWith(c core, now func() time.Time) *Local {
 		now = time.Now
 	}
 	return &Local{core: c, now: now, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		st: newLocalState(), hits: map[uint64]int{}}
+		st: newLocalState()}
 }
 
 // minCompact is the smallest id arena worth compacting.
@@ -140,6 +142,9 @@ func newLocalState() localState {
 func (d *Local) key(id string) idKey {
 	return idKey{maphash.String(d.seeds[0], id), maphash.String(d.seeds[1], id)}
 }
+
+// idHash is a member's 32-bit tag of its id (the first half of its key); equal ids have equal tags.
+func (d *Local) idHash(id string) uint32 { return uint32(maphash.String(d.seeds[0], id)) }
 
 // put stores s in the arena and returns its ref.
 func (d *Local) put(s string) uint32 {
@@ -299,30 +304,47 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 			return
 		}
 	}
-	clear(d.hits)
-	var bks [2]*localBucket // an appeal reads at most two buckets
+	// Candidates are counted per member, then the appeal's own record (a replay after a rebuild) is
+	// dropped: an appeal shares at most numBands bands with each of at most two buckets, so a linear
+	// search beats a map, and the arena is read once per candidate instead of once per shared band.
+	d.cands = d.cands[:0]
 	for k, b := range it.bucket {
 		bk := d.live(sc, b, now)
 		if bk == nil {
 			continue
 		}
-		bks[k] = bk
+	bands:
 		for b, h := range it.bands {
-			if idx, ok := bk.bands[bandKey(b, h)]; ok && string(d.str(bk.recs[idx].id)) != it.a.ID {
-				d.hits[uint64(k)<<32|uint64(idx)]++
+			idx, ok := bk.bands.get(b, h)
+			if !ok {
+				continue
 			}
+			for i := range d.cands {
+				if c := &d.cands[i]; c.idx == idx && c.k == uint32(k) {
+					c.hits++
+					continue bands
+				}
+			}
+			d.cands = append(d.cands, localCand{bk: bk, idx: idx, k: uint32(k), hits: 1})
 		}
 	}
-	d.cands = d.cands[:0]
-	for ki, n := range d.hits {
-		d.cands = append(d.cands, localCand{bk: bks[ki>>32], idx: uint32(ki), hits: n})
+	ownH, n := d.idHash(it.a.ID), 0
+	for _, c := range d.cands {
+		rec := &c.bk.recs[c.idx]
+		c.id = d.str(rec.id)
+		if rec.idh == ownH && string(c.id) == it.a.ID {
+			continue
+		}
+		d.cands[n] = c
+		n++
 	}
+	d.cands = d.cands[:n]
 	// Redis's rank: most shared bands first, then the member's id, keeping MaxCandidates.
 	slices.SortFunc(d.cands, func(a, b localCand) int {
 		if a.hits != b.hits {
 			return b.hits - a.hits
 		}
-		return bytes.Compare(d.str(a.bk.recs[a.idx].id), d.str(b.bk.recs[b.idx].id))
+		return bytes.Compare(a.id, b.id)
 	})
 	if len(d.cands) > d.cfg.MaxCandidates {
 		d.cands = d.cands[:d.cfg.MaxCandidates]
@@ -332,7 +354,8 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 		rec := &c.bk.recs[c.idx]
 		m := c.bk.view(rec)
 		inc := memberIncident(rec)
-		if string(d.str(inc)) == it.a.ID || abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, &m) {
+		// A member that is its own incident is not the appeal: its id was compared above.
+		if rec.inc != noRef && string(d.str(inc)) == it.a.ID || abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, &m) {
 			continue
 		}
 		if s := overlap(it.rec.feat, it.rec.size, m.feat, m.size); s >= best {
@@ -372,19 +395,16 @@ func (d *Local) storeMember(sc *localScope, it *item, own, inc uint32, now int64
 	b := it.bucket[it.own]
 	bk := d.live(sc, b, now)
 	if bk == nil {
-		bk = &localBucket{bands: map[uint64]uint32{}}
+		bk = &localBucket{}
 		sc.buckets[b] = bk
 	}
 	idx := uint32(len(bk.recs))
 	r := &it.rec
-	bk.recs = append(bk.recs, localMember{eventTime: r.eventTime, id: own, inc: inc, feat: uint32(len(bk.feats)),
+	bk.recs = append(bk.recs, localMember{eventTime: r.eventTime, id: own, inc: inc, idh: d.idHash(it.a.ID), feat: uint32(len(bk.feats)),
 		size: uint16(min(r.size, 0xffff)), nFeat: uint8(len(r.feat)), nNames: uint8(len(r.names)), nNums: uint8(len(r.nums))})
 	bk.feats = append(append(append(bk.feats, r.feat...), r.names...), r.nums...)
 	for b, h := range it.bands {
-		k := bandKey(b, h)
-		if _, held := bk.bands[k]; !held {
-			bk.bands[k] = idx
-		}
+		bk.bands.claim(b, h, idx)
 	}
 	bk.written = max(bk.written, now) // a rebuild restores rows out of their writing order
 }
@@ -521,13 +541,14 @@ func (d *Local) restore(batch []*model.Appeal, decs []Decision, stored []int64) 
 type LocalSize struct {
 	IDs, Members, Bands, Texts, Buckets, Scopes int
 	Bytes                                       int // the id arena, the members' features and places
+	BandBytes                                   int // the buckets' band tables
 }
 
 // HeapBytes estimates the Go heap behind these counts: map entries with their share of the maps' slack,
 // the fixed-size records and the byte arrays (BenchmarkLocalMemoryPerAppeal reports it beside the
 // measured heap).
 func (s LocalSize) HeapBytes() int64 {
-	return int64(s.IDs)*64 + int64(s.Members)*40 + int64(s.Bands)*20 + int64(s.Texts)*44 + int64(s.Bytes)*5/4 +
+	return int64(s.IDs)*64 + int64(s.Members)*40 + int64(s.BandBytes) + int64(s.Texts)*44 + int64(s.Bytes)*5/4 +
 		int64(s.Buckets)*256 + int64(s.Scopes)*256
 }
 
@@ -541,7 +562,8 @@ func (d *Local) Size() LocalSize {
 		s.Buckets += len(sc.buckets)
 		for _, bk := range sc.buckets {
 			s.Members += len(bk.recs)
-			s.Bands += len(bk.bands)
+			s.Bands += bk.bands.len()
+			s.BandBytes += bk.bands.bytes()
 			s.Bytes += 4 * len(bk.feats)
 		}
 	}

@@ -90,9 +90,6 @@ func bandFields(bands *[numBands]uint32) [numBands]string {
 	return out
 }
 
-// bandKey is a band hash as the in-process state keys it: the band's index above the hash.
-func bandKey(b int, h uint32) uint64 { return uint64(b)<<32 | uint64(h) }
-
 // sketch keeps at most maxFeatures of the smallest feature hashes (a bottom-k sketch) for storage.
 func sketch(feat []uint32) []uint32 {
 	if len(feat) > maxFeatures {

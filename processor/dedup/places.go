@@ -66,7 +66,7 @@ func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byt
 				names = append(names, uint32(xxhash.Sum64String(st)))
 				house = true
 			}
-		case len(word) <= maxHouseWord:
+		case len(word) <= maxHouseWord && houseInitial(word):
 			buf = lowerWord(buf[:0], word)
 			house = houseWords[string(buf)]
 		}
@@ -74,6 +74,19 @@ func (s *stemmer) places(text string, buf []byte) (names, nums []uint32, _ []byt
 		i = j
 	}
 	return sortedSet(names), sortedSet(nums), buf
+}
+
+// houseInitial reports whether word starts with the letter of a house word (д, к, с in either case), so
+// that the other short words (prepositions, «не», «и») are neither lowered nor looked up.
+func houseInitial(word string) bool {
+	if len(word) < 2 {
+		return false
+	}
+	switch uint16(word[0])<<8 | uint16(word[1]) {
+	case 0xd0b4, 0xd094, 0xd0ba, 0xd09a, 0xd181, 0xd0a1: // д Д к К с С
+		return true
+	}
+	return false
 }
 
 // lowerWord appends word lowered, with ё as е, as the stemmer's cache keys are.

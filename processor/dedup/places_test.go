@@ -3,6 +3,7 @@ package dedup
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode"
@@ -147,6 +148,23 @@ func TestLowerMatchesUnicode(t *testing.T) {
 		}
 		if got, want := isWordRune(r), unicode.IsLetter(r) || unicode.IsDigit(r); got != want {
 			t.Fatalf("isWordRune(%q) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// TestHouseInitial checks the byte test against the house words themselves and their capitalised forms,
+// and that it lets no other initial through.
+func TestHouseInitial(t *testing.T) {
+	for w := range houseWords {
+		for _, form := range []string{w, strings.ToUpper(w[:2]) + w[2:]} {
+			if !houseInitial(form) {
+				t.Errorf("houseInitial(%q) = false", form)
+			}
+		}
+	}
+	for _, w := range []string{"", "д"[:1], "на", "в", "и", "Гагарина", "12", "dom", "ё"} {
+		if houseInitial(w) {
+			t.Errorf("houseInitial(%q) = true", w)
 		}
 	}
 }
