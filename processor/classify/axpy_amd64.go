@@ -22,3 +22,8 @@ func expShiftedAVX2(s []float32, mx float32)
 //
 //go:noescape
 func logsAVX2(s []float32)
+
+// aboveAVX2 is above (above.go) eight lanes at a time (above_amd64.s).
+//
+//go:noescape
+func aboveAVX2(s []float32, bar float32) int

@@ -144,6 +144,7 @@ type scratch struct {
 	top    []int32
 	zids   []int32 // the stacker's sparse input
 	zvals  []float32
+	catPow []float32 // each category's probability to the theme exponent
 }
 
 // extract appends the raw features of text to sc.raw.

@@ -61,14 +61,15 @@ func (ix *knnIndex) vote(ids []int32, vals []float32, k int, power float32, sims
 			sims[d] += v * ws[j]
 		}
 	}
-	// One comparison per text against the bar to enter the top k: 0 until it is full, then its k-th
-	// similarity (which is > 0). Testing s > 0 and then s > the k-th separately mispredicted a branch on
-	// every other training text.
+	// The bar to enter the top k is 0 until it is full, then its k-th similarity (which is > 0); above
+	// skips the texts at or below it, eight at a time where it can. The bar only rises, so a text
+	// skipped against an earlier bar would have been skipped against the later one too.
 	top = top[:0]
 	var bar float32
-	for d, s := range sims {
-		if s <= bar {
-			continue
+	for d := 0; ; d++ {
+		d += above(sims[d:], bar)
+		if d >= len(sims) {
+			break
 		}
 		if len(top) < k {
 			top = append(top, int32(d))
