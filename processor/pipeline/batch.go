@@ -174,6 +174,7 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 		return nil
 	}
 	var out []kafka.Message
+	var buf []byte // every record's key and value, back to back: an earlier slice stays valid as buf grows
 	for _, a := range rows {
 		if !a.IsIncident {
 			continue
@@ -182,11 +183,14 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 			OKTMO: a.OKTMO, Municipality: a.Municipality, Category: a.Category, Theme: a.Theme, Source: a.Source,
 			Agency: a.Agency, Actor: "processor", ActorRole: model.RoleSystem, Deadline: a.Hints.Deadline,
 			ReceivedTime: a.ReceivedTime, EventTime: a.EventTime}
-		b, err := json.Marshal(ev)
-		if err != nil {
+		start := len(buf)
+		buf = append(buf, a.ID...)
+		key := len(buf)
+		var err error
+		if buf, err = ev.AppendJSON(buf); err != nil {
 			return err
 		}
-		out = append(out, kafka.Message{Topic: e.cfg.StatusTopic, Key: []byte(a.ID), Value: b})
+		out = append(out, kafka.Message{Topic: e.cfg.StatusTopic, Key: buf[start:key:key], Value: buf[key:len(buf):len(buf)]})
 	}
 	if len(out) == 0 {
 		return nil
