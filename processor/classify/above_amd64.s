@@ -39,3 +39,31 @@ done:
 	VZEROUPPER
 	MOVQ AX, ret+32(FP)
 	RET
+
+// func maxAVX2(s []float32, init float32) float32
+// The largest of init and s's elements as the Go loop `if v > mx { mx = v }` finds it from mx = init
+// (each lane keeps v > acc ? v : acc, so a NaN element never wins); len(s) is a multiple of 8.
+TEXT ·maxAVX2(SB), NOSPLIT, $0-36
+	MOVQ         s_base+0(FP), SI
+	MOVQ         s_len+8(FP), CX
+	VBROADCASTSS init+24(FP), Y0
+
+maxloop:
+	CMPQ    CX, $8
+	JL      maxdone
+	VMOVUPS (SI), Y1
+	VMAXPS  Y0, Y1, Y0 // Y0 = Y1 > Y0 ? Y1 : Y0
+	ADDQ    $32, SI
+	SUBQ    $8, CX
+	JMP     maxloop
+
+maxdone:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X0, X1, X0
+	VPERMILPS    $0x4e, X0, X1
+	VMAXPS       X0, X1, X0
+	VPERMILPS    $0xb1, X0, X1
+	VMAXPS       X0, X1, X0
+	VZEROUPPER
+	MOVSS        X0, ret+32(FP)
+	RET

@@ -36,3 +36,38 @@ func TestAbove(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxOf checks maxOf against the plain loop on every length up to three vectors and a tail, with the
+// maximum at every position, a NaN first (it wins) or elsewhere (it never does) and ties of ±0.
+func TestMaxOf(t *testing.T) {
+	nan, negZero := float32(math.NaN()), float32(math.Copysign(0, -1))
+	plain := func(s []float32) float32 {
+		mx := s[0]
+		for _, v := range s[1:] {
+			if v > mx {
+				mx = v
+			}
+		}
+		return mx
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n <= 27; n++ {
+		for pos := 0; pos < n; pos++ {
+			for _, special := range []float32{3, nan, negZero, float32(math.Inf(-1))} {
+				s := make([]float32, n)
+				for i := range s {
+					s[i] = -r.Float32() * 10
+				}
+				s[pos] = special
+				if special == negZero {
+					s[(pos+1)%n] = 0
+				}
+				want, got := plain(s), maxOf(s)
+				same := got == want || got != got && want != want
+				if !same {
+					t.Fatalf("n=%d pos=%d special=%v: maxOf = %v, want %v (%v)", n, pos, special, got, want, s)
+				}
+			}
+		}
+	}
+}

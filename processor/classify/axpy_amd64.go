@@ -27,3 +27,8 @@ func logsAVX2(s []float32)
 //
 //go:noescape
 func aboveAVX2(s []float32, bar float32) int
+
+// maxAVX2 is the maximum of init and s (above_amd64.s); len(s) must be a multiple of 8.
+//
+//go:noescape
+func maxAVX2(s []float32, init float32) float32

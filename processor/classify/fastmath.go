@@ -105,12 +105,7 @@ func softmax32(s []float32) {
 	if len(s) == 0 {
 		return
 	}
-	mx := s[0]
-	for _, v := range s[1:] {
-		if v > mx {
-			mx = v
-		}
-	}
+	mx := maxOf(s)
 	expShifted(s, mx)
 	var sum float32
 	for _, v := range s {

@@ -32,13 +32,20 @@ const (
 // stackInput appends the sparse input of the stacker (LR probabilities at 0..width-1, votes at
 // width..2·width-1) to ids/vals.
 func stackInput(lr, votes []float32, ids []int32, vals []float32) ([]int32, []float32) {
-	for c, v := range lr {
-		if v > stackMin {
+	// Most classes are far below stackMin: above skips them eight at a time.
+	for c := 0; ; c++ {
+		if c += above(lr[c:], stackMin); c >= len(lr) {
+			break
+		}
+		if v := lr[c]; v > stackMin { // above stops at a NaN too
 			ids, vals = append(ids, int32(c)), append(vals, v)
 		}
 	}
-	for c, v := range votes {
-		if v > stackMin {
+	for c := 0; ; c++ {
+		if c += above(votes[c:], stackMin); c >= len(votes) {
+			break
+		}
+		if v := votes[c]; v > stackMin {
 			ids, vals = append(ids, int32(len(lr)+c)), append(vals, v)
 		}
 	}
