@@ -67,7 +67,7 @@ type Taxonomy struct {
 	phrases []phrase // every distinct stem phrase of every rule
 	// byPrefix: the first two runes of a phrase's first stem (the second 0 for a one-rune stem) → the
 	// phrases starting so. Keyed by one rune, a word met every phrase of its letter («в», «п»…).
-	byPrefix  map[[2]rune][]int32
+	byPrefix  map[uint64][]int32 // prefixKey
 	shortStem bool      // some phrase starts with a one-rune stem: words are looked up under (first, 0) too
 	regex     bool      // some rule has a regex, so Match must build the normalized string
 	pool      sync.Pool // *taxScratch
@@ -113,7 +113,7 @@ func ParseTaxonomy(data []byte) (*Taxonomy, error) {
 	if f.Version != 1 {
 		return nil, fmt.Errorf("%w: version %d: want 1", ErrBadTaxonomy, f.Version)
 	}
-	t := &Taxonomy{byPrefix: map[[2]rune][]int32{}}
+	t := &Taxonomy{byPrefix: map[uint64][]int32{}}
 	seen := map[string]bool{}
 	for i, c := range f.Categories {
 		where := fmt.Sprintf("categories[%d] %q", i, c.Name)
@@ -228,12 +228,13 @@ func (t *Taxonomy) addPhrases(ss []string) []int32 {
 		}
 		id := int32(len(t.phrases))
 		t.phrases = append(t.phrases, p)
-		key := [2]rune{p.stems[0][0], 0}
+		var second rune
 		if len(p.stems[0]) > 1 {
-			key[1] = p.stems[0][1]
+			second = p.stems[0][1]
 		} else {
 			t.shortStem = true
 		}
+		key := prefixKey(p.stems[0][0], second)
 		t.byPrefix[key] = append(t.byPrefix[key], id)
 		out = append(out, id)
 	}
@@ -304,17 +305,19 @@ func (t *Taxonomy) scan(text string, sc *taxScratch) {
 	sc.found = sc.found[:len(t.phrases)]
 	clear(sc.found)
 	for i, w := range sc.words {
-		key := [2]rune{sc.runes[w[0]], 0}
+		first := sc.runes[w[0]]
 		if w[1]-w[0] > 1 {
-			key[1] = sc.runes[w[0]+1]
-			t.findAt(t.byPrefix[key], sc, i)
-			key[1] = 0
+			t.findAt(t.byPrefix[prefixKey(first, sc.runes[w[0]+1])], sc, i)
 		}
 		if t.shortStem || w[1]-w[0] == 1 {
-			t.findAt(t.byPrefix[key], sc, i)
+			t.findAt(t.byPrefix[prefixKey(first, 0)], sc, i)
 		}
 	}
 }
+
+// prefixKey packs a stem's first two runes (the second 0 for a one-rune stem) into a map key that Go's
+// maps hash by their 64-bit fast path, which a [2]rune key does not take.
+func prefixKey(first, second rune) uint64 { return uint64(uint32(first))<<32 | uint64(uint32(second)) }
 
 // findAt marks the candidates that match at word i.
 func (t *Taxonomy) findAt(cands []int32, sc *taxScratch, i int) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -165,6 +166,32 @@ func TestHouseInitial(t *testing.T) {
 	for _, w := range []string{"", "д"[:1], "на", "в", "и", "Гагарина", "12", "dom", "ё"} {
 		if houseInitial(w) {
 			t.Errorf("houseInitial(%q) = true", w)
+		}
+	}
+}
+
+// TestNextRune compares nextRune with utf8.DecodeRuneInString on every one- and two-byte string, and on
+// two-byte prefixes followed by truncation and invalid continuations.
+func TestNextRune(t *testing.T) {
+	check := func(s string, i int) {
+		r, n := nextRune(s, i)
+		wr, wn := utf8.DecodeRuneInString(s[i:])
+		if r != wr || n != wn {
+			t.Fatalf("nextRune(%q, %d) = %U, %d; want %U, %d", s, i, r, n, wr, wn)
+		}
+	}
+	for a := range 256 {
+		check(string([]byte{byte(a)}), 0)
+		for b := range 256 {
+			s := string([]byte{'x', byte(a), byte(b)})
+			check(s, 1)
+			check(s, 2)
+			check(s+"\x80", 1)
+		}
+	}
+	for _, s := range []string{"Гагарина 12", "ёЁ€😀", "\xed\xa0\x80"} {
+		for i := 0; i < len(s); i++ {
+			check(s, i)
 		}
 	}
 }

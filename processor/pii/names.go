@@ -331,6 +331,23 @@ var surnameSuffixes = func() map[string]bool {
 	return m
 }()
 
+// surnameTails holds the last four bytes (two folded letters) of every surname ending that long: a word
+// whose last two letters are none of them has no surname ending, without five lookups to learn it.
+var surnameTails = func() map[uint32]bool {
+	m := map[uint32]bool{}
+	for s := range surnameSuffixes {
+		if len(s) >= 4 {
+			m[tail4(s)] = true
+		}
+	}
+	return m
+}()
+
+func tail4(w string) uint32 {
+	n := len(w)
+	return uint32(w[n-4])<<24 | uint32(w[n-3])<<16 | uint32(w[n-2])<<8 | uint32(w[n-1])
+}
+
 // maxSuffixRunes is the longest surname ending in letters (e.g. «евичем»).
 const maxSuffixRunes = 6
 
@@ -342,7 +359,7 @@ func surnameShaped(w string) bool {
 		return false
 	}
 	// Folded Russian letters are two bytes each; a word with other letters is no Russian surname.
-	if len(w) != 2*n {
+	if len(w) != 2*n || !surnameTails[tail4(w)] {
 		return false
 	}
 	for k := 2; k <= maxSuffixRunes && k <= n-2; k++ {
