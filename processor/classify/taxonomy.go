@@ -68,9 +68,9 @@ type Taxonomy struct {
 	// byPrefix: the first two runes of a phrase's first stem (the second 0 for a one-rune stem) → the
 	// phrases starting so. Keyed by one rune, a word met every phrase of its letter («в», «п»…).
 	byPrefix  map[uint64][]int32 // prefixKey
-	shortStem bool      // some phrase starts with a one-rune stem: words are looked up under (first, 0) too
-	regex     bool      // some rule has a regex, so Match must build the normalized string
-	pool      sync.Pool // *taxScratch
+	shortStem bool               // some phrase starts with a one-rune stem: words are looked up under (first, 0) too
+	regex     bool               // some rule has a regex, so Match must build the normalized string
+	pool      sync.Pool          // *taxScratch
 }
 
 // phrase is a sequence of stems matched against consecutive words; an exact stem must equal the word.
