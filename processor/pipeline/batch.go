@@ -168,13 +168,18 @@ func DeadLetter(topic string, m kafka.Message, err error) kafka.Message {
 	return kafka.Message{Topic: topic, Key: m.Key, Value: value, Headers: h}
 }
 
+// createdChunk is the size of emitCreated's buffers: a batch's events in a few allocations.
+const createdChunk = 64 << 10
+
 // emitCreated tells the SLA engine about new incidents.
 func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 	if e.cfg.StatusTopic == "" {
 		return nil
 	}
-	var out []kafka.Message
-	var buf []byte // every record's key and value, back to back: an earlier slice stays valid as buf grows
+	out := make([]kafka.Message, 0, len(rows))
+	// Keys and values are written back to back into chunks of createdChunk bytes: a new chunk leaves the
+	// records in the old one where they are, where one growing buffer would copy them at every doubling.
+	var buf []byte
 	for _, a := range rows {
 		if !a.IsIncident {
 			continue
@@ -183,6 +188,9 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 			OKTMO: a.OKTMO, Municipality: a.Municipality, Category: a.Category, Theme: a.Theme, Source: a.Source,
 			Agency: a.Agency, Actor: "processor", ActorRole: model.RoleSystem, Deadline: a.Hints.Deadline,
 			ReceivedTime: a.ReceivedTime, EventTime: a.EventTime}
+		if cap(buf)-len(buf) < createdChunk/8 {
+			buf = make([]byte, 0, createdChunk)
+		}
 		start := len(buf)
 		buf = append(buf, a.ID...)
 		key := len(buf)
