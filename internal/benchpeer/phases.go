@@ -2,15 +2,19 @@ package benchpeer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/chaos"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/rollup"
 )
 
@@ -71,6 +75,9 @@ func (b *bench) teplokarta(ctx context.Context, round int) (Result, error) {
 	defer b.dropDB(db)
 	// The stack's Redis is this run's alone: emptied after the phase, so the next one starts as this did.
 	defer b.rdb.FlushAll(context.WithoutCancel(ctx))
+	if err := b.dropEnriched(ctx); err != nil {
+		return res, err
+	}
 	metrics, err := freeAddr()
 	if err != nil {
 		return res, err
@@ -269,4 +276,21 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// dropEnriched deletes appeals.enriched, which `--dedup-state partition`'s first stage fills and creates
+// anew. Every round drains the same backlog: a round's new consumer group would otherwise read the
+// re-keyed records of the rounds before it as well (exact duplicates, decoded and decided all the same),
+// and its CPU per message would count that work too.
+func (b *bench) dropEnriched(ctx context.Context) error {
+	client, closeClient := kafkax.NewClient([]string{b.brokerAddr()}, 10*time.Second)
+	defer closeClient()
+	resp, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{model.TopicEnriched}})
+	if err != nil {
+		return fmt.Errorf("benchpeer: delete %s: %w", model.TopicEnriched, err)
+	}
+	if err := resp.Errors[model.TopicEnriched]; err != nil && !errors.Is(err, kafka.UnknownTopicOrPartition) {
+		return fmt.Errorf("benchpeer: delete %s: %w", model.TopicEnriched, err)
+	}
+	return nil
 }
