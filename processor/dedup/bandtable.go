@@ -22,22 +22,42 @@ func (t *bandTable) home(key uint64) int {
 	return int((key >> 28) * 0x9e3779b97f4a7c15 >> t.shift)
 }
 
-// get returns the member that claimed the band, if any.
-func (t *bandTable) get(band int, h uint32) (uint32, bool) {
+// getAll looks up all of an appeal's bands: members[b] is the holder of band b, or noMember. The first
+// slot of every band is loaded before any is examined, so the cache misses of a large table overlap
+// instead of following one another (get's probe branches on each load).
+func (t *bandTable) getAll(bands *[numBands]uint32, members *[numBands]uint32) {
 	if t.n == 0 {
-		return 0, false
-	}
-	key, mask := bandSlot(band, h), len(t.slots)-1
-	for i := t.home(key); ; i = (i + 1) & mask {
-		s := t.slots[i]
-		if s == 0 {
-			return 0, false
+		for b := range members {
+			members[b] = noMember
 		}
-		if s&^(1<<28-1) == key {
-			return uint32(s&(1<<28-1)) - 1, true
+		return
+	}
+	var first [numBands]uint64
+	var at [numBands]int
+	for b, h := range bands {
+		at[b] = t.home(bandSlot(b, h))
+		first[b] = t.slots[at[b]]
+	}
+	mask := len(t.slots) - 1
+	for b, h := range bands {
+		key, s, i := bandSlot(b, h), first[b], at[b]
+		for {
+			if s == 0 {
+				members[b] = noMember
+				break
+			}
+			if s&^(1<<28-1) == key {
+				members[b] = uint32(s&(1<<28-1)) - 1
+				break
+			}
+			i = (i + 1) & mask
+			s = t.slots[i]
 		}
 	}
 }
+
+// noMember is getAll's answer for a band no member holds.
+const noMember = ^uint32(0)
 
 // claim records member as the band's holder unless the band is held already. It reports whether it did.
 func (t *bandTable) claim(band int, h uint32, member uint32) bool {

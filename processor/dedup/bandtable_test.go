@@ -47,6 +47,30 @@ func TestBandTableMatchesMap(t *testing.T) {
 					t.Fatalf("get(%d, %d) = %d, %v; want %d", k[0], k[1], got, ok, m)
 				}
 			}
+			// getAll answers as the map does for a mix of held and absent bands.
+			var held [numBands][]uint32 // per band index, the hashes held
+			for k := range want {
+				held[k[0]] = append(held[k[0]], k[1])
+			}
+			for range 2_000 {
+				var bands, got [numBands]uint32
+				for b := range bands {
+					bands[b] = r.Uint32()
+					if hs := held[b]; len(hs) > 0 && r.IntN(2) == 0 {
+						bands[b] = hs[r.IntN(len(hs))]
+					}
+				}
+				tab.getAll(&bands, &got)
+				for b, h := range bands {
+					m, ok := want[[2]uint32{uint32(b), h}]
+					if !ok {
+						m = noMember
+					}
+					if got[b] != m {
+						t.Fatalf("getAll: band %d hash %d = %d, want %d", b, h, got[b], m)
+					}
+				}
+			}
 			for range 10_000 { // lookups of absent bands
 				b, h := r.IntN(numBands), r.Uint32()
 				if _, held := want[[2]uint32{uint32(b), h}]; held {
@@ -77,5 +101,22 @@ func TestBandTableMemberRange(t *testing.T) {
 	}
 	if _, ok := tab.get(numBands-1, 7); ok {
 		t.Fatal("a refused claim holds the band")
+	}
+}
+
+// get is one band's lookup, probe by probe: the reference getAll is checked against.
+func (t *bandTable) get(band int, h uint32) (uint32, bool) {
+	if t.n == 0 {
+		return 0, false
+	}
+	key, mask := bandSlot(band, h), len(t.slots)-1
+	for i := t.home(key); ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^(1<<28-1) == key {
+			return uint32(s&(1<<28-1)) - 1, true
+		}
 	}
 }

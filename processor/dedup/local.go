@@ -313,10 +313,11 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 		if bk == nil {
 			continue
 		}
+		var holders [numBands]uint32
+		bk.bands.getAll(&it.bands, &holders)
 	bands:
-		for b, h := range it.bands {
-			idx, ok := bk.bands.get(b, h)
-			if !ok {
+		for _, idx := range holders {
+			if idx == noMember {
 				continue
 			}
 			for i := range d.cands {
@@ -367,12 +368,16 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 		c := &d.cands[i]
 		rec := &c.bk.recs[c.idx]
 		m := c.bk.view(rec)
-		// A member that is its own incident is not the appeal: its id was compared above.
-		if rec.inc != noRef && string(d.str(rec.inc)) == it.a.ID || abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, &m) {
+		if abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, &m) {
 			continue
 		}
 		s := overlap(it.rec.feat, it.rec.size, m.feat, m.size)
 		if s < best || win >= 0 && s == best && !d.ranksBefore(c, &d.cands[win]) {
+			continue
+		}
+		// A voice of the appeal itself (a replay) is no match. Asked only of a would-be winner: it reads
+		// the arena. (A member that is its own incident is not the appeal: its id was compared above.)
+		if rec.inc != noRef && string(d.str(rec.inc)) == it.a.ID {
 			continue
 		}
 		best, win, bestInc = s, i, memberIncident(rec)
