@@ -208,13 +208,10 @@ func (m *Model) headSlice(s []float32, h Head) []float32 {
 func top3(p []float32) (idx [3]int, n int) {
 	idx = [3]int{-1, -1, -1}
 	bar := float32(math.Inf(-1)) // the third's value once there are three: most values fall below it
-	for i := 0; i < len(p); i++ {
-		if idx[2] >= 0 { // skip what is not above the third
-			if i += above(p[i:], bar); i >= len(p) {
-				break
-			}
+	for i, v := range p {
+		if idx[2] >= 0 && v <= bar {
+			continue
 		}
-		v := p[i]
 		for k := 0; k < 3; k++ {
 			if idx[k] < 0 || v > p[idx[k]] {
 				copy(idx[k+1:], idx[k:2])
