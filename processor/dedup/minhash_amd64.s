@@ -1,0 +1,104 @@
+#include "textflag.h"
+
+// splitmix64's multipliers, split into their low and high 32 bits (VPMULUDQ multiplies the low 32 bits
+// of each 64-bit lane).
+DATA c1lo<>+0(SB)/8, $0x1ce4e5b9
+DATA c1lo<>+8(SB)/8, $0x1ce4e5b9
+DATA c1lo<>+16(SB)/8, $0x1ce4e5b9
+DATA c1lo<>+24(SB)/8, $0x1ce4e5b9
+GLOBL c1lo<>(SB), RODATA|NOPTR, $32
+DATA c1hi<>+0(SB)/8, $0xbf58476d
+DATA c1hi<>+8(SB)/8, $0xbf58476d
+DATA c1hi<>+16(SB)/8, $0xbf58476d
+DATA c1hi<>+24(SB)/8, $0xbf58476d
+GLOBL c1hi<>(SB), RODATA|NOPTR, $32
+DATA c2lo<>+0(SB)/8, $0x133111eb
+DATA c2lo<>+8(SB)/8, $0x133111eb
+DATA c2lo<>+16(SB)/8, $0x133111eb
+DATA c2lo<>+24(SB)/8, $0x133111eb
+GLOBL c2lo<>(SB), RODATA|NOPTR, $32
+DATA c2hi<>+0(SB)/8, $0x94d049bb
+DATA c2hi<>+8(SB)/8, $0x94d049bb
+DATA c2hi<>+16(SB)/8, $0x94d049bb
+DATA c2hi<>+24(SB)/8, $0x94d049bb
+GLOBL c2hi<>(SB), RODATA|NOPTR, $32
+DATA low32<>+0(SB)/8, $0xffffffff
+DATA low32<>+8(SB)/8, $0xffffffff
+DATA low32<>+16(SB)/8, $0xffffffff
+DATA low32<>+24(SB)/8, $0xffffffff
+GLOBL low32<>(SB), RODATA|NOPTR, $32
+
+// MIX64 sets X (4 lanes) to mix64(X) >> 32, in the low 32 bits of each lane; T1–T3 are scratch.
+// A 64-bit product is lo·lo + ((hi·lo + lo·hi) << 32): the wrapped product Go's x *= c computes.
+#define MIX64(X, T1, T2, T3) \
+	VPSRLQ   $30, X, T1 \
+	VPXOR    T1, X, X \
+	VPMULUDQ c1lo<>(SB), X, T1 \
+	VPSRLQ   $32, X, T2 \
+	VPMULUDQ c1lo<>(SB), T2, T2 \
+	VPMULUDQ c1hi<>(SB), X, T3 \
+	VPADDQ   T3, T2, T2 \
+	VPSLLQ   $32, T2, T2 \
+	VPADDQ   T2, T1, X \
+	VPSRLQ   $27, X, T1 \
+	VPXOR    T1, X, X \
+	VPMULUDQ c2lo<>(SB), X, T1 \
+	VPSRLQ   $32, X, T2 \
+	VPMULUDQ c2lo<>(SB), T2, T2 \
+	VPMULUDQ c2hi<>(SB), X, T3 \
+	VPADDQ   T3, T2, T2 \
+	VPSLLQ   $32, T2, T2 \
+	VPADDQ   T2, T1, X \
+	VPSRLQ   $63, X, T1 \
+	VPSRLQ   $32, X, X \
+	VPXOR    T1, X, X
+
+// func minHashesAVX2(feat []uint32, seeds *[32]uint64, mins *[32]uint64)
+// mins[i] = min over f in feat of uint32(mix64(uint64(f) ^ seeds[i]) >> 32), and 0xffffffff with no
+// features; sixteen hashes per pass over feat, four per register.
+TEXT ·minHashesAVX2(SB), NOSPLIT, $0-40
+	MOVQ feat_base+0(FP), SI
+	MOVQ feat_len+8(FP), CX
+	MOVQ seeds+24(FP), DX
+	MOVQ mins+32(FP), DI
+	MOVQ $2, R9                    // passes
+
+pass:
+	VMOVDQU low32<>(SB), Y4
+	VMOVDQU Y4, Y5
+	VMOVDQU Y4, Y6
+	VMOVDQU Y4, Y7
+	XORQ    R8, R8
+
+feature:
+	CMPQ         R8, CX
+	JGE          store
+	MOVL         (SI)(R8*4), AX
+	VMOVQ        AX, X8
+	VPBROADCASTQ X8, Y8
+	VPXOR        (DX), Y8, Y0
+	MIX64(Y0, Y13, Y14, Y15)
+	VPMINUD      Y0, Y4, Y4
+	VPXOR        32(DX), Y8, Y1
+	MIX64(Y1, Y13, Y14, Y15)
+	VPMINUD      Y1, Y5, Y5
+	VPXOR        64(DX), Y8, Y2
+	MIX64(Y2, Y13, Y14, Y15)
+	VPMINUD      Y2, Y6, Y6
+	VPXOR        96(DX), Y8, Y3
+	MIX64(Y3, Y13, Y14, Y15)
+	VPMINUD      Y3, Y7, Y7
+	INCQ         R8
+	JMP          feature
+
+store:
+	VMOVDQU Y4, (DI)
+	VMOVDQU Y5, 32(DI)
+	VMOVDQU Y6, 64(DI)
+	VMOVDQU Y7, 96(DI)
+	ADDQ    $128, DX
+	ADDQ    $128, DI
+	DECQ    R9
+	JNZ     pass
+	VZEROUPPER
+	RET
