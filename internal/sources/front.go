@@ -29,8 +29,8 @@ func (c common) front(source string, payload []byte, contentType string) ([]byte
 
 // Charset returns the lower-cased charset parameter of a Content-Type, "" when absent or unparsable.
 func Charset(contentType string) string {
-	if contentType == "" {
-		return ""
+	if !strings.Contains(contentType, ";") {
+		return "" // no parameters ("application/json", as nearly every record says): no charset either
 	}
 	_, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
