@@ -149,8 +149,8 @@ func (d *Redis) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 			it.dec = items[it.copyOf].dec
 		}
 		out[i] = it.dec
-		d.m.decisions.WithLabelValues(it.dec.Kind.String()).Inc()
 	}
+	d.m.countDecisions(out)
 	return out, nil
 }
 

@@ -192,8 +192,8 @@ func (d *Local) Decide(ctx context.Context, batch []*model.Appeal) ([]Decision, 
 	for i, it := range items {
 		d.decideOne(it, now)
 		out[i] = it.dec
-		d.m.decisions.WithLabelValues(it.dec.Kind.String()).Inc()
 	}
+	d.m.countDecisions(out)
 	return out, nil
 }
 

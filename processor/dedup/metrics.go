@@ -34,3 +34,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	return m, nil
 }
+
+// countDecisions adds a batch's decisions to their counters: one labelled lookup per kind and batch
+// rather than per appeal.
+func (m *metrics) countDecisions(decs []Decision) {
+	var n [ExactDuplicate + 1]int
+	for _, d := range decs {
+		if d.Kind <= ExactDuplicate {
+			n[d.Kind]++
+		} else {
+			m.decisions.WithLabelValues(d.Kind.String()).Inc()
+		}
+	}
+	for k, c := range n {
+		if c > 0 {
+			m.decisions.WithLabelValues(Kind(k).String()).Add(float64(c))
+		}
+	}
+}
