@@ -1,51 +1,37 @@
 #include "textflag.h"
 
 // splitmix64's multipliers, split into their low and high 32 bits (VPMULUDQ multiplies the low 32 bits
-// of each 64-bit lane).
+// of each 64-bit lane), and the initial minimum; each is broadcast to a register once.
 DATA c1lo<>+0(SB)/8, $0x1ce4e5b9
-DATA c1lo<>+8(SB)/8, $0x1ce4e5b9
-DATA c1lo<>+16(SB)/8, $0x1ce4e5b9
-DATA c1lo<>+24(SB)/8, $0x1ce4e5b9
-GLOBL c1lo<>(SB), RODATA|NOPTR, $32
+GLOBL c1lo<>(SB), RODATA|NOPTR, $8
 DATA c1hi<>+0(SB)/8, $0xbf58476d
-DATA c1hi<>+8(SB)/8, $0xbf58476d
-DATA c1hi<>+16(SB)/8, $0xbf58476d
-DATA c1hi<>+24(SB)/8, $0xbf58476d
-GLOBL c1hi<>(SB), RODATA|NOPTR, $32
+GLOBL c1hi<>(SB), RODATA|NOPTR, $8
 DATA c2lo<>+0(SB)/8, $0x133111eb
-DATA c2lo<>+8(SB)/8, $0x133111eb
-DATA c2lo<>+16(SB)/8, $0x133111eb
-DATA c2lo<>+24(SB)/8, $0x133111eb
-GLOBL c2lo<>(SB), RODATA|NOPTR, $32
+GLOBL c2lo<>(SB), RODATA|NOPTR, $8
 DATA c2hi<>+0(SB)/8, $0x94d049bb
-DATA c2hi<>+8(SB)/8, $0x94d049bb
-DATA c2hi<>+16(SB)/8, $0x94d049bb
-DATA c2hi<>+24(SB)/8, $0x94d049bb
-GLOBL c2hi<>(SB), RODATA|NOPTR, $32
+GLOBL c2hi<>(SB), RODATA|NOPTR, $8
 DATA low32<>+0(SB)/8, $0xffffffff
-DATA low32<>+8(SB)/8, $0xffffffff
-DATA low32<>+16(SB)/8, $0xffffffff
-DATA low32<>+24(SB)/8, $0xffffffff
-GLOBL low32<>(SB), RODATA|NOPTR, $32
+GLOBL low32<>(SB), RODATA|NOPTR, $8
 
-// MIX64 sets X (4 lanes) to mix64(X) >> 32, in the low 32 bits of each lane; T1–T3 are scratch.
+// MIX64 sets X (4 lanes) to mix64(X) >> 32, in the low 32 bits of each lane; T1–T3 are scratch, Y9–Y12
+// hold the multipliers' halves.
 // A 64-bit product is lo·lo + ((hi·lo + lo·hi) << 32): the wrapped product Go's x *= c computes.
 #define MIX64(X, T1, T2, T3) \
 	VPSRLQ   $30, X, T1 \
 	VPXOR    T1, X, X \
-	VPMULUDQ c1lo<>(SB), X, T1 \
+	VPMULUDQ Y9, X, T1 \
 	VPSRLQ   $32, X, T2 \
-	VPMULUDQ c1lo<>(SB), T2, T2 \
-	VPMULUDQ c1hi<>(SB), X, T3 \
+	VPMULUDQ Y9, T2, T2 \
+	VPMULUDQ Y10, X, T3 \
 	VPADDQ   T3, T2, T2 \
 	VPSLLQ   $32, T2, T2 \
 	VPADDQ   T2, T1, X \
 	VPSRLQ   $27, X, T1 \
 	VPXOR    T1, X, X \
-	VPMULUDQ c2lo<>(SB), X, T1 \
+	VPMULUDQ Y11, X, T1 \
 	VPSRLQ   $32, X, T2 \
-	VPMULUDQ c2lo<>(SB), T2, T2 \
-	VPMULUDQ c2hi<>(SB), X, T3 \
+	VPMULUDQ Y11, T2, T2 \
+	VPMULUDQ Y12, X, T3 \
 	VPADDQ   T3, T2, T2 \
 	VPSLLQ   $32, T2, T2 \
 	VPADDQ   T2, T1, X \
@@ -62,9 +48,13 @@ TEXT ·minHashesAVX2(SB), NOSPLIT, $0-40
 	MOVQ seeds+24(FP), DX
 	MOVQ mins+32(FP), DI
 	MOVQ $2, R9                    // passes
+	VPBROADCASTQ c1lo<>(SB), Y9
+	VPBROADCASTQ c1hi<>(SB), Y10
+	VPBROADCASTQ c2lo<>(SB), Y11
+	VPBROADCASTQ c2hi<>(SB), Y12
 
 pass:
-	VMOVDQU low32<>(SB), Y4
+	VPBROADCASTQ low32<>(SB), Y4
 	VMOVDQU Y4, Y5
 	VMOVDQU Y4, Y6
 	VMOVDQU Y4, Y7
