@@ -83,21 +83,24 @@ func (m *Model) vectorize(text string, sc *scratch) {
 	m.vectorizeRaw(sc)
 }
 
-// tfWeights are tfWeight's values for the counts a text's feature commonly has.
+// tfWeights are sublinearTF's values for the counts a text's feature commonly has.
 var tfWeights = func() (w [32]float32) {
 	for n := 1; n < len(w); n++ {
-		w[n] = 1 + float32(math.Log(float64(n)))
+		w[n] = sublinearTF(n)
 	}
 	return w
 }()
 
-// tfWeight is the sublinear term frequency 1 + ln n of a feature that occurs n ≥ 1 times.
+// tfWeight is sublinearTF, from a table for the common counts.
 func tfWeight(n int) float32 {
 	if n < len(tfWeights) {
 		return tfWeights[n]
 	}
-	return 1 + float32(math.Log(float64(n)))
+	return sublinearTF(n)
 }
+
+// sublinearTF is the term frequency 1 + ln n of a feature that occurs n ≥ 1 times.
+func sublinearTF(n int) float32 { return 1 + float32(math.Log(float64(n))) }
 
 // weigh merges repeated ids in sc.ids into sublinear TF-IDF values and L2-normalizes them.
 func (m *Model) weigh(sc *scratch) {

@@ -32,21 +32,19 @@ const (
 // stackInput appends the sparse input of the stacker (LR probabilities at 0..width-1, votes at
 // width..2·width-1) to ids/vals.
 func stackInput(lr, votes []float32, ids []int32, vals []float32) ([]int32, []float32) {
-	// Most classes are far below stackMin: above skips them eight at a time.
+	ids, vals = appendAboveMin(ids, vals, lr, 0)
+	return appendAboveMin(ids, vals, votes, len(lr))
+}
+
+// appendAboveMin appends base+c and s[c] for every s[c] > stackMin. Most classes are far below it: above
+// skips them eight at a time.
+func appendAboveMin(ids []int32, vals []float32, s []float32, base int) ([]int32, []float32) {
 	for c := 0; ; c++ {
-		if c += above(lr[c:], stackMin); c >= len(lr) {
+		if c += above(s[c:], stackMin); c >= len(s) {
 			break
 		}
-		if v := lr[c]; v > stackMin { // above stops at a NaN too
-			ids, vals = append(ids, int32(c)), append(vals, v)
-		}
-	}
-	for c := 0; ; c++ {
-		if c += above(votes[c:], stackMin); c >= len(votes) {
-			break
-		}
-		if v := votes[c]; v > stackMin {
-			ids, vals = append(ids, int32(len(lr)+c)), append(vals, v)
+		if v := s[c]; v > stackMin { // above stops at a NaN too
+			ids, vals = append(ids, int32(base+c)), append(vals, v)
 		}
 	}
 	return ids, vals

@@ -15,6 +15,9 @@ type bandTable struct {
 // one municipality's appeals of one bucket width; it holds nowhere near 2²⁸ members.
 const maxBandMember = 1<<28 - 2
 
+// memberMask selects a slot's member+1; the bits above it are the band's key (bandSlot).
+const memberMask = 1<<28 - 1
+
 func bandSlot(band int, h uint32) uint64 { return uint64(h)<<32 | uint64(band)<<28 }
 
 // home is the slot a band's probe starts from (Fibonacci hashing of its key).
@@ -46,8 +49,8 @@ func (t *bandTable) getAll(bands *[numBands]uint32, members *[numBands]uint32) {
 				members[b] = noMember
 				break
 			}
-			if s&^(1<<28-1) == key {
-				members[b] = uint32(s&(1<<28-1)) - 1
+			if s&^memberMask == key {
+				members[b] = uint32(s&memberMask) - 1
 				break
 			}
 			i = (i + 1) & mask
@@ -75,7 +78,7 @@ func (t *bandTable) claim(band int, h uint32, member uint32) bool {
 			t.n++
 			return true
 		}
-		if s&^(1<<28-1) == key {
+		if s&^memberMask == key {
 			return false
 		}
 	}
@@ -90,7 +93,7 @@ func (t *bandTable) grow() {
 		if s == 0 {
 			continue
 		}
-		i := t.home(s &^ (1<<28 - 1))
+		i := t.home(s &^ memberMask)
 		for t.slots[i] != 0 {
 			i = (i + 1) & mask
 		}

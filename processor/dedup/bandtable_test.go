@@ -115,8 +115,8 @@ func (t *bandTable) get(band int, h uint32) (uint32, bool) {
 		if s == 0 {
 			return 0, false
 		}
-		if s&^(1<<28-1) == key {
-			return uint32(s&(1<<28-1)) - 1, true
+		if s&^memberMask == key {
+			return uint32(s&memberMask) - 1, true
 		}
 	}
 }

@@ -13,28 +13,24 @@ GLOBL c2hi<>(SB), RODATA|NOPTR, $8
 DATA low32<>+0(SB)/8, $0xffffffff
 GLOBL low32<>(SB), RODATA|NOPTR, $8
 
+// XSHMUL sets X (4 lanes) to (X ^ X>>SH) * C, C's halves in LO and HI; T1–T3 are scratch. A 64-bit
+// product is lo·lo + ((hi·lo + lo·hi) << 32): the wrapped product Go's x *= c computes.
+#define XSHMUL(X, SH, LO, HI, T1, T2, T3) \
+	VPSRLQ   SH, X, T1 \
+	VPXOR    T1, X, X \
+	VPMULUDQ LO, X, T1 \
+	VPSRLQ   $32, X, T2 \
+	VPMULUDQ LO, T2, T2 \
+	VPMULUDQ HI, X, T3 \
+	VPADDQ   T3, T2, T2 \
+	VPSLLQ   $32, T2, T2 \
+	VPADDQ   T2, T1, X
+
 // MIX64 sets X (4 lanes) to mix64(X) >> 32, in the low 32 bits of each lane; T1–T3 are scratch, Y9–Y12
 // hold the multipliers' halves.
-// A 64-bit product is lo·lo + ((hi·lo + lo·hi) << 32): the wrapped product Go's x *= c computes.
 #define MIX64(X, T1, T2, T3) \
-	VPSRLQ   $30, X, T1 \
-	VPXOR    T1, X, X \
-	VPMULUDQ Y9, X, T1 \
-	VPSRLQ   $32, X, T2 \
-	VPMULUDQ Y9, T2, T2 \
-	VPMULUDQ Y10, X, T3 \
-	VPADDQ   T3, T2, T2 \
-	VPSLLQ   $32, T2, T2 \
-	VPADDQ   T2, T1, X \
-	VPSRLQ   $27, X, T1 \
-	VPXOR    T1, X, X \
-	VPMULUDQ Y11, X, T1 \
-	VPSRLQ   $32, X, T2 \
-	VPMULUDQ Y11, T2, T2 \
-	VPMULUDQ Y12, X, T3 \
-	VPADDQ   T3, T2, T2 \
-	VPSLLQ   $32, T2, T2 \
-	VPADDQ   T2, T1, X \
+	XSHMUL(X, $30, Y9, Y10, T1, T2, T3) \
+	XSHMUL(X, $27, Y11, Y12, T1, T2, T3) \
 	VPSRLQ   $63, X, T1 \
 	VPSRLQ   $32, X, X \
 	VPXOR    T1, X, X

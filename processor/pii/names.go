@@ -362,6 +362,12 @@ func surnameShaped(w string) bool {
 	if len(w) != 2*n || !surnameTails[tail4(w)] {
 		return false
 	}
+	return hasSurnameEnding(w, n)
+}
+
+// hasSurnameEnding reports whether a folded word of n two-byte letters ends in a surname ending after at
+// least two letters (surnameShaped's test once the word's shape and last two letters allow one).
+func hasSurnameEnding(w string, n int) bool {
 	for k := 2; k <= maxSuffixRunes && k <= n-2; k++ {
 		if surnameSuffixes[w[len(w)-2*k:]] {
 			return endsWith(w, surnameEndings, surnameStems, 2) || endsWith(w, adjEndings, adjStems, 2) ||
