@@ -28,3 +28,21 @@ func axpyGo(dst, x []float32, a float32) {
 		dst[i] += a * x[i]
 	}
 }
+
+// axpyRows adds vals[k]·(row ids[k] of w) to dst for every k, in the order of ids: the linear scores'
+// and the stacker's sparse product. Rows go four at a time through one pass over dst where the CPU has
+// AVX2, with every element summed in the same order, so results are bit for bit axpy's one row at a time.
+func axpyRows(dst, w []float32, width int, ids []int32, vals []float32) {
+	row := func(k int) []float32 { return w[int(ids[k])*width : int(ids[k]+1)*width] }
+	k := 0
+	if useAVX2 {
+		for ; k+4 <= len(ids); k += 4 {
+			a := [4]float32{vals[k], vals[k+1], vals[k+2], vals[k+3]}
+			x0, x1, x2, x3 := row(k)[:len(dst)], row(k + 1)[:len(dst)], row(k + 2)[:len(dst)], row(k + 3)[:len(dst)]
+			axpy4AVX2(dst, x0, x1, x2, x3, &a)
+		}
+	}
+	for ; k < len(ids); k++ {
+		axpy(dst, row(k), vals[k])
+	}
+}

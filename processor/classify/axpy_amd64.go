@@ -11,6 +11,11 @@ var useAVX2 = cpu.X86.HasAVX2
 //go:noescape
 func axpyAVX2(dst, x []float32, a float32)
 
+// axpy4AVX2 is four axpyAVX2 calls on one dst in one pass (axpy_amd64.s), bit for bit the same.
+//
+//go:noescape
+func axpy4AVX2(dst, x0, x1, x2, x3 []float32, a *[4]float32)
+
 // expShiftedAVX2 sets s[i] = expNeg(s[i] - mx) eight lanes at a time (fastmath_amd64.s); len(s) must be
 // a multiple of 8.
 //

@@ -133,10 +133,7 @@ func (m *Model) weigh(sc *scratch) {
 func (m *Model) scoresInto(sc *scratch) {
 	s := sc.scores[:m.width]
 	copy(s, m.bias)
-	for k, id := range sc.ids {
-		v := sc.vals[k]
-		axpy(s, m.w[int(id)*m.width:int(id+1)*m.width], v)
-	}
+	axpyRows(s, m.w, m.width, sc.ids, sc.vals)
 }
 
 // softmax turns scores into probabilities in place.

@@ -88,10 +88,7 @@ func (st *stacker) apply(m *Model, sc *scratch) {
 	for c := range lr {
 		lr[c] += st.bias[c]
 	}
-	for k, id := range sc.zids {
-		v := sc.zvals[k]
-		axpy(lr, st.w[int(id)*m.width:int(id+1)*m.width], v)
-	}
+	axpyRows(lr, st.w, m.width, sc.zids, sc.zvals)
 	for h := range numHeads {
 		softmax32(m.headSlice(lr, h))
 	}
