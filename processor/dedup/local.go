@@ -35,6 +35,7 @@ type Local struct {
 	swept int64 // unix seconds of the last sweep
 	// scratch for one decision at a time (under mu)
 	cands []localCand
+	tied  []localCand // cutCandidates' scratch
 }
 
 // localCand is an LSH candidate: a member of one of the appeal's buckets, the bands it shares and its id.
@@ -345,34 +346,23 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 	// cut, and between candidates of equal overlap (ranksBefore). Reading every candidate's id from the
 	// arena was a fifth of the matching's time.
 	if k := d.cfg.MaxCandidates; len(d.cands) > k {
-		slices.SortFunc(d.cands, func(a, b localCand) int { return b.hits - a.hits })
-		t := d.cands[k-1].hits
-		lo, hi := k-1, k
-		for lo > 0 && d.cands[lo-1].hits == t {
-			lo--
-		}
-		for hi < len(d.cands) && d.cands[hi].hits == t {
-			hi++
-		}
-		if hi > k { // the candidates sharing t bands straddle the cut: those of the smallest ids stay
-			tied := d.cands[lo:hi]
-			for i := range tied {
-				tied[i].id = d.str(tied[i].bk.recs[tied[i].idx].id)
-			}
-			slices.SortFunc(tied, func(a, b localCand) int { return bytes.Compare(a.id, b.id) })
-		}
-		d.cands = d.cands[:k]
+		d.cutCandidates(k)
 	}
 	best, win, bestInc := d.cfg.Threshold, -1, noRef
 	for i := range d.cands {
 		c := &d.cands[i]
 		rec := &c.bk.recs[c.idx]
 		m := c.bk.view(rec)
-		if abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, &m) {
+		if abs(m.eventTime-it.rec.eventTime) > h {
 			continue
 		}
 		s := overlap(it.rec.feat, it.rec.size, m.feat, m.size)
 		if s < best || win >= 0 && s == best && !d.ranksBefore(c, &d.cands[win]) {
+			continue
+		}
+		// The places are compared only for a would-be winner: every test here only excludes, so their
+		// order does not change the choice, and this one costs three times the overlap.
+		if placesConflict(&it.rec, &m) {
 			continue
 		}
 		// A voice of the appeal itself (a replay) is no match. Asked only of a would-be winner: it reads
@@ -388,6 +378,40 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 		it.dec = Decision{Kind: Voice, IncidentID: string(d.str(bestInc))}
 		it.rec.incident, x.inc = it.dec.IncidentID, bestInc
 	}
+}
+
+// cutCandidates keeps the k candidates Redis would verify: the most shared bands and, where bands tie
+// at the cut, the smallest member ids. Their order is left free, since the verification's choice does
+// not depend on it (ranksBefore decides ties). A candidate shares at most numBands bands with its
+// bucket, so counting the candidates per number of shared bands finds the cut without sorting them.
+func (d *Local) cutCandidates(k int) {
+	var per [numBands + 1]int
+	for _, c := range d.cands {
+		per[c.hits]++
+	}
+	t, above := numBands, 0 // the cut's number of shared bands; candidates sharing more
+	for above+per[t] < k {
+		above += per[t]
+		t--
+	}
+	// Where the candidates sharing t bands straddle the cut, those of the smallest ids stay.
+	straddle := above+per[t] > k
+	kept, tied := d.cands[:0], d.tied[:0]
+	for _, c := range d.cands {
+		switch {
+		case c.hits > t || c.hits == t && !straddle:
+			kept = append(kept, c)
+		case c.hits == t:
+			c.id = d.str(c.bk.recs[c.idx].id)
+			tied = append(tied, c)
+		}
+	}
+	if straddle {
+		slices.SortFunc(tied, func(a, b localCand) int { return bytes.Compare(a.id, b.id) })
+		kept = append(kept, tied[:k-above]...)
+		d.tied = tied[:0]
+	}
+	d.cands = kept
 }
 
 // ranksBefore reports whether candidate a comes before b in Redis's rank: more shared bands, or as many
