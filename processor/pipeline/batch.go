@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -91,7 +92,7 @@ func (e *Engine) finishBatch(c *carried, gen *kafka.Generation, topic string, pa
 		return fmt.Errorf("status events: %w", err)
 	}
 	last := c.last.Offset
-	if err := gen.CommitOffsets(map[string]map[int]int64{topic: {partition: last + 1}}); err != nil {
+	if err := e.commits.commit(gen, topic, partition, last+1); err != nil {
 		// Not fatal: ClickHouse holds the progress; the offset only drives lag metrics and empty partitions.
 		e.Log.Warn("commit offsets", "topic", topic, "partition", partition, "err", err)
 	}
@@ -99,20 +100,51 @@ func (e *Engine) finishBatch(c *carried, gen *kafka.Generation, topic string, pa
 	// The watermark moves only now that the batch is stored: a batch that failed is read again and judged
 	// against the same watermark. Live windows are counted only for their subscribers.
 	e.Windower.Commit(topic, partition, c.watermark, rows, e.cfg.WindowsTopic != "")
-	now := time.Now()
-	for _, a := range rows {
-		e.Metrics.Messages.WithLabelValues(a.Source, "stored").Inc()
-		if a.IsIncident {
-			e.Metrics.Incidents.WithLabelValues(a.Source).Inc()
-		}
-		if a.IsLate {
-			e.Metrics.Late.WithLabelValues(a.Source).Inc()
-		}
-		e.Metrics.EventDelay.WithLabelValues(a.Source).Observe(now.Sub(a.EventTime).Seconds())
-	}
+	e.countStored(rows, time.Now())
 	e.Metrics.Batch.Observe(time.Since(c.began).Seconds())
 	e.publishWindows(ctx, false)
 	return nil
+}
+
+// sourceTally is one source's share of a stored batch.
+type sourceTally struct {
+	source                  string
+	stored, incidents, late int
+	delay                   prometheus.Observer
+}
+
+// countStored counts a stored batch's rows by source: a labelled counter's lookup hashes its labels,
+// so it is done once per source and batch, not per row (a batch holds a handful of sources).
+func (e *Engine) countStored(rows []*model.Appeal, now time.Time) {
+	var tallies [8]sourceTally
+	ts := tallies[:0]
+	for _, a := range rows {
+		i := 0
+		for i < len(ts) && ts[i].source != a.Source {
+			i++
+		}
+		if i == len(ts) {
+			ts = append(ts, sourceTally{source: a.Source, delay: e.Metrics.EventDelay.WithLabelValues(a.Source)})
+		}
+		t := &ts[i]
+		t.stored++
+		if a.IsIncident {
+			t.incidents++
+		}
+		if a.IsLate {
+			t.late++
+		}
+		t.delay.Observe(now.Sub(a.EventTime).Seconds())
+	}
+	for _, t := range ts {
+		e.Metrics.Messages.WithLabelValues(t.source, "stored").Add(float64(t.stored))
+		if t.incidents > 0 {
+			e.Metrics.Incidents.WithLabelValues(t.source).Add(float64(t.incidents))
+		}
+		if t.late > 0 {
+			e.Metrics.Late.WithLabelValues(t.source).Add(float64(t.late))
+		}
+	}
 }
 
 // lagAfter is how many records of m's partition follow m, as of the fetch that brought m.
@@ -179,6 +211,9 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 	out := make([]kafka.Message, 0, len(rows))
 	// Keys and values are written back to back into chunks of createdChunk bytes: a new chunk leaves the
 	// records in the old one where they are, where one growing buffer would copy them at every doubling.
+	// The chunks are used again once the broker acknowledged every record in them (a write that failed
+	// or was cancelled may still be encoding them, so its chunks are left to the collector).
+	var used []*[]byte
 	var buf []byte
 	for _, a := range rows {
 		if !a.IsIncident {
@@ -189,7 +224,13 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 			Agency: a.Agency, Actor: "processor", ActorRole: model.RoleSystem, Deadline: a.Hints.Deadline,
 			ReceivedTime: a.ReceivedTime, EventTime: a.EventTime}
 		if cap(buf)-len(buf) < createdChunk/8 {
-			buf = make([]byte, 0, createdChunk)
+			c, _ := e.chunks.Get().(*[]byte)
+			if c == nil {
+				b := make([]byte, 0, createdChunk)
+				c = &b
+			}
+			used = append(used, c)
+			buf = (*c)[:0]
 		}
 		start := len(buf)
 		buf = append(buf, a.ID...)
@@ -203,7 +244,13 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 	if len(out) == 0 {
 		return nil
 	}
-	return e.Producer.WriteMessages(ctx, out...)
+	if err := e.Producer.WriteMessages(ctx, out...); err != nil {
+		return err
+	}
+	for _, c := range used {
+		e.chunks.Put(c)
+	}
+	return nil
 }
 
 // publishWindows sends closed live windows to the windows topic, if configured.

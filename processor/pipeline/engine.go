@@ -122,6 +122,8 @@ type Engine struct {
 	upstream atomic.Int64        // records taken from the readers and not yet handed to the sink
 	backlog  atomic.Int64        // records behind each owned partition's last fetched batch, summed
 	blocked  atomic.Int64        // the part of backlog behind partitions waiting for a carry slot
+	chunks   sync.Pool           // emitCreated's buffers (*[]byte of createdChunk), back once acknowledged
+	commits  committer
 	Deps
 }
 

@@ -88,6 +88,7 @@ type Rekey struct {
 	log      *slog.Logger
 	stored   StoredProgress
 	inFlight *semaphore.Weighted // records read from the raw partitions and not yet produced
+	commits  committer
 }
 
 // StoredProgress reads the highest offset of a raw partition stored straight from it (-1: none), as the
@@ -210,7 +211,7 @@ func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic st
 		return false // ends the generation: the group rejoins and resumes from the committed offset
 	}
 	last := batch[len(batch)-1]
-	if err := gen.CommitOffsets(map[string]map[int]int64{topic: {partition: last.Offset + 1}}); err != nil {
+	if err := r.commits.commit(gen, topic, partition, last.Offset+1); err != nil {
 		log.Warn("commit offsets; the batch will be re-keyed again by the next owner", "err", err)
 		return false
 	}

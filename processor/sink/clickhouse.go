@@ -106,6 +106,8 @@ type ClickHouse struct {
 	mu    sync.Mutex
 	queue []*request // waiting for a round
 	busy  bool       // a round is being written
+
+	cols sync.Pool // *columns kept from one INSERT's blocks for the next
 }
 
 // New builds the sink.
@@ -579,9 +581,14 @@ func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
 	}
 	now := time.Now().UTC()
 	version := uint64(now.UnixNano())
+	cols, _ := s.cols.Get().(*columns)
+	if cols == nil {
+		cols = &columns{}
+	}
+	defer func() { cols.release(); s.cols.Put(cols) }()
 	for start := 0; start < len(run); start += s.cfg.BlockRows {
 		block := run[start:min(start+s.cfg.BlockRows, len(run))]
-		for i, c := range appealColumns(block, now, version) {
+		for i, c := range cols.fill(block, now, version) {
 			if err := b.Column(i).Append(c); err != nil {
 				_ = b.Abort()
 				return fmt.Errorf("append column %d of %d rows: %w", i, len(block), err)
