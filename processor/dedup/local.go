@@ -353,16 +353,11 @@ func (d *Local) match(sc *localScope, it *item, x *decision, now int64) {
 		c := &d.cands[i]
 		rec := &c.bk.recs[c.idx]
 		m := c.bk.view(rec)
-		if abs(m.eventTime-it.rec.eventTime) > h {
+		if abs(m.eventTime-it.rec.eventTime) > h || placesConflict(&it.rec, &m) {
 			continue
 		}
 		s := overlap(it.rec.feat, it.rec.size, m.feat, m.size)
 		if s < best || win >= 0 && s == best && !d.ranksBefore(c, &d.cands[win]) {
-			continue
-		}
-		// The places are compared only for a would-be winner: every test here only excludes, so their
-		// order does not change the choice, and this one costs three times the overlap.
-		if placesConflict(&it.rec, &m) {
 			continue
 		}
 		// A voice of the appeal itself (a replay) is no match. Asked only of a would-be winner: it reads
