@@ -18,7 +18,9 @@ import (
 
 // carried is a batch handed to the sink and waiting to be finished.
 type carried struct {
-	rows      []*model.Appeal
+	rows      *sink.Block // the rows as the sink holds them: the appeals are not kept while the batch waits
+	created   created     // its incidents' status events, encoded from the appeals
+	tally     window.Tally
 	last      kafka.Message // only its offset and high-water mark are kept
 	watermark time.Time     // the partition's once the batch is stored
 	began     time.Time
@@ -61,8 +63,14 @@ func (e *Engine) prepareBatch(ctx context.Context, topic string, partition int, 
 			e.Metrics.Messages.WithLabelValues(a.Source, "exact_duplicate").Inc()
 		}
 	}
-	c.rows = rows
 	c.watermark = e.Windower.ObserveAfter(topic, partition, pending, rows)
+	if c.created, err = e.encodeCreated(rows); err != nil {
+		return nil, fmt.Errorf("status events: %w", err)
+	}
+	if e.cfg.WindowsTopic != "" { // live windows are counted only for their subscribers
+		c.tally = e.Windower.Tally(rows)
+	}
+	c.rows = sink.NewBlock(rows)
 	if len(dead) > 0 {
 		if err := e.Producer.WriteMessages(ctx, dead...); err != nil {
 			return nil, fmt.Errorf("dead letters: %w", err)
@@ -88,7 +96,7 @@ func (e *Engine) finishBatch(c *carried, gen *kafka.Generation, topic string, pa
 		e.cfg.AfterStore()
 	}
 	rows := c.rows
-	if err := e.emitCreated(ctx, rows); err != nil {
+	if err := e.emitCreated(ctx, c.created); err != nil {
 		return fmt.Errorf("status events: %w", err)
 	}
 	last := c.last.Offset
@@ -99,7 +107,7 @@ func (e *Engine) finishBatch(c *carried, gen *kafka.Generation, topic string, pa
 	e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(partition)).Set(float64(lagAfter(c.last)))
 	// The watermark moves only now that the batch is stored: a batch that failed is read again and judged
 	// against the same watermark. Live windows are counted only for their subscribers.
-	e.Windower.Commit(topic, partition, c.watermark, rows, e.cfg.WindowsTopic != "")
+	e.Windower.Commit(topic, partition, c.watermark, c.tally)
 	e.countStored(rows, time.Now())
 	e.Metrics.Batch.Observe(time.Since(c.began).Seconds())
 	e.publishWindows(ctx, false)
@@ -115,26 +123,27 @@ type sourceTally struct {
 
 // countStored counts a stored batch's rows by source: a labelled counter's lookup hashes its labels,
 // so it is done once per source and batch, not per row (a batch holds a handful of sources).
-func (e *Engine) countStored(rows []*model.Appeal, now time.Time) {
+func (e *Engine) countStored(rows *sink.Block, now time.Time) {
 	var tallies [8]sourceTally
 	ts := tallies[:0]
-	for _, a := range rows {
+	for r := range rows.Len() {
+		src := rows.Source(r)
 		i := 0
-		for i < len(ts) && ts[i].source != a.Source {
+		for i < len(ts) && ts[i].source != src {
 			i++
 		}
 		if i == len(ts) {
-			ts = append(ts, sourceTally{source: a.Source, delay: e.Metrics.EventDelay.WithLabelValues(a.Source)})
+			ts = append(ts, sourceTally{source: src, delay: e.Metrics.EventDelay.WithLabelValues(src)})
 		}
 		t := &ts[i]
 		t.stored++
-		if a.IsIncident {
+		if rows.Incident(r) {
 			t.incidents++
 		}
-		if a.IsLate {
+		if rows.Late(r) {
 			t.late++
 		}
-		t.delay.Observe(now.Sub(a.EventTime).Seconds())
+		t.delay.Observe(now.Sub(rows.EventTime(r)).Seconds())
 	}
 	for _, t := range ts {
 		e.Metrics.Messages.WithLabelValues(t.source, "stored").Add(float64(t.stored))
@@ -200,20 +209,27 @@ func DeadLetter(topic string, m kafka.Message, err error) kafka.Message {
 	return kafka.Message{Topic: topic, Key: m.Key, Value: value, Headers: h}
 }
 
-// createdChunk is the size of emitCreated's buffers: a batch's events in a few allocations.
+// createdChunk is the size of the created events' buffers: a batch's events in a few allocations.
 const createdChunk = 64 << 10
 
-// emitCreated tells the SLA engine about new incidents.
-func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
+// created is a batch's "created" status events, encoded when the batch is handed to the sink (the
+// appeals are not kept while it waits) and sent once it is stored.
+type created struct {
+	chunks [][]byte // each a buffer of createdChunk bytes from the engine's pool, or bigger for a big event
+	events []createdRef
+}
+
+// createdRef is one event's key and value in its chunk: key chunk[start:key], value chunk[key:end].
+type createdRef struct{ chunk, start, key, end uint32 }
+
+// encodeCreated encodes a "created" event for each incident of rows. Keys and values are written back to
+// back into chunks of createdChunk bytes: a new chunk leaves the events in the old one where they are,
+// where one growing buffer would copy them at every doubling.
+func (e *Engine) encodeCreated(rows []*model.Appeal) (created, error) {
+	var c created
 	if e.cfg.StatusTopic == "" {
-		return nil
+		return c, nil
 	}
-	out := make([]kafka.Message, 0, len(rows))
-	// Keys and values are written back to back into chunks of createdChunk bytes: a new chunk leaves the
-	// records in the old one where they are, where one growing buffer would copy them at every doubling.
-	// The chunks are used again once the broker acknowledged every record in them (a write that failed
-	// or was cancelled may still be encoding them, so its chunks are left to the collector).
-	var used []*[]byte
 	var buf []byte
 	for _, a := range rows {
 		if !a.IsIncident {
@@ -223,32 +239,50 @@ func (e *Engine) emitCreated(ctx context.Context, rows []*model.Appeal) error {
 			OKTMO: a.OKTMO, Municipality: a.Municipality, Category: a.Category, Theme: a.Theme, Source: a.Source,
 			Agency: a.Agency, Actor: "processor", ActorRole: model.RoleSystem, Deadline: a.Hints.Deadline,
 			ReceivedTime: a.ReceivedTime, EventTime: a.EventTime}
-		if cap(buf)-len(buf) < createdChunk/8 {
-			c, _ := e.chunks.Get().(*[]byte)
-			if c == nil {
-				b := make([]byte, 0, createdChunk)
-				c = &b
+		if len(c.chunks) == 0 || cap(buf)-len(buf) < createdChunk/8 {
+			if len(c.chunks) > 0 {
+				c.chunks[len(c.chunks)-1] = buf
 			}
-			used = append(used, c)
-			buf = (*c)[:0]
+			b, _ := e.chunks.Get().(*[]byte)
+			if b == nil {
+				b = new(make([]byte, 0, createdChunk))
+			}
+			buf = (*b)[:0]
+			c.chunks = append(c.chunks, buf)
 		}
 		start := len(buf)
 		buf = append(buf, a.ID...)
 		key := len(buf)
 		var err error
 		if buf, err = ev.AppendJSON(buf); err != nil {
-			return err
+			return created{}, err
 		}
-		out = append(out, kafka.Message{Topic: e.cfg.StatusTopic, Key: buf[start:key:key], Value: buf[key:len(buf):len(buf)]})
+		c.chunks[len(c.chunks)-1] = buf
+		c.events = append(c.events, createdRef{chunk: uint32(len(c.chunks) - 1), start: uint32(start), key: uint32(key), end: uint32(len(buf))})
 	}
-	if len(out) == 0 {
+	return c, nil
+}
+
+// emitCreated sends a stored batch's "created" events (they may repeat after a crash, and the SLA engine
+// treats a repeat as the same event). The chunks go back to the pool once the broker acknowledged every
+// event in them: a write that failed or was cancelled may still be encoding them, so its chunks are left
+// to the collector.
+func (e *Engine) emitCreated(ctx context.Context, c created) error {
+	if len(c.events) == 0 {
 		return nil
+	}
+	out := make([]kafka.Message, len(c.events))
+	for i, r := range c.events {
+		b := c.chunks[r.chunk]
+		out[i] = kafka.Message{Topic: e.cfg.StatusTopic, Key: b[r.start:r.key:r.key], Value: b[r.key:r.end:r.end]}
 	}
 	if err := e.Producer.WriteMessages(ctx, out...); err != nil {
 		return err
 	}
-	for _, c := range used {
-		e.chunks.Put(c)
+	for _, b := range c.chunks {
+		if cap(b) == createdChunk { // not an event's own bigger buffer
+			e.chunks.Put(new(b[:0]))
+		}
 	}
 	return nil
 }

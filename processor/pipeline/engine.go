@@ -318,7 +318,7 @@ func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, top
 		failed := false
 		for c := range handed {
 			err := c.stored.Wait() // every Pending is waited for, even after a failure
-			e.releaseUnstored(len(c.rows))
+			e.releaseUnstored(c.rows.Len())
 			e.release(c.budget)
 			if !failed && err == nil {
 				err = e.finishBatch(c, gen, topic, partition)

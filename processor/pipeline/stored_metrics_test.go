@@ -9,6 +9,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/processor/sink"
 )
 
 // TestStoredCounted checks that a stored batch's rows are counted per source as one Inc per row would
@@ -19,12 +20,12 @@ func TestStoredCounted(t *testing.T) {
 		return &model.Appeal{Source: src, IsIncident: incident, IsLate: late, EventTime: now.Add(-age)}
 	}
 	e := &Engine{Deps: Deps{Metrics: NewMetrics(nil)}}
-	e.countStored([]*model.Appeal{
+	e.countStored(sink.NewBlock([]*model.Appeal{
 		row("vk", true, false, 2*time.Second), row("nashdom", false, true, 10*time.Second), row("vk", false, false, 30*time.Second),
 		row("112", true, true, 2*time.Hour), row("vk", true, false, 3*time.Second),
-	}, now)
-	e.countStored([]*model.Appeal{row("nashdom", true, false, time.Second)}, now)
-	e.countStored(nil, now)
+	}), now)
+	e.countStored(sink.NewBlock([]*model.Appeal{row("nashdom", true, false, time.Second)}), now)
+	e.countStored(sink.NewBlock(nil), now)
 
 	for _, c := range []struct {
 		source                  string

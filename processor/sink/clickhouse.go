@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -160,12 +159,12 @@ const insertAppeals = `INSERT INTO appeals (appeal_id, source, source_id, region
 // Write returns only after the round holding its rows has finished, whatever ctx says: a caller that
 // gave up early could see the next owner of its partition store the same rows again.
 func (s *ClickHouse) Write(ctx context.Context, batch []*model.Appeal) error {
-	return s.NewLane().Submit(ctx, batch).Wait()
+	return s.NewLane().Submit(ctx, NewBlock(batch)).Wait()
 }
 
 type request struct {
 	ctx   context.Context
-	batch []*model.Appeal
+	block *Block
 	lane  *lane
 	done  chan error // the outcome for this request's rows
 }
@@ -173,8 +172,8 @@ type request struct {
 // group is one partition's share of a round: its queued batches, in submission order, as one run of
 // rows, so a month split can never put a later batch's rows before an earlier one's.
 type group struct {
-	reqs  []*request
-	batch []*model.Appeal
+	reqs []*request
+	rows run
 }
 
 // leadRounds writes rounds until the queue is empty: one at a time, so a partition's batches land in the
@@ -193,7 +192,7 @@ func (s *ClickHouse) leadRound() bool {
 	var groups []*group
 	of := map[model.Offset]*group{}
 	for _, r := range s.queue {
-		k := model.Offset{Topic: r.batch[0].Origin.Topic, Partition: r.batch[0].Origin.Partition}
+		k := model.Offset{Topic: r.block.topic, Partition: r.block.partition}
 		g := of[k]
 		if g == nil {
 			g = &group{}
@@ -205,14 +204,9 @@ func (s *ClickHouse) leadRound() bool {
 	s.queue = nil
 	s.mu.Unlock()
 	for _, g := range groups {
-		g.batch = g.reqs[0].batch
-		if len(g.reqs) > 1 {
-			s.m.carried.Add(float64(len(g.reqs) - 1))
-			batches := make([][]*model.Appeal, len(g.reqs))
-			for i, r := range g.reqs {
-				batches[i] = r.batch
-			}
-			g.batch = slices.Concat(batches...)
+		s.m.carried.Add(float64(len(g.reqs) - 1))
+		for _, r := range g.reqs {
+			g.rows = append(g.rows, span{r.block, 0, r.block.n})
 		}
 	}
 
@@ -258,7 +252,7 @@ func (s *ClickHouse) gather() {
 		s.mu.Lock()
 		queued := 0
 		for _, r := range s.queue {
-			queued += len(r.batch)
+			queued += r.block.n
 		}
 		s.mu.Unlock()
 		if queued >= s.cfg.RoundRows || !coming() || !time.Now().Before(deadline) {
@@ -330,42 +324,38 @@ func (s *ClickHouse) writeRound(round []*group) []error {
 	if err != nil {
 		return fail(err)
 	}
-	runs := make([][][]*model.Appeal, len(round))
-	for i, r := range round {
-		first := r.batch[0].Origin
-		batch := r.batch
-		if done, ok := stored[model.Offset{Topic: first.Topic, Partition: first.Partition}]; ok && done >= first.Offset {
-			kept := batch[:0:0]
-			for _, a := range batch {
-				if a.Origin.Offset > done {
-					kept = append(kept, a)
-				}
-			}
-			s.log.Warn("rows already stored by another writer skipped", "topic", first.Topic, "partition", first.Partition,
-				"skipped", len(batch)-len(kept), "stored_up_to", done)
-			s.m.skipped.Add(float64(len(batch) - len(kept)))
-			batch = kept
+	runs := make([][]run, len(round))
+	for i, g := range round {
+		first := g.rows[0]
+		topic, partition := first.b.topic, first.b.partition
+		rows := g.rows
+		if done, ok := stored[model.Offset{Topic: topic, Partition: partition}]; ok && done >= first.b.offset[first.lo] {
+			rows = rows.keep(func(b *Block, i int) bool { return b.offset[i] > done })
+			skipped := g.rows.len() - rows.len()
+			s.log.Warn("rows already stored by another writer skipped", "topic", topic, "partition", partition,
+				"skipped", skipped, "stored_up_to", done)
+			s.m.skipped.Add(float64(skipped))
 		}
-		runs[i] = monthRuns(batch)
+		runs[i] = rows.byMonth()
 	}
-	var uncertain []*model.Appeal // stored in appeals by a failed INSERT: its views may lack them
+	var uncertain run // stored in appeals by a failed INSERT: its views may lack them
 	var uncertainOf []int
 	for {
 		// The month of the oldest request's next run; every request whose next run is in it joins.
-		m := -1
+		m := int32(-1)
 		for i := range runs {
 			if len(runs[i]) > 0 {
-				m = month(runs[i][0][0])
+				m = runs[i][0].firstMonth()
 				break
 			}
 		}
 		if m < 0 {
 			break
 		}
-		var rows []*model.Appeal
+		var rows run
 		var members []int
 		for i := range runs {
-			if errs[i] == nil && len(runs[i]) > 0 && month(runs[i][0][0]) == m {
+			if errs[i] == nil && len(runs[i]) > 0 && runs[i][0].firstMonth() == m {
 				rows = append(rows, runs[i][0]...)
 				members = append(members, i)
 				runs[i] = runs[i][1:]
@@ -373,8 +363,8 @@ func (s *ClickHouse) writeRound(round []*group) []error {
 		}
 		began := time.Now()
 		landed, err := s.writeRun(ctx, rows)
-		if len(rows) > 0 {
-			s.m.rows.Observe(float64(len(rows)))
+		if n := rows.len(); n > 0 {
+			s.m.rows.Observe(float64(n))
 			s.m.partitions.Observe(float64(len(members)))
 			s.m.seconds.Observe(time.Since(began).Seconds())
 		}
@@ -390,12 +380,12 @@ func (s *ClickHouse) writeRound(round []*group) []error {
 	}
 	release()
 	released = true
-	if len(uncertain) > 0 && s.cfg.Settle != nil {
-		s.m.settled.Add(float64(len(uncertain)))
-		if err := s.cfg.Settle(ctx, uncertain); err != nil {
+	if n := uncertain.len(); n > 0 && s.cfg.Settle != nil {
+		s.m.settled.Add(float64(n))
+		if err := s.cfg.Settle(ctx, uncertain.appeals()); err != nil {
 			// The rows are in appeals: the partition must not move on until the views agree. Its next owner
 			// (or this instance after rejoining) checks the partition before it resumes.
-			err = fmt.Errorf("sink: settle the views of %d rows a failed INSERT stored: %w", len(uncertain), err)
+			err = fmt.Errorf("sink: settle the views of %d rows a failed INSERT stored: %w", n, err)
 			for _, i := range uncertainOf {
 				if errs[i] == nil {
 					errs[i] = err
@@ -435,63 +425,48 @@ func (s *ClickHouse) allProgress(ctx context.Context) (map[model.Offset]int64, e
 	return out, nil
 }
 
-// monthRuns cuts a batch where the month of the event time changes, keeping Kafka order.
-func monthRuns(batch []*model.Appeal) [][]*model.Appeal {
-	var runs [][]*model.Appeal
-	start := 0
-	for i := 1; i <= len(batch); i++ {
-		if i == len(batch) || month(batch[i]) != month(batch[start]) {
-			runs = append(runs, batch[start:i])
-			start = i
-		}
-	}
-	return runs
-}
-
-func month(a *model.Appeal) int { y, m, _ := a.EventTime.UTC().Date(); return y*12 + int(m) }
-
 // writeRun inserts one month's rows (of one or more partitions), retrying until they are stored. After a
 // failure it first waits until ClickHouse no longer runs that INSERT, then asks appeals which of the rows
 // it holds (the acknowledgement may be what was lost, or the INSERT may have died after the appeals part
 // and before every view): it inserts only the rows missing, so no row is stored twice, and reports
 // landed when any row of the run went in through a failed INSERT — whose views are then uncertain.
-func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) (landed bool, err error) {
-	if len(run) == 0 {
+func (s *ClickHouse) writeRun(ctx context.Context, rows run) (landed bool, err error) {
+	if rows.len() == 0 {
 		return false, nil
 	}
-	last := run[len(run)-1].Origin
+	last := rows.last()
 	backoff := s.cfg.RetryBackoff
 	for attempt := 1; ; attempt++ {
 		queryID := fmt.Sprintf("teplokarta-sink-%d-%d", time.Now().UnixNano(), attempt)
 		ictx, err := s.insertContext(ctx, clickhouse.WithQueryID(queryID))
 		if err == nil {
-			err = s.insert(ictx, run)
+			err = s.insert(ictx, rows)
 		}
 		if err == nil {
 			return landed, nil
 		}
 		s.m.failures.Inc()
-		s.log.Warn("clickhouse insert failed; will check and retry", "attempt", attempt, "rows", len(run), "err", err)
+		s.log.Warn("clickhouse insert failed; will check and retry", "attempt", attempt, "rows", rows.len(), "err", err)
 		for {
 			select {
 			case <-ctx.Done():
-				return landed, fmt.Errorf("sink: insert %d rows up to %s: %w", len(run), last, errors.Join(err, ctx.Err()))
+				return landed, fmt.Errorf("sink: insert %d rows up to %s: %w", rows.len(), last, errors.Join(err, ctx.Err()))
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, 30*time.Second)
-			missing, perr := s.missing(ctx, queryID, run)
+			missing, perr := s.missing(ctx, queryID, rows)
 			if perr != nil {
 				s.log.Warn("clickhouse unreachable", "err", perr)
 				continue
 			}
-			if len(missing) < len(run) {
+			if n := missing.len(); n < rows.len() {
 				landed = true
-				s.log.Warn("a failed insert stored its rows in appeals; its views will be checked", "rows", len(run)-len(missing))
+				s.log.Warn("a failed insert stored its rows in appeals; its views will be checked", "rows", rows.len()-n)
 			}
-			if len(missing) == 0 {
+			if missing.len() == 0 {
 				return landed, nil
 			}
-			run = missing
+			rows = missing
 			break
 		}
 	}
@@ -499,7 +474,7 @@ func (s *ClickHouse) writeRun(ctx context.Context, run []*model.Appeal) (landed 
 
 // missing waits until the INSERT queryID has left ClickHouse's process list, then returns the rows of
 // run that appeals does not hold (by Kafka topic, partition and offset).
-func (s *ClickHouse) missing(ctx context.Context, queryID string, run []*model.Appeal) ([]*model.Appeal, error) {
+func (s *ClickHouse) missing(ctx context.Context, queryID string, rows run) (run, error) {
 	procs, err := s.processes(ctx)
 	if err != nil {
 		return nil, err
@@ -522,33 +497,29 @@ func (s *ClickHouse) missing(ctx context.Context, queryID string, run []*model.A
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	type span struct {
+	type offsets struct {
 		lo, hi     int64
-		minT, maxT time.Time
+		minT, maxT int64 // unix seconds
 		topic      string
 		partition  int
 	}
-	spans := map[model.Offset]*span{}
-	for _, a := range run {
-		k := model.Offset{Topic: a.Origin.Topic, Partition: a.Origin.Partition}
+	spans := map[model.Offset]*offsets{}
+	rows.each(func(b *Block, i int) {
+		k := model.Offset{Topic: b.topic, Partition: b.partition}
+		off, t := b.offset[i], b.eventTime[i]
 		sp := spans[k]
 		if sp == nil {
-			sp = &span{lo: a.Origin.Offset, hi: a.Origin.Offset, minT: a.EventTime, maxT: a.EventTime, topic: k.Topic, partition: k.Partition}
+			sp = &offsets{lo: off, hi: off, minT: t, maxT: t, topic: k.Topic, partition: k.Partition}
 			spans[k] = sp
 		}
-		sp.lo, sp.hi = min(sp.lo, a.Origin.Offset), max(sp.hi, a.Origin.Offset)
-		if a.EventTime.Before(sp.minT) {
-			sp.minT = a.EventTime
-		}
-		if a.EventTime.After(sp.maxT) {
-			sp.maxT = a.EventTime
-		}
-	}
+		sp.lo, sp.hi = min(sp.lo, off), max(sp.hi, off)
+		sp.minT, sp.maxT = min(sp.minT, t), max(sp.maxT, t)
+	})
 	have := map[model.Offset]bool{}
 	for _, sp := range spans {
 		rows, err := s.conn.Query(ctx, `SELECT kafka_offset FROM `+from+`
 			WHERE event_time >= ? AND event_time <= ? AND kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset <= ?`,
-			sp.minT.UTC(), sp.maxT.UTC(), sp.topic, int32(sp.partition), sp.lo, sp.hi)
+			time.Unix(sp.minT, 0).UTC(), time.Unix(sp.maxT, 0).UTC(), sp.topic, int32(sp.partition), sp.lo, sp.hi)
 		if err != nil {
 			return nil, err
 		}
@@ -565,16 +536,12 @@ func (s *ClickHouse) missing(ctx context.Context, queryID string, run []*model.A
 			return nil, err
 		}
 	}
-	var out []*model.Appeal
-	for _, a := range run {
-		if !have[a.Origin] {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	return rows.keep(func(b *Block, i int) bool {
+		return !have[model.Offset{Topic: b.topic, Partition: b.partition, Offset: b.offset[i]}]
+	}), nil
 }
 
-func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
+func (s *ClickHouse) insert(ctx context.Context, rows run) error {
 	b, err := s.conn.PrepareBatch(ctx, insertAppeals)
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
@@ -586,21 +553,22 @@ func (s *ClickHouse) insert(ctx context.Context, run []*model.Appeal) error {
 		cols = &columns{}
 	}
 	defer func() { cols.release(); s.cols.Put(cols) }()
-	for start := 0; start < len(run); start += s.cfg.BlockRows {
-		block := run[start:min(start+s.cfg.BlockRows, len(run))]
-		for i, c := range cols.fill(block, now, version) {
+	chunks := rows.chunks(s.cfg.BlockRows)
+	for k, chunk := range chunks {
+		n := chunk.len()
+		for i, c := range cols.fill(chunk, now, version) {
 			if err := b.Column(i).Append(c); err != nil {
 				_ = b.Abort()
-				return fmt.Errorf("append column %d of %d rows: %w", i, len(block), err)
+				return fmt.Errorf("append column %d of %d rows: %w", i, n, err)
 			}
 		}
-		if start+len(block) == len(run) {
+		if k == len(chunks)-1 {
 			break
 		}
 		// The driver keeps the block's buffers for the next one: the INSERT's memory is one block's.
 		if err := b.Flush(); err != nil {
 			_ = b.Abort()
-			return fmt.Errorf("send a block of %d rows: %w", len(block), err)
+			return fmt.Errorf("send a block of %d rows: %w", n, err)
 		}
 	}
 	if err := b.Send(); err != nil {

@@ -1,10 +1,6 @@
 package sink
 
-import (
-	"time"
-
-	"github.com/teplokarta/teplokarta/internal/model"
-)
+import "time"
 
 // columns holds insertAppeals' columns, each a typed slice the driver copies into its block in one step.
 // Appending row by row boxed 33 values per row into interfaces and type-switched on each one again per
@@ -33,10 +29,10 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// fill lays a block out in insertAppeals' column order and returns the columns; they are valid until the
+// fill lays rows out in insertAppeals' column order and returns the columns; they are valid until the
 // next fill or release.
-func (c *columns) fill(block []*model.Appeal, processed time.Time, version uint64) []any {
-	n := len(block)
+func (c *columns) fill(rows run, processed time.Time, version uint64) []any {
+	n := rows.len()
 	for _, s := range []*[]string{&c.id, &c.source, &c.sourceID, &c.region, &c.oktmo, &c.municipality, &c.category,
 		&c.theme, &c.agency, &c.text, &c.address, &c.url, &c.authorHash, &c.status, &c.incident, &c.topic} {
 		*s = resize(*s, n)
@@ -53,22 +49,27 @@ func (c *columns) fill(block []*model.Appeal, processed time.Time, version uint6
 	c.isIncident, c.isLate = resize(c.isIncident, n), resize(c.isLate, n)
 	c.partition, c.tzOffset = resize(c.partition, n), resize(c.tzOffset, n)
 	c.offset = resize(c.offset, n)
-	for i, a := range block {
-		c.id[i], c.source[i], c.sourceID[i], c.region[i], c.oktmo[i], c.municipality[i] = a.ID, a.Source, a.SourceID, a.Region, a.OKTMO, a.Municipality
-		c.category[i], c.theme[i], c.agency[i], c.text[i], c.address[i], c.url[i] = a.Category, a.Theme, a.Agency, a.Text, a.Address, a.URL
-		c.authorHash[i], c.status[i], c.incident[i], c.topic[i] = a.AuthorHash, a.Status, a.IncidentID, a.Origin.Topic
-		c.categoryConf[i], c.themeConf[i], c.agencyConf[i] = a.CategoryConf, a.ThemeConf, a.AgencyConf
-		c.lat[i], c.lon[i] = a.Lat, a.Lon
-		c.attachments[i] = a.Attachments
-		if c.attachments[i] == nil {
-			c.attachments[i] = []string{}
+	k := 0
+	rows.each(func(b *Block, i int) {
+		c.id[k], c.sourceID[k], c.text[k], c.address[k] = b.wide(i, wideID), b.wide(i, wideSourceID), b.wide(i, wideText), b.wide(i, wideAddress)
+		c.url[k], c.authorHash[k], c.incident[k] = b.wide(i, wideURL), b.wide(i, wideAuthorHash), b.wide(i, wideIncident)
+		c.source[k], c.region[k], c.oktmo[k] = b.lowValue(i, lowSource), b.lowValue(i, lowRegion), b.lowValue(i, lowOKTMO)
+		c.municipality[k], c.category[k], c.theme[k] = b.lowValue(i, lowMunicipality), b.lowValue(i, lowCategory), b.lowValue(i, lowTheme)
+		c.agency[k], c.status[k], c.topic[k] = b.lowValue(i, lowAgency), b.lowValue(i, lowStatus), b.topic
+		c.categoryConf[k], c.themeConf[k], c.agencyConf[k] = b.conf[3*i], b.conf[3*i+1], b.conf[3*i+2]
+		c.lat[k], c.lon[k] = b.coords[2*i], b.coords[2*i+1]
+		c.attachments[k] = b.attachments(i)
+		if c.attachments[k] == nil {
+			c.attachments[k] = []string{}
 		}
-		c.fingerprint[i], c.versions[i] = a.Fingerprint, version
-		c.eventTime[i], c.receivedTime[i], c.processedTime[i], c.deadline[i] = a.EventTime.UTC(), a.ReceivedTime.UTC(), processed, deadlineOrZero(a.Hints.Deadline)
-		c.isIncident[i], c.isLate[i] = boolU8(a.IsIncident), boolU8(a.IsLate)
-		c.partition[i], c.tzOffset[i] = int32(a.Origin.Partition), model.ZoneOffset(model.RegionLocation(a.Region), a.EventTime)
-		c.offset[i] = a.Origin.Offset
-	}
+		c.fingerprint[k], c.versions[k] = b.fingerprint[i], version
+		c.eventTime[k], c.receivedTime[k] = time.Unix(b.eventTime[i], 0).UTC(), time.Unix(b.receivedTime[i], 0).UTC()
+		c.processedTime[k], c.deadline[k] = processed, time.Unix(b.deadline[i], 0).UTC()
+		c.isIncident[k], c.isLate[k] = b.flags[i]&flagIncident, b.flags[i]&flagLate>>1
+		c.partition[k], c.tzOffset[k] = int32(b.partition), b.tzOffset[i]
+		c.offset[k] = b.offset[i]
+		k++
+	})
 	return []any{c.id, c.source, c.sourceID, c.region, c.oktmo, c.municipality,
 		c.category, c.categoryConf, c.theme, c.themeConf, c.agency, c.agencyConf, c.text, c.address, c.lat, c.lon, c.url,
 		c.attachments, c.authorHash, c.fingerprint, c.eventTime, c.receivedTime, c.processedTime, c.status, c.incident,

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-
-	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // Lane is one writer's ordered stream of batches: one partition for as long as one owner holds it. A
@@ -17,7 +15,7 @@ import (
 type Lane interface {
 	// Submit queues a batch (consecutive appeals of the lane's partition, after the lane's earlier ones)
 	// and returns at once. The sink answers every Pending whether or not anyone waits for it.
-	Submit(ctx context.Context, batch []*model.Appeal) Pending
+	Submit(ctx context.Context, batch *Block) Pending
 }
 
 // Pending is a submitted batch.
@@ -41,15 +39,15 @@ type lane struct {
 func (s *ClickHouse) NewLane() Lane { return &lane{s: s} }
 
 // Submit implements Lane.
-func (l *lane) Submit(ctx context.Context, batch []*model.Appeal) Pending {
+func (l *lane) Submit(ctx context.Context, batch *Block) Pending {
 	s := l.s
-	r := &request{ctx: ctx, batch: batch, lane: l, done: make(chan error, 1)}
+	r := &request{ctx: ctx, block: batch, lane: l, done: make(chan error, 1)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case l.failed != nil:
 		r.done <- fmt.Errorf("%w: %w", ErrEarlierBatchFailed, l.failed)
-	case len(batch) == 0:
+	case batch.Len() == 0:
 		r.done <- nil
 	default:
 		s.queue = append(s.queue, r)

@@ -51,12 +51,12 @@ func TestLaneKeepsOrderAcrossMonths(t *testing.T) {
 	for _, a := range second {
 		a.EventTime = jan
 	}
-	opener := s.NewLane().Submit(ctx, rows(model.RawTopic(model.SourcePOS), 0, 0, 1)) // holds the gate
+	opener := s.NewLane().Submit(ctx, sink.NewBlock(rows(model.RawTopic(model.SourcePOS), 0, 0, 1))) // holds the gate
 	done := make(chan error, 1)
 	go func() { done <- opener.Wait() }()
 	<-g.entered
 	lane := s.NewLane()
-	p1, p2 := lane.Submit(ctx, first), lane.Submit(ctx, second)
+	p1, p2 := lane.Submit(ctx, sink.NewBlock(first)), lane.Submit(ctx, sink.NewBlock(second))
 	g.release <- nil
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -99,12 +99,12 @@ func TestLaneRefusesBatchesAfterAFailedOne(t *testing.T) {
 	s := sink.New(conn, sink.Config{Gate: g}, nil)
 	vk, pos := model.RawTopic(model.SourceVK), model.RawTopic(model.SourcePOS)
 	a, b := s.NewLane(), s.NewLane()
-	failed := a.Submit(ctx, rows(vk, 0, 0, 10))
+	failed := a.Submit(ctx, sink.NewBlock(rows(vk, 0, 0, 10)))
 	done := make(chan error, 1)
 	go func() { done <- failed.Wait() }()
 	<-g.entered
-	queued := a.Submit(ctx, rows(vk, 0, 10, 10))
-	other := b.Submit(ctx, rows(pos, 0, 0, 10))
+	queued := a.Submit(ctx, sink.NewBlock(rows(vk, 0, 10, 10)))
+	other := b.Submit(ctx, sink.NewBlock(rows(pos, 0, 0, 10)))
 	boom := errors.New("injected: the round's gate failed")
 	g.release <- boom
 	if err := <-done; !errors.Is(err, boom) {
@@ -113,7 +113,7 @@ func TestLaneRefusesBatchesAfterAFailedOne(t *testing.T) {
 	if err := queued.Wait(); !errors.Is(err, sink.ErrEarlierBatchFailed) || !errors.Is(err, boom) {
 		t.Errorf("batch queued behind the failed one: %v, want ErrEarlierBatchFailed wrapping the failure", err)
 	}
-	if err := a.Submit(ctx, rows(vk, 0, 20, 10)).Wait(); !errors.Is(err, sink.ErrEarlierBatchFailed) {
+	if err := a.Submit(ctx, sink.NewBlock(rows(vk, 0, 20, 10))).Wait(); !errors.Is(err, sink.ErrEarlierBatchFailed) {
 		t.Errorf("batch submitted after the failure: %v, want ErrEarlierBatchFailed", err)
 	}
 	if err := other.Wait(); err != nil {
@@ -126,7 +126,7 @@ func TestLaneRefusesBatchesAfterAFailedOne(t *testing.T) {
 		t.Errorf("%d rows of the other lane stored, want 10", n)
 	}
 	// A new lane of the same partition (its next owner, or this instance after rejoining) is not refused.
-	if err := s.NewLane().Submit(ctx, rows(vk, 0, 0, 10)).Wait(); err != nil {
+	if err := s.NewLane().Submit(ctx, sink.NewBlock(rows(vk, 0, 0, 10))).Wait(); err != nil {
 		t.Errorf("a new lane of the partition: %v", err)
 	}
 }
@@ -137,9 +137,9 @@ func TestRoundsDoNotWaitForABusySubmitter(t *testing.T) {
 	conn := migrated(t)
 	ctx := context.Background()
 	s := sink.New(conn, sink.Config{}, nil)
-	busy := s.NewLane().Submit(ctx, rows(model.RawTopic(model.SourceVK), 0, 0, 10)) // not waited for yet
+	busy := s.NewLane().Submit(ctx, sink.NewBlock(rows(model.RawTopic(model.SourceVK), 0, 0, 10))) // not waited for yet
 	other := make(chan error, 1)
-	go func() { other <- s.NewLane().Submit(ctx, rows(model.RawTopic(model.SourcePOS), 0, 0, 10)).Wait() }()
+	go func() { other <- s.NewLane().Submit(ctx, sink.NewBlock(rows(model.RawTopic(model.SourcePOS), 0, 0, 10))).Wait() }()
 	select {
 	case err := <-other:
 		if err != nil {

@@ -51,7 +51,7 @@ func TestRoundGathersBatchesOnTheirWay(t *testing.T) {
 				// The engine counts a batch upstream until it is handed over; clearing the count before the
 				// second batch is queued would let the waiting round go alone, so queue it first.
 				time.Sleep(200 * time.Millisecond)
-				second := s.NewLane().Submit(ctx, rows(topic, 1, 720, 10))
+				second := s.NewLane().Submit(ctx, sink.NewBlock(rows(topic, 1, 720, 10)))
 				up.Store(0)
 				if err := second.Wait(); err != nil {
 					t.Fatal(err)

@@ -150,29 +150,25 @@ func (w *Windower) ObserveAfter(topic string, partition int, pending time.Time, 
 	return wm
 }
 
-// Commit records a stored batch of one partition: its watermark moves to what Observe returned, and with
-// count the rows are added to the live windows (kept only when someone subscribes to them).
-func (w *Windower) Commit(topic string, partition int, watermark time.Time, batch []*model.Appeal, count bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	p := w.part(topic, partition)
-	if watermark.After(p.watermark) {
-		p.watermark = watermark
-	}
-	if !count {
-		return
-	}
+// Tally is a batch's contribution to the live windows: counted from its appeals when the batch is handed
+// to the sink (which then holds its rows as columns, not appeals), added to the windows by Commit once it
+// is stored.
+type Tally map[Key]*Count
+
+// Tally counts batch's appeals into their windows of every size. It changes no state.
+func (w *Windower) Tally(batch []*model.Appeal) Tally {
+	t := Tally{}
 	for _, a := range batch {
 		for _, size := range w.cfg.Sizes {
 			key := Key{Size: size, Start: windowStart(a, size), Region: a.Region, OKTMO: a.OKTMO, Cat: a.Category, Source: a.Source}
-			c := p.open[key]
+			c := t[key]
 			if c == nil {
 				// The key outlives the batch: its own copies, not parts of a decoded record (an enriched
 				// record's fields share one string, model.ReadEnriched), which would keep the record alive.
 				key.Region, key.OKTMO = strings.Clone(key.Region), strings.Clone(key.OKTMO)
 				key.Cat, key.Source = strings.Clone(key.Cat), strings.Clone(key.Source)
 				c = &Count{Key: key}
-				p.open[key] = c
+				t[key] = c
 			}
 			c.Voices++
 			if a.IsIncident {
@@ -182,6 +178,28 @@ func (w *Windower) Commit(topic string, partition int, watermark time.Time, batc
 				c.Late++
 			}
 		}
+	}
+	return t
+}
+
+// Commit records a stored batch of one partition: its watermark moves to what Observe returned, and its
+// tally (nil when nobody subscribes to the live windows) is added to the partition's open windows.
+func (w *Windower) Commit(topic string, partition int, watermark time.Time, tally Tally) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.part(topic, partition)
+	if watermark.After(p.watermark) {
+		p.watermark = watermark
+	}
+	for key, t := range tally {
+		c := p.open[key]
+		if c == nil {
+			c = &Count{Key: key}
+			p.open[key] = c
+		}
+		c.Voices += t.Voices
+		c.Incidents += t.Incidents
+		c.Late += t.Late
 	}
 }
 

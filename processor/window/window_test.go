@@ -33,7 +33,7 @@ func TestLatenessAndWatermark(t *testing.T) {
 		if a.IsLate != tc.late {
 			t.Errorf("event at +%d min: late=%v, want %v", tc.event, a.IsLate, tc.late)
 		}
-		w.Commit("appeals.raw.vk", 0, wm, []*model.Appeal{a}, true)
+		w.Commit("appeals.raw.vk", 0, wm, w.Tally([]*model.Appeal{a}))
 	}
 	if got := w.Watermark("appeals.raw.vk", 0); !got.Equal(at(18)) {
 		t.Fatalf("watermark %s, want %s", got, at(18))
@@ -64,7 +64,7 @@ func TestRestoreContinuesTheWatermark(t *testing.T) {
 	w, _ := New(DefaultConfig())
 	w.Restore("t", 1, at(30))
 	a := &model.Appeal{EventTime: at(20)}
-	w.Commit("t", 1, w.Observe("t", 1, []*model.Appeal{a}), nil, false)
+	w.Commit("t", 1, w.Observe("t", 1, []*model.Appeal{a}), nil)
 	if !a.IsLate {
 		t.Fatal("after a restart an event older than the stored progress minus lateness must be late")
 	}
@@ -89,7 +89,7 @@ func TestWatermarkMovesOnlyAfterTheBatchIsStored(t *testing.T) {
 	}
 	// The retry of the same batch, after the failed store.
 	again := []*model.Appeal{{EventTime: at(10)}, {EventTime: at(11)}}
-	w.Commit("t", 0, w.Observe("t", 0, again), again, true)
+	w.Commit("t", 0, w.Observe("t", 0, again), w.Tally(again))
 	for i, a := range again {
 		if a.IsLate {
 			t.Errorf("retried event %d marked late", i)
@@ -106,7 +106,7 @@ func TestForgetDropsARevokedPartition(t *testing.T) {
 	w, _ := New(Config{Sizes: []time.Duration{time.Minute}, AllowedLateness: 0})
 	add := func(topic string, p int, min int) {
 		b := []*model.Appeal{{EventTime: at(min), OKTMO: "61701000", Source: "vk"}}
-		w.Commit(topic, p, w.Observe(topic, p, b), b, true)
+		w.Commit(topic, p, w.Observe(topic, p, b), w.Tally(b))
 	}
 	w.Restore("vk", 0, time.Time{})
 	w.Restore("vk", 1, time.Time{})
@@ -140,7 +140,7 @@ func TestFlushSumsPartitions(t *testing.T) {
 	w, _ := New(Config{Sizes: []time.Duration{time.Minute}, AllowedLateness: 0})
 	for p := range 3 {
 		b := []*model.Appeal{{EventTime: at(0), IsIncident: p == 0}, {EventTime: at(5)}}
-		w.Commit("t", p, w.Observe("t", p, b), b, true)
+		w.Commit("t", p, w.Observe("t", p, b), w.Tally(b))
 	}
 	closed := w.Flush(false)
 	if len(closed) != 1 || closed[0].Voices != 3 || closed[0].Incidents != 1 {
@@ -168,7 +168,7 @@ func TestDayWindowsAreTheRegionsDays(t *testing.T) {
 	}
 	a := &model.Appeal{EventTime: time.Date(2026, 12, 31, 21, 30, 0, 0, time.UTC), Region: model.DefaultRegion,
 		OKTMO: "61701000", Category: "ЖКХ", Source: "vk", IsIncident: true}
-	w.Commit("appeals.raw.vk", 0, w.Observe("appeals.raw.vk", 0, []*model.Appeal{a}), []*model.Appeal{a}, true)
+	w.Commit("appeals.raw.vk", 0, w.Observe("appeals.raw.vk", 0, []*model.Appeal{a}), w.Tally([]*model.Appeal{a}))
 	want := map[time.Duration]time.Time{
 		time.Minute:    time.Date(2026, 12, 31, 21, 30, 0, 0, time.UTC),
 		time.Hour:      time.Date(2026, 12, 31, 21, 0, 0, 0, time.UTC),
