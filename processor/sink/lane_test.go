@@ -139,7 +139,9 @@ func TestRoundsDoNotWaitForABusySubmitter(t *testing.T) {
 	s := sink.New(conn, sink.Config{}, nil)
 	busy := s.NewLane().Submit(ctx, sink.NewBlock(rows(model.RawTopic(model.SourceVK), 0, 0, 10))) // not waited for yet
 	other := make(chan error, 1)
-	go func() { other <- s.NewLane().Submit(ctx, sink.NewBlock(rows(model.RawTopic(model.SourcePOS), 0, 0, 10))).Wait() }()
+	go func() {
+		other <- s.NewLane().Submit(ctx, sink.NewBlock(rows(model.RawTopic(model.SourcePOS), 0, 0, 10))).Wait()
+	}()
 	select {
 	case err := <-other:
 		if err != nil {
