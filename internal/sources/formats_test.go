@@ -142,6 +142,7 @@ func TestStatusMessages(t *testing.T) {
 		{"text mentioning status_changed", ndp, []byte(`{"id":1,"created_at":"2026-11-26T10:00:00+03:00","text":"\"status_changed\""}`), false, "", "", "", false},
 		{"unknown status", ndp, []byte(`{"event":"status_changed","id":1,"status":"archived","changed_at":"2026-11-26T10:00:00+03:00"}`), true, "", "", "unsupported_status", false},
 		{"future change", posp, []byte(`{"type":"status_changed","id":1,"status":"В работе","updatedAt":"2027-11-26T10:00:00+03:00"}`), true, "", "", "bad_time", false},
+		{"deadline past DateTime", posp, []byte(`{"type":"status_changed","id":1,"status":"В работе","updatedAt":"2026-11-26T10:00:00+03:00","responseDeadline":"9999-12-31T23:00:00-05:00"}`), true, "", "", "bad_time", false},
 		{"no id", ndp, []byte(`{"event":"status_changed","status":"resolved","changed_at":"2026-11-26T10:00:00+03:00"}`), true, "", "", "missing_field", false},
 	}
 	for _, tc := range tests {

@@ -73,6 +73,10 @@ func TestRejections(t *testing.T) {
 		{"future", model.SourcePOS, `{"id":1,"createdAt":"2027-01-01T10:00:00+03:00","text":"x"}`, "bad_time"},
 		{"before 2000", model.SourceNashDom, `{"id":1,"created_at":"1999-12-31T10:00:00+03:00","text":"x"}`, "bad_time"},
 		{"garbage time", model.Source112, `{"card_id":"1","created_at":"вчера","description":"x"}`, "bad_time"},
+		// A deadline of year 0 in Moscow is year -1 in UTC: no status event could carry it.
+		{"deadline before year 0 in UTC", model.SourcePOS, `{"id":1,"createdAt":"2026-11-26T10:00:00+03:00","text":"x","responseDeadline":"0000-01-01 00:00:00"}`, "bad_time"},
+		{"deadline before 2000", model.SourcePOS, `{"id":1,"createdAt":"2026-11-26T10:00:00+03:00","text":"x","responseDeadline":"1999-12-31T10:00:00Z"}`, "bad_time"},
+		{"deadline past DateTime", model.SourcePOS, `{"id":1,"createdAt":"2026-11-26T10:00:00+03:00","text":"x","responseDeadline":"2106-02-08T00:00:00Z"}`, "bad_time"},
 		{"wrong type", model.SourceVK, `{"type":"wall_post_new","object":{"id":"abc"}}`, "bad_json"},
 		{"unknown event", model.SourceVK, `{"type":"group_join","object":{"id":1}}`, "unsupported_event"},
 		{"unknown source", "telegram", `{}`, "unknown_source"},

@@ -88,6 +88,9 @@ func (c common) statusEvent(source string, body []byte, s statusChange, meta Met
 			return nil, invalid(source, "bad_time", "deadline: %v", err)
 		}
 		ev.Deadline = d.UTC()
+		if err := c.checkDeadline(source, ev.Deadline); err != nil {
+			return nil, err
+		}
 	}
 	return ev, nil
 }

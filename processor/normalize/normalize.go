@@ -43,7 +43,9 @@ func (s *Sources) Normalize(m kafka.Message) (*model.Appeal, error) {
 		case model.HeaderSource:
 			source = string(h.Value)
 		case model.HeaderReceivedAt:
-			if t, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil {
+			// A time no column holds (before 2000 or past DateTime's last second) is no receive time:
+			// ingest writes the moment it accepted the record, so such a header was written by hand.
+			if t, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && t.Year() >= 2000 && t.Unix() < 1<<32 {
 				received = t
 			}
 		case model.HeaderContentType:
