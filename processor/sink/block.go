@@ -22,11 +22,11 @@ type Block struct {
 	partition int
 	n         int
 
-	arena []byte   // the rows' free-text strings (wideCols), row by row
-	ends  []uint32 // ends[i*numWide+c]: where row i's wide column c ends in arena
+	arena []byte // the rows' free-text strings (the wide columns), row by row
+	ends  []int  // ends[i*numWide+c]: where row i's wide column c ends in arena
 
 	dict []string // the low-cardinality columns' distinct values
-	low  []uint16 // low[i*numLow+c]: row i's value of low column c, an index in dict
+	low  []uint32 // low[i*numLow+c]: row i's value of low column c, an index in dict
 
 	conf                              []float32 // category, theme and agency confidences, 3 per row
 	coords                            []float64 // lat, lon, 2 per row
@@ -51,7 +51,7 @@ const (
 )
 
 // The low-cardinality columns: values from small sets (sources, regions, municipalities, the model's
-// labels), listed once per block.
+// labels), listed once per block. A source may state any OKTMO, so a block does not count on few.
 const (
 	lowSource = iota
 	lowRegion
@@ -69,15 +69,11 @@ const (
 	flagLate
 )
 
-// maxDict bounds a block's distinct low-cardinality values (uint16 indices); a batch has at most a few
-// hundred.
-const maxDict = 1 << 16
-
 // NewBlock lays out rows, consecutive appeals of one partition, as a Block. Only what the sink stores
 // is kept.
 func NewBlock(rows []*model.Appeal) *Block {
 	n := len(rows)
-	b := &Block{n: n, ends: make([]uint32, 0, n*numWide), low: make([]uint16, 0, n*numLow),
+	b := &Block{n: n, ends: make([]int, 0, n*numWide), low: make([]uint32, 0, n*numLow),
 		conf: make([]float32, 0, 3*n), coords: make([]float64, 0, 2*n), fingerprint: make([]uint64, n),
 		offset: make([]int64, n), eventTime: make([]int64, n), receivedTime: make([]int64, n), deadline: make([]int64, n),
 		tzOffset: make([]int32, n), month: make([]int32, n), flags: make([]uint8, n)}
@@ -93,25 +89,22 @@ func NewBlock(rows []*model.Appeal) *Block {
 		}
 	}
 	b.arena = make([]byte, 0, size)
-	index := map[string]uint16{}
+	index := map[string]uint32{}
 	for i, a := range rows {
 		for _, s := range [numWide - 1]string{a.ID, a.SourceID, a.Text, a.Address, a.URL, a.AuthorHash, a.IncidentID} {
 			b.arena = append(b.arena, s...)
-			b.ends = append(b.ends, uint32(len(b.arena)))
+			b.ends = append(b.ends, len(b.arena))
 		}
 		b.arena = binary.AppendUvarint(b.arena, uint64(len(a.Attachments)))
 		for _, att := range a.Attachments {
 			b.arena = binary.AppendUvarint(b.arena, uint64(len(att)))
 			b.arena = append(b.arena, att...)
 		}
-		b.ends = append(b.ends, uint32(len(b.arena)))
+		b.ends = append(b.ends, len(b.arena))
 		for _, s := range [numLow]string{a.Source, a.Region, a.OKTMO, a.Municipality, a.Category, a.Theme, a.Agency, a.Status} {
 			k, ok := index[s]
 			if !ok {
-				if len(b.dict) == maxDict {
-					panic("sink: a block of more than 65,536 distinct labels") // a batch holds at most a few hundred
-				}
-				k = uint16(len(b.dict))
+				k = uint32(len(b.dict))
 				index[s] = k
 				b.dict = append(b.dict, s)
 			}
@@ -161,7 +154,7 @@ func (b *Block) lowValue(i, c int) string { return b.dict[b.low[i*numLow+c]] }
 // wideBytes is row i's wide column c in the arena.
 func (b *Block) wideBytes(i, c int) []byte {
 	k := i*numWide + c
-	start := uint32(0)
+	start := 0
 	if k > 0 {
 		start = b.ends[k-1]
 	}

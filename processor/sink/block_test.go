@@ -268,3 +268,19 @@ func BenchmarkCarriedRows(b *testing.B) {
 		b.ReportMetric(float64(asBlock)/n, "block-B/row")
 	}
 }
+
+// A source may state any OKTMO, so a block's distinct low-cardinality values are not bounded by the
+// few labels the model and the sources use: 70,000 distinct ones lay out as the appeals do.
+func TestBlockOfManyDistinctLabels(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	rows := variedAppeals(r, "appeals.raw.pos", 0, 0, 70_000)
+	for i, a := range rows {
+		a.OKTMO = fmt.Sprintf("617%08d", i)
+	}
+	b := NewBlock(rows)
+	var c columns
+	got := c.fill(run{{b, 0, b.Len()}}, time.Unix(0, 0).UTC(), 1)
+	if want := appealsColumns(rows, time.Unix(0, 0).UTC(), 1); !reflect.DeepEqual(got[4], want[4]) || !reflect.DeepEqual(got[0], want[0]) {
+		t.Fatal("a block of 70,000 distinct OKTMOs lays out other OKTMOs or ids than its appeals")
+	}
+}
