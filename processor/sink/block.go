@@ -129,13 +129,6 @@ func NewBlock(rows []*model.Appeal) *Block {
 // Len is the number of rows.
 func (b *Block) Len() int { return b.n }
 
-// Topic and Partition are the Kafka partition the rows came from.
-func (b *Block) Topic() string  { return b.topic }
-func (b *Block) Partition() int { return b.partition }
-
-// Offset is row i's Kafka offset.
-func (b *Block) Offset(i int) int64 { return b.offset[i] }
-
 // EventTime is row i's event time, to the second as stored.
 func (b *Block) EventTime(i int) time.Time { return time.Unix(b.eventTime[i], 0).UTC() }
 

@@ -158,12 +158,12 @@ func TestBlockColumnsEqualTheAppeals(t *testing.T) {
 	for i, ap := range a[250:] {
 		bk := blocks[1]
 		if bk.Source(i) != ap.Source || bk.Region(i) != ap.Region || bk.Incident(i) != ap.IsIncident || bk.Late(i) != ap.IsLate ||
-			!bk.EventTime(i).Equal(ap.EventTime.Truncate(time.Second)) || bk.Offset(i) != ap.Origin.Offset {
+			!bk.EventTime(i).Equal(ap.EventTime.Truncate(time.Second)) || bk.offset[i] != ap.Origin.Offset {
 			t.Fatalf("row %d of block 1 reads differently from its appeal", i)
 		}
 	}
-	if bk := blocks[2]; bk.Topic() != "appeals.raw.pos" || bk.Partition() != 1 || bk.Len() != 300 || blocks[3].Len() != 0 {
-		t.Fatalf("block 2 is %s/%d with %d rows", bk.Topic(), bk.Partition(), bk.Len())
+	if bk := blocks[2]; bk.topic != "appeals.raw.pos" || bk.partition != 1 || bk.Len() != 300 || blocks[3].Len() != 0 {
+		t.Fatalf("block 2 is %s/%d with %d rows", bk.topic, bk.partition, bk.Len())
 	}
 	for k, ap := range whole.appeals() {
 		want := all[k]
