@@ -56,7 +56,7 @@ test-go:
 test-plugin:
 	@if [ -f plugin/package.json ]; then $(TEST_SERVERS) $(MAKE) -C plugin test; fi
 
-# test-cluster: the ClickHouse cluster tests (docs/cluster.md) on deploy/local/cluster.sh, ~2.5 min: two
+# test-cluster: the ClickHouse cluster tests (docs/cluster.md) on deploy/local/cluster.sh, ~3 min: two
 # replicas of one shard, two shards, and two shards of two replicas (each layout its own servers and ZooKeeper).
 SHARDS_2X1 := TEPLOKARTA_CLUSTER_SHARDS=2 TEPLOKARTA_CLUSTER_REPLICAS=1
 SHARDS_2X2 := TEPLOKARTA_CLUSTER_SHARDS=2 TEPLOKARTA_CLUSTER_REPLICAS=2
@@ -67,6 +67,9 @@ test-cluster:
 	TEPLOKARTA_TEST_CH_CLUSTER=127.0.0.1:19610,127.0.0.1:19620 TEPLOKARTA_TEST_CH_SHARDS=127.0.0.1:19630,127.0.0.1:19640 \
 	  TEPLOKARTA_TEST_CH_SHARDS_REPLICAS=127.0.0.1:19650,127.0.0.1:19660,127.0.0.1:19670,127.0.0.1:19680 \
 	  $(GO) test -count=1 -timeout 15m ./internal/chcluster/
+	# The SLA engine's state reads through a replica that lags for real (its fetches stopped).
+	TEPLOKARTA_TEST_CH_CLUSTER=127.0.0.1:19610,127.0.0.1:19620 \
+	  $(GO) test -count=1 -timeout 5m -run '^TestClusterStateReadsEveryReplica$$' ./processor/sla/
 
 cluster-stop:
 	deploy/local/cluster.sh stop

@@ -9,22 +9,32 @@ import (
 // OpenAppeals lists appeals not yet resolved that were received at or after since, oldest first, at most
 // limit: an agency's work queue (agency set) or, for curators, everything open (agency ""; appeals
 // returned to the curators have agency ""). It reads ClickHouse, which the applier writes first in each
-// batch, so a listed state is never older than what a previous API reply said.
+// batch, so a listed state is never older than what a previous API reply said (on a cluster it reads every
+// replica: latest.go).
 func (e *Engine) OpenAppeals(ctx context.Context, agency string, all bool, since time.Time, limit int) ([]State, error) {
-	q := `SELECT appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, breached,
-		updated_time, version FROM appeal_sla FINAL WHERE status != 'resolved' AND received_time >= ?`
+	state := "status != 'resolved'"
 	args := []any{since.UTC()}
 	if !all {
-		q += ` AND agency = ?`
+		state += ` AND agency = ?`
 		args = append(args, agency)
 	}
+	// received_time is the same in every version of an appeal, so it may filter rows before they collapse.
+	left, err := e.store.latest(ctx, "appeal_sla", []string{"region", "oktmo", "category", "source", "agency", "status",
+		"received_time", "deadline", "breached", "updated_time"}, "received_time >= ?", state)
+	if err != nil {
+		return nil, fmt.Errorf("sla: list open appeals: %w", err)
+	}
+	right, err := e.store.latest(ctx, "appeal_sla_extra", []string{"municipality", "theme", "at_risk"}, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("sla: list open appeals: %w", err)
+	}
 	// The extra columns of the same version (municipality, theme, at-risk notice); 18.16's ANY LEFT JOIN.
-	q = `SELECT appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, breached,
+	q := `SELECT appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, breached,
 		updated_time, version, municipality, theme, at_risk, extra_version
-		FROM (` + q + `) ANY LEFT JOIN (SELECT appeal_id, municipality, theme, at_risk, version AS extra_version
-		FROM appeal_sla_extra FINAL) USING appeal_id ORDER BY received_time, appeal_id LIMIT ?`
+		FROM (` + left.sql + `) ANY LEFT JOIN (SELECT appeal_id, municipality, theme, at_risk, version AS extra_version
+		FROM (` + right.sql + `)) USING appeal_id ORDER BY received_time, appeal_id LIMIT ?`
 	args = append(args, limit)
-	rows, err := e.store.ch.Query(ctx, q, args...)
+	rows, err := e.store.ch.Query(left.ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sla: list open appeals: %w", err)
 	}

@@ -192,19 +192,22 @@ func (e *Engine) ensureTimers(ctx context.Context) error {
 // already past fire at the next poll; the applier's event ids keep a breach that fired before the loss
 // from being applied twice. ZADD NX keeps timers the applier wrote meanwhile (they are newer).
 func (e *Engine) Rebuild(ctx context.Context) (int, error) {
-	rows, err := e.store.ch.Query(ctx, `SELECT appeal_id, deadline, version
-		FROM appeal_sla FINAL
-		WHERE status != 'resolved' AND breached = 0`)
+	q, err := e.store.latest(ctx, "appeal_sla", []string{"deadline", "status", "breached"}, "", "status != 'resolved' AND breached = 0")
+	if err != nil {
+		return 0, fmt.Errorf("sla: rebuild: read open appeals: %w", err)
+	}
+	rows, err := e.store.ch.Query(q.ctx, q.sql)
 	if err != nil {
 		return 0, fmt.Errorf("sla: rebuild: read open appeals: %w", err)
 	}
 	open := map[string]time.Time{}
 	version := map[string]uint64{}
 	for rows.Next() {
-		var id string
+		var id, status string
 		var dl time.Time
+		var breached uint8
 		var v uint64
-		if err := rows.Scan(&id, &dl, &v); err != nil {
+		if err := rows.Scan(&id, &dl, &status, &breached, &v); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("sla: rebuild: %w", err)
 		}
@@ -214,15 +217,19 @@ func (e *Engine) Rebuild(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("sla: rebuild: %w", err)
 	}
-	rows, err = e.store.ch.Query(ctx, `SELECT appeal_id, version FROM appeal_sla_extra FINAL WHERE at_risk = 1`)
+	if q, err = e.store.latest(ctx, "appeal_sla_extra", []string{"at_risk"}, "", "at_risk = 1"); err != nil {
+		return 0, fmt.Errorf("sla: rebuild: read at-risk notices: %w", err)
+	}
+	rows, err = e.store.ch.Query(q.ctx, q.sql)
 	if err != nil {
 		return 0, fmt.Errorf("sla: rebuild: read at-risk notices: %w", err)
 	}
 	warned := map[string]bool{}
 	for rows.Next() {
 		var id string
+		var atRisk uint8
 		var v uint64
-		if err := rows.Scan(&id, &v); err != nil {
+		if err := rows.Scan(&id, &atRisk, &v); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("sla: rebuild: %w", err)
 		}

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
 )
 
@@ -20,6 +22,9 @@ type store struct {
 	ch          driver.Conn
 	prefix      string
 	resolvedTTL time.Duration
+
+	topoMu sync.Mutex
+	topo   *chstore.Topology // nil until discovered (latest.go)
 }
 
 func (s *store) key(appealID string) string { return s.prefix + "sla:appeal:" + appealID }
@@ -66,9 +71,12 @@ func (s *store) load(ctx context.Context, ids []string) (map[string]*State, erro
 
 // loadCH reads the latest version of each appeal with the event ids applied to it.
 func (s *store) loadCH(ctx context.Context, ids []string, out map[string]*State) error {
-	rows, err := s.ch.Query(ctx, `SELECT appeal_id, region, oktmo, category, source, agency, status,
-		received_time, deadline, resolved_time, breached, updated_time, version
-		FROM appeal_sla FINAL WHERE has(?, appeal_id)`, ids)
+	q, err := s.latest(ctx, "appeal_sla", []string{"region", "oktmo", "category", "source", "agency", "status",
+		"received_time", "deadline", "resolved_time", "breached", "updated_time"}, "has(?, appeal_id)", "")
+	if err != nil {
+		return fmt.Errorf("sla: read states from clickhouse: %w", err)
+	}
+	rows, err := s.ch.Query(q.ctx, q.sql, ids)
 	if err != nil {
 		return fmt.Errorf("sla: read states from clickhouse: %w", err)
 	}
@@ -93,8 +101,10 @@ func (s *store) loadCH(ctx context.Context, ids []string, out map[string]*State)
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sla: read states from clickhouse: %w", err)
 	}
-	rows, err = s.ch.Query(ctx, `SELECT appeal_id, municipality, theme, at_risk, version
-		FROM appeal_sla_extra FINAL WHERE has(?, appeal_id)`, ids)
+	if q, err = s.latest(ctx, "appeal_sla_extra", []string{"municipality", "theme", "at_risk"}, "has(?, appeal_id)", ""); err != nil {
+		return fmt.Errorf("sla: read state extras from clickhouse: %w", err)
+	}
+	rows, err = s.ch.Query(q.ctx, q.sql, ids)
 	if err != nil {
 		return fmt.Errorf("sla: read state extras from clickhouse: %w", err)
 	}
@@ -114,15 +124,19 @@ func (s *store) loadCH(ctx context.Context, ids []string, out map[string]*State)
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sla: read state extras from clickhouse: %w", err)
 	}
-	rows, err = s.ch.Query(ctx, `SELECT appeal_id, event_id FROM appeal_events WHERE has(?, appeal_id)
-		ORDER BY event_time, version`, ids)
+	if q, err = s.eventsQuery(ctx); err != nil {
+		return fmt.Errorf("sla: read applied event ids: %w", err)
+	}
+	rows, err = s.ch.Query(q.ctx, q.sql, ids)
 	if err != nil {
 		return fmt.Errorf("sla: read applied event ids: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id, ev string
-		if err := rows.Scan(&id, &ev); err != nil {
+		var first time.Time
+		var version uint64
+		if err := rows.Scan(&id, &ev, &first, &version); err != nil {
 			return fmt.Errorf("sla: read applied event ids: %w", err)
 		}
 		if st := out[id]; st != nil {
