@@ -163,6 +163,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		}
 	}
 	if p.rekey == nil {
+		if err := refuseAfterPartitionMode(ctx, p.ch); err != nil {
+			return err
+		}
 		return p.Engine.Run(ctx)
 	}
 	defer p.rekeyWriter.Close()

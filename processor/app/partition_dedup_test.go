@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -48,6 +49,23 @@ func TestEndToEndPartitionDedupState(t *testing.T) {
 	if topics := storedTopics(t, bl.conn); len(topics) != 1 || topics[model.TopicEnriched] != uint64(bl.truth.Appeals) {
 		t.Fatalf("rows by topic %v: want all %d from %s", topics, bl.truth.Appeals, model.TopicEnriched)
 	}
+	// Back to the raw topics on the same database is refused: their resume point is the last offset stored
+	// straight from them (none here), so everything would be stored a second time.
+	for _, state := range []string{app.DedupRedis, app.DedupLocal} {
+		o := bl.opts
+		o.DedupState, o.Pipeline.GroupID = state, "e2e-back-"+state
+		eng, err := app.Build(o, app.Clients{ClickHouse: bl.conn, Redis: bl.rdb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		err = eng.Run(ctx)
+		cancel()
+		if !errors.Is(err, app.ErrWrittenInPartitionMode) {
+			t.Fatalf("--dedup-state %s after partition: Run returned %v, want ErrWrittenInPartitionMode", state, err)
+		}
+	}
+	compareWithTruth(t, bl.conn, bl.truth)
 }
 
 // endToEndWithState drains a 20,000-message backlog with one in-process processor whose options set
