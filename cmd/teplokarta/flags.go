@@ -22,6 +22,7 @@ import (
 type chFlags struct {
 	addr, db, user, password *string
 	tls                      *bool
+	replicaDelay             *time.Duration
 }
 
 func addClickHouseFlags(fs *cli.FlagSet) *chFlags {
@@ -32,12 +33,15 @@ func addClickHouseFlags(fs *cli.FlagSet) *chFlags {
 		user:     fs.String("clickhouse-user", d.User, "ClickHouse user"),
 		password: fs.Secret("clickhouse-password", "ClickHouse password"),
 		tls:      fs.Bool("clickhouse-tls", false, "connect to ClickHouse with TLS"),
+		replicaDelay: fs.Duration("clickhouse-max-replica-delay", d.MaxReplicaDelay, "on a cluster, reads through Distributed tables skip a replica further behind than this\n"+
+			"while another is closer (a negative value leaves it to the server's profile: 5 minutes by default)"),
 	}
 }
 
 func (f *chFlags) config() chstore.Config {
 	c := chstore.DefaultConfig()
 	c.Addr, c.Database, c.User, c.Password, c.TLS = *f.addr, *f.db, *f.user, *f.password, *f.tls
+	c.MaxReplicaDelay = *f.replicaDelay
 	return c
 }
 

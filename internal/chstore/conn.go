@@ -33,11 +33,35 @@ type Config struct {
 	TLS         bool          // use TLS (production clusters)
 	DialTimeout time.Duration // default 5s
 	MaxConns    int           // default 8
+	// MaxReplicaDelay: a read through a Distributed table skips a replica further behind its shard than
+	// this while another is closer (ClickHouse's max_replica_delay_for_distributed_queries; the server's
+	// own default is 5 minutes). A replica that has just come back may be minutes behind while it fetches
+	// its queue, and a dashboard reading it would show counts dip. Default (0) DefaultMaxReplicaDelay;
+	// negative: leave it to the server's profile. Nothing changes on a single server.
+	MaxReplicaDelay time.Duration
 }
+
+// DefaultMaxReplicaDelay is Config.MaxReplicaDelay's default: well above a healthy replica's delay (under
+// a second here) and far below the server's 5 minutes.
+const DefaultMaxReplicaDelay = 10 * time.Second
 
 // DefaultConfig is the local stack's ClickHouse.
 func DefaultConfig() Config {
-	return Config{Addr: "127.0.0.1:19000", Database: "teplokarta", User: "default", DialTimeout: 5 * time.Second, MaxConns: 8}
+	return Config{Addr: "127.0.0.1:19000", Database: "teplokarta", User: "default", DialTimeout: 5 * time.Second, MaxConns: 8,
+		MaxReplicaDelay: DefaultMaxReplicaDelay}
+}
+
+// ReplicaDelaySettings returns the connection settings that keep Distributed reads off a replica more than
+// d behind (0: DefaultMaxReplicaDelay; negative: none, the server's profile decides). The Grafana plugin
+// uses it too.
+func ReplicaDelaySettings(d time.Duration) clickhouse.Settings {
+	if d == 0 {
+		d = DefaultMaxReplicaDelay
+	}
+	if d < 0 {
+		return clickhouse.Settings{}
+	}
+	return clickhouse.Settings{"max_replica_delay_for_distributed_queries": max(int(d.Round(time.Second)/time.Second), 1)}
 }
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -85,8 +109,9 @@ func (c Config) options(database string) *clickhouse.Options {
 		MaxOpenConns:     max(c.MaxConns, 1),
 		Compression:      &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 	}
+	o.Settings = ReplicaDelaySettings(c.MaxReplicaDelay)
 	if c.Cluster != "" {
-		o.Settings = clickhouse.Settings{"insert_distributed_sync": 1}
+		o.Settings["insert_distributed_sync"] = 1
 	}
 	if c.TLS {
 		o.TLS = &tls.Config{MinVersion: tls.VersionTLS12}

@@ -15,6 +15,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/geo"
 )
 
@@ -77,9 +78,20 @@ func New(_ context.Context, s backend.DataSourceInstanceSettings, opts ...Option
 	if cfg.TLS {
 		o.TLS = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.TLSSkipVerify} //nolint:gosec // operator's explicit choice
 	}
-	ch, err := clickhouse.Open(o)
+	plain, err := clickhouse.Open(o)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %s: %w", cfg.Addr(), err)
+	}
+	var ch driver.Conn = plain
+	if delay := chstore.ReplicaDelaySettings(time.Duration(cfg.MaxReplicaDelaySeconds) * time.Second); len(delay) > 0 {
+		withDelay := *o
+		withDelay.Settings = delay
+		conn, err := clickhouse.Open(&withDelay)
+		if err != nil {
+			plain.Close()
+			return nil, fmt.Errorf("clickhouse %s: %w", cfg.Addr(), err)
+		}
+		ch = &replicaDelayConn{Conn: conn, plain: plain, log: log.DefaultLogger}
 	}
 	d := &Datasource{cfg: cfg, ch: ch, gaz: geo.Default(), now: time.Now, log: log.DefaultLogger}
 	if cfg.RedisAddr != "" {

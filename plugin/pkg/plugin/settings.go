@@ -9,6 +9,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/redisx"
 )
@@ -37,6 +38,11 @@ type Settings struct {
 	CacheTTLSeconds int `json:"cacheTTLSeconds"`
 	// QueryTimeoutSeconds bounds one ClickHouse query; default 30.
 	QueryTimeoutSeconds int `json:"queryTimeoutSeconds"`
+	// MaxReplicaDelaySeconds: on a ClickHouse cluster, reads skip a replica further behind than this while
+	// another is closer (max_replica_delay_for_distributed_queries), so a replica catching up after a
+	// restart does not make the map's counts dip; default 10 (0 = default), negative: the server's
+	// profile decides (5 minutes unless configured).
+	MaxReplicaDelaySeconds int `json:"maxReplicaDelaySeconds"`
 
 	Password              string `json:"-"` // secureJsonData.password
 	RedisPassword         string `json:"-"` // secureJsonData.redisPassword
@@ -100,6 +106,9 @@ func (c *Settings) applyDefaults() {
 	}
 	if c.QueryTimeoutSeconds == 0 {
 		c.QueryTimeoutSeconds = DefaultQueryTimeout
+	}
+	if c.MaxReplicaDelaySeconds == 0 {
+		c.MaxReplicaDelaySeconds = int(chstore.DefaultMaxReplicaDelay / time.Second)
 	}
 }
 

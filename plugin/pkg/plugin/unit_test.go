@@ -113,7 +113,8 @@ func TestSettings(t *testing.T) {
 	}{
 		{"defaults", `{"host":"ch"}`, map[string]string{"password": "p"}, "", func(s Settings) bool {
 			return s.Port == 9000 && s.Database == "teplokarta" && s.Username == "default" && s.Region == "RU-RYA" &&
-				s.StreamInterval() == 10*time.Second && s.CacheTTL() == time.Minute && s.Password == "p" && s.Addr() == "ch:9000"
+				s.StreamInterval() == 10*time.Second && s.CacheTTL() == time.Minute && s.Password == "p" && s.Addr() == "ch:9000" &&
+				s.MaxReplicaDelaySeconds == 10
 		}},
 		{"cache off", `{"host":"ch","cacheTTLSeconds":-1}`, nil, "", func(s Settings) bool { return s.CacheTTL() == 0 }},
 		{"no host", `{}`, nil, "ClickHouse host is empty", nil},
