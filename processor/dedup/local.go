@@ -543,8 +543,8 @@ func (d *Local) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 	d.mu.Lock()
 	d.st = newLocalState()
 	d.mu.Unlock()
-	n, err := readStored(ctx, conn, rebuildProcessedQuery, []any{since.UTC()}, func(chunk []*model.Appeal, decs []Decision, stored []int64) error {
-		d.restore(chunk, decs, stored)
+	n, err := readStored(ctx, conn, rebuildProcessedQuery, []any{since.UTC()}, d.prepare, func(c storedChunk) error {
+		d.restoreItems(c.items, c.decs, c.stored)
 		return nil
 	})
 	if err != nil {
@@ -557,9 +557,9 @@ func (d *Local) Rebuild(ctx context.Context, conn driver.Conn, since time.Time) 
 	return n, nil
 }
 
-// restore applies already decided appeals: what Redis's restore writes, plus the whole text's claim.
-func (d *Local) restore(batch []*model.Appeal, decs []Decision, stored []int64) {
-	items := d.prepare(batch)
+// restoreItems applies already decided appeals, prepared by a deduper on this one's core: what Redis's
+// restore writes, plus the whole text's claim.
+func (d *Local) restoreItems(items []*item, decs []Decision, stored []int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for i, it := range items {

@@ -66,6 +66,7 @@ func TestLocalDecidesAsRedis(t *testing.T) {
 // exact duplicates, new reports find their incidents, and a second rebuild replaces the state instead of
 // adding to it.
 func TestLocalRebuild(t *testing.T) {
+	smallRebuildChunks(t)
 	conn, _ := testenv.ClickHouse(t)
 	ctx := testCtx(t)
 	batch := mixedBatch()
@@ -219,4 +220,12 @@ func newLocalWithClock(t *testing.T, now func() time.Time) *Local {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// smallRebuildChunks makes a rebuild hand on its rows three at a time, so that a test's few rows go
+// through many chunks, prepared concurrently and applied in their order.
+func smallRebuildChunks(t *testing.T) {
+	old := rebuildChunk
+	rebuildChunk = 3
+	t.Cleanup(func() { rebuildChunk = old })
 }

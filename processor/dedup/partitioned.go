@@ -152,14 +152,16 @@ func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[i
 	var balancer kafka.Murmur2Balancer // the writer's (kafkax.NewWriter): where a scope's appeals go
 	since := d.now().Add(-d.cfg.IDHorizon).UTC()
 	q := fmt.Sprintf(rebuildPartitionsQuery, strings.Join(list, ","))
-	return readStored(ctx, conn, q, []any{since, d.topic}, func(chunk []*model.Appeal, decs []Decision, stored []int64) error {
+	// The partitions' states share this core (its stemmer), so the rows are prepared once, before they are
+	// sorted into partitions.
+	return readStored(ctx, conn, q, []any{since, d.topic}, d.prepare, func(c storedChunk) error {
 		type part struct {
-			appeals []*model.Appeal
-			decs    []Decision
-			stored  []int64
+			items  []*item
+			decs   []Decision
+			stored []int64
 		}
 		by := map[int]*part{}
-		for i, a := range chunk {
+		for i, a := range c.appeals {
 			p := a.Origin.Partition
 			if a.Origin.Topic != d.topic {
 				scope.Key = []byte(model.Scope(a.Region, a.OKTMO))
@@ -172,14 +174,14 @@ func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[i
 				pt = &part{}
 				by[p] = pt
 			}
-			pt.appeals, pt.decs, pt.stored = append(pt.appeals, a), append(pt.decs, decs[i]), append(pt.stored, stored[i])
+			pt.items, pt.decs, pt.stored = append(pt.items, c.items[i]), append(pt.decs, c.decs[i]), append(pt.stored, c.stored[i])
 		}
 		for p, pt := range by {
 			l := fresh[p]
 			if l == nil {
 				return fmt.Errorf("dedup: rebuild: a row of %s/%d, which was not asked for", d.topic, p)
 			}
-			l.restore(pt.appeals, pt.decs, pt.stored)
+			l.restoreItems(pt.items, pt.decs, pt.stored)
 		}
 		return nil
 	})

@@ -23,6 +23,7 @@ func onPartition(batch []*model.Appeal, p int, first int64) []*model.Appeal {
 // from ClickHouse when it arrives from elsewhere or after a generation the instance missed; batches of a
 // partition it does not hold are refused.
 func TestPartitionedResume(t *testing.T) {
+	smallRebuildChunks(t)
 	conn, _ := testenv.ClickHouse(t)
 	ctx := testCtx(t)
 	newPartitioned := func() *Partitioned {
@@ -85,6 +86,7 @@ func TestPartitionedResume(t *testing.T) {
 // retry of one is still an exact duplicate and a paraphrase still finds its incident; the other
 // partitions get none of them.
 func TestPartitionedRebuildTakesRowsStoredFromRawTopics(t *testing.T) {
+	smallRebuildChunks(t)
 	conn, _ := testenv.ClickHouse(t)
 	ctx := testCtx(t)
 	raw := mixedBatch() // origins on appeals.raw.*, as --dedup-state redis stores them

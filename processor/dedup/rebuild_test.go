@@ -1,6 +1,8 @@
 package dedup
 
 import (
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,5 +91,54 @@ func TestRebuildAfterRedisLostItsData(t *testing.T) {
 				t.Fatalf("got %v, want %s", got, tc.desc)
 			}
 		})
+	}
+}
+
+// A rebuild prepares its chunks concurrently, but applies them in the rows' order (incidents first, so
+// that band fields point at incidents): chunks of three whose preparation takes longer the earlier they
+// come still reach apply in the query's order.
+func TestReadStoredKeepsTheRowsOrder(t *testing.T) {
+	smallRebuildChunks(t)
+	conn, _ := testenv.ClickHouse(t)
+	ctx := testCtx(t)
+	batch := mixedBatch()
+	stored := storeAppeals(t, conn, batch, decide(t, ctx, newLocalDeduper(t), batch...))
+	since := []any{t0.Add(-24 * time.Hour)}
+	rows, err := conn.Query(ctx, "SELECT appeal_id FROM ("+rebuildQuery+")", since...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+	rows.Close()
+	if len(want) != stored || len(want) < 4*rebuildChunk {
+		t.Fatalf("%d rows stored, %d read: too few for chunks to overtake one another", stored, len(want))
+	}
+	var delay atomic.Int64
+	delay.Store(int64(len(want)/rebuildChunk+1) * int64(time.Millisecond))
+	var got []string
+	n, err := readStored(ctx, conn, rebuildQuery, since, func(chunk []*model.Appeal) []*item {
+		time.Sleep(time.Duration(delay.Add(-int64(time.Millisecond)))) // the first chunk is the slowest
+		return make([]*item, len(chunk))
+	}, func(c storedChunk) error {
+		if len(c.items) != len(c.appeals) {
+			t.Errorf("a chunk of %d rows came with %d prepared items", len(c.appeals), len(c.items))
+		}
+		for _, a := range c.appeals {
+			got = append(got, a.ID)
+		}
+		return nil
+	})
+	if err != nil || n != len(want) {
+		t.Fatalf("readStored: %d rows, %v; want %d", n, err, len(want))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows applied in another order than read:\n got %v\nwant %v", got, want)
 	}
 }
