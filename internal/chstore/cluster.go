@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
@@ -147,6 +148,35 @@ func (t Topology) Clustered() bool { return t.Cluster != "" }
 // fails when a replica does not answer. It connects as user default without a password (docs/cluster.md).
 func (t Topology) Remote(database, table string) string {
 	return fmt.Sprintf("remote('%s', %s, %s)", strings.Join(t.Replicas, ","), database, table)
+}
+
+// TopologyOnce discovers a connection's topology on first use and keeps it: the schema does not change
+// under a running process. The zero value is ready to use; a failed discovery is asked again next time.
+type TopologyOnce struct {
+	mu sync.Mutex
+	t  *Topology
+}
+
+// Get returns conn's topology, discovering it the first time.
+func (o *TopologyOnce) Get(ctx context.Context, conn driver.Conn) (Topology, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.t != nil {
+		return *o.t, nil
+	}
+	t, err := Discover(ctx, conn)
+	if err != nil {
+		return t, err
+	}
+	o.t = &t
+	return t, nil
+}
+
+// Set fixes the answer without asking the server (a caller, or a test, that knows better).
+func (o *TopologyOnce) Set(t Topology) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.t = &t
 }
 
 var distributedRe = regexp.MustCompile(`^Distributed\((\w+),`)

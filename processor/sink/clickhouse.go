@@ -98,9 +98,8 @@ type ClickHouse struct {
 	cfg  Config
 	log  *slog.Logger
 
-	m      *metrics
-	topoMu sync.Mutex
-	topo   *chstore.Topology // nil until discovered
+	m    *metrics
+	topo chstore.TopologyOnce
 
 	mu    sync.Mutex
 	queue []*request // waiting for a round

@@ -19,16 +19,10 @@ import (
 
 // topology discovers (once) whether the database holds the cluster schema.
 func (s *ClickHouse) topology(ctx context.Context) (chstore.Topology, error) {
-	s.topoMu.Lock()
-	defer s.topoMu.Unlock()
-	if s.topo != nil {
-		return *s.topo, nil
-	}
-	t, err := chstore.Discover(ctx, s.conn)
+	t, err := s.topo.Get(ctx, s.conn)
 	if err != nil {
 		return t, fmt.Errorf("sink: %w", err)
 	}
-	s.topo = &t
 	return t, nil
 }
 

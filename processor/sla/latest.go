@@ -27,16 +27,10 @@ import (
 
 // topology discovers (once) whether the database holds the cluster schema.
 func (s *store) topology(ctx context.Context) (chstore.Topology, error) {
-	s.topoMu.Lock()
-	defer s.topoMu.Unlock()
-	if s.topo != nil {
-		return *s.topo, nil
-	}
-	t, err := chstore.Discover(ctx, s.ch)
+	t, err := s.topo.Get(ctx, s.ch)
 	if err != nil {
 		return t, fmt.Errorf("sla: %w", err)
 	}
-	s.topo = &t
 	return t, nil
 }
 

@@ -157,7 +157,9 @@ func TestClusterStateReadsEveryReplica(t *testing.T) {
 		t.Fatalf("topology %+v: want the cluster schema on two replicas", topo)
 	}
 	topo.Replicas = append(slices.Clone(topo.Replicas), "127.0.0.1:1")
-	check("with a replica down", &store{rdb: rdb, ch: c2, prefix: prefix + "r:", resolvedTTL: time.Hour, topo: &topo})
+	down := &store{rdb: rdb, ch: c2, prefix: prefix + "r:", resolvedTTL: time.Hour}
+	down.topo.Set(topo)
+	check("with a replica down", down)
 
 	// The engine on the lagging replica: timers for a (open) and not for b (resolved), and a in the list.
 	ecfg := DefaultConfig()

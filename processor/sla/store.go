@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -23,8 +22,7 @@ type store struct {
 	prefix      string
 	resolvedTTL time.Duration
 
-	topoMu sync.Mutex
-	topo   *chstore.Topology // nil until discovered (latest.go)
+	topo chstore.TopologyOnce // latest.go
 }
 
 func (s *store) key(appealID string) string { return s.prefix + "sla:appeal:" + appealID }
