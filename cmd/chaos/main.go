@@ -28,7 +28,7 @@ func realMain() int {
 	runs := flag.Int("runs", envInt("CHAOS_RUNS", 20), "runs of each fault [$CHAOS_RUNS]")
 	messages := flag.Int("messages", envInt("CHAOS_MESSAGES", 20000), "simulated messages per run [$CHAOS_MESSAGES]")
 	pause := flag.Duration("clickhouse-pause", 60*time.Second, "how long ClickHouse stays down")
-	faults := flag.String("faults", strings.Join(chaos.Faults, ","), "faults to run, comma-separated")
+	faults := flag.String("faults", "", "faults to run, comma-separated (default: every one the process flags allow: "+strings.Join(chaos.Faults, ",")+";\nwith --dedup-state local all but scale-three)")
 	bin := flag.String("bin", "bin/teplokarta", "the teplokarta binary")
 	burn := flag.Int("burn", envInt("CHAOS_BURN", 2), "busy processes beside the suite (another CPU-heavy job on the machine) [$CHAOS_BURN]")
 	seed := flag.Uint64("seed", 1, "first run's seed")
@@ -87,7 +87,10 @@ func realMain() int {
 		defer func() { _ = st.Stop(context.Background()) }()
 	}
 	cfg := chaos.Config{Bin: abs, Stack: stack, ServerStack: servers, ExtraServerStacks: extraServers, ExtraStacks: extra, Runs: *runs, Messages: *messages, CHPause: *pause, Seed: *seed, ProcessFlags: strings.Fields(*procFlags),
-		Faults: strings.Split(*faults, ","), Log: os.Stderr}
+		Faults: splitFaults(*faults), Log: os.Stderr}
+	if *faults == "" && len(chaos.Applicable(cfg.ProcessFlags)) < len(chaos.Faults) {
+		fmt.Fprintln(os.Stderr, "chaos: scale-three left out: with --dedup-state local only one processor consumes at a time")
+	}
 	results, err := chaos.Run(ctx, cfg)
 	fmt.Printf("\nchaos: %d runs of each fault, %d messages each, ClickHouse down %s, %d busy neighbours\n\n", *runs, *messages, *pause, *burn)
 	chaos.PrintTable(os.Stdout, results)
@@ -111,4 +114,12 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// splitFaults is the -faults list; empty: the suite's default.
+func splitFaults(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

@@ -38,7 +38,7 @@ type Config struct {
 	Messages    int           // simulated messages per run; default 20000
 	CHPause     time.Duration // how long ClickHouse stays down; default 60s
 	Seed        uint64        // first run's seed; run i uses Seed+i
-	Faults      []string      // default: all of Faults
+	Faults      []string      // default: every fault of Faults the processor flags allow (Applicable)
 	RunTimeout  time.Duration // one run's limit; default 8m
 	Log         io.Writer     // progress lines; nil: none
 	// ProcessFlags are extra flags of every `teplokarta process` the suite starts (e.g. --dedup-state
@@ -48,6 +48,27 @@ type Config struct {
 
 // Faults are the faults the suite knows, in the order it runs them.
 var Faults = []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "scale-three", "ingest-sigkill", "broker-restart", "clickhouse-stop", "redis-wipe"}
+
+// soleConsumer says whether processFlags run the processors with --dedup-state local, where only one
+// member of the group consumes at a time: a second one makes both wait until one is gone.
+func soleConsumer(processFlags []string) bool {
+	for i, f := range processFlags {
+		f = strings.TrimLeft(f, "-")
+		if f == "dedup-state=local" || f == "dedup-state" && i+1 < len(processFlags) && processFlags[i+1] == "local" {
+			return true
+		}
+	}
+	return false
+}
+
+// Applicable are the faults of Faults that processFlags allow: with --dedup-state local not
+// scale-three, which keeps three processors consuming together to the end (rebalance-kill ends with one).
+func Applicable(processFlags []string) []string {
+	if !soleConsumer(processFlags) {
+		return slices.Clone(Faults)
+	}
+	return slices.DeleteFunc(slices.Clone(Faults), func(f string) bool { return f == "scale-three" })
+}
 
 // ServerFaults are the faults that stop or wipe a server of the stack (see Config.ServerStack).
 var ServerFaults = []string{"clickhouse-stop", "redis-wipe"}
@@ -60,6 +81,10 @@ func (c Config) Validate() error {
 	for _, f := range c.Faults {
 		if !slices.Contains(Faults, f) {
 			return fmt.Errorf("chaos: unknown fault %q (known: %s)", f, strings.Join(Faults, ", "))
+		}
+		if !slices.Contains(Applicable(c.ProcessFlags), f) {
+			return fmt.Errorf("chaos: %s keeps three processors consuming together, and with --dedup-state local only one "+
+				"consumes at a time (by design): it would wait out its run's time; leave it out of --faults", f)
 		}
 	}
 	if err := c.Stack.Validate(); err != nil {
@@ -100,7 +125,7 @@ func (c *Config) defaults() {
 		c.CHPause = 60 * time.Second
 	}
 	if len(c.Faults) == 0 {
-		c.Faults = Faults
+		c.Faults = Applicable(c.ProcessFlags)
 	}
 	if c.RunTimeout <= 0 {
 		c.RunTimeout = 8 * time.Minute

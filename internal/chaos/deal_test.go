@@ -62,3 +62,32 @@ func TestValidateStacks(t *testing.T) {
 		})
 	}
 }
+
+// With --dedup-state local only one processor consumes at a time, so the suite leaves out scale-three
+// (three consuming together) by default and refuses it when asked for: it would wait out its run's time.
+func TestFaultsThatLocalStateAllows(t *testing.T) {
+	without := []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "ingest-sigkill", "broker-restart", "clickhouse-stop", "redis-wipe"}
+	for _, tc := range []struct {
+		flags []string
+		want  []string
+	}{
+		{nil, Faults},
+		{[]string{"--dedup-state", "partition"}, Faults},
+		{[]string{"--batch-size", "100", "--dedup-state", "local"}, without},
+		{[]string{"-dedup-state=local"}, without},
+	} {
+		cfg := Config{Bin: "bin/teplokarta", Stack: stackAt(100), ProcessFlags: tc.flags}
+		cfg.defaults()
+		if !reflect.DeepEqual(cfg.Faults, tc.want) {
+			t.Errorf("%v: faults %v, want %v", tc.flags, cfg.Faults, tc.want)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%v: the default faults refused: %v", tc.flags, err)
+		}
+	}
+	cfg := Config{Bin: "bin/teplokarta", Stack: stackAt(100), ProcessFlags: []string{"--dedup-state", "local"},
+		Faults: []string{"processor-sigkill", "scale-three"}}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "scale-three") {
+		t.Errorf("scale-three with --dedup-state local: %v, want a refusal naming it", err)
+	}
+}
