@@ -324,7 +324,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		p.local = sole.d
 	}
 	if parts != nil {
-		if p.rekey, p.rekeyWriter, err = buildRekey(o, norm, st, metrics, sk, c.Log); err != nil {
+		if p.rekey, p.rekeyWriter, err = buildRekey(o, parts.IDHorizon(), c.Redis, c.ClickHouse, c.Now, norm, st, metrics, sk, c.Log); err != nil {
 			return nil, err
 		}
 		brokers, n := o.Pipeline.Brokers, o.EnrichedPartitions

@@ -11,7 +11,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/segmentio/kafka-go"
 
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/app"
@@ -176,4 +178,111 @@ func labelledSum(t *testing.T, reg *prometheus.Registry, name, label, value stri
 		}
 	}
 	return sum
+}
+
+// A client resends an appeal with its address corrected, so the copy resolves to another municipality:
+// with the state in the partitions it would land on another partition of appeals.enriched, meet no claim
+// of its id there and be stored twice. The first stage routes it by the scope its id was first re-keyed
+// by (dedup.Routes, in Redis), where it is an exact duplicate, as in the other modes; also when Redis lost
+// the routes between the two (they are rebuilt from ClickHouse).
+func TestPartitionStateFollowsARetryThatMoved(t *testing.T) {
+	t.Parallel()
+	for _, lost := range []bool{false, true} {
+		t.Run(map[bool]string{false: "routes kept", true: "routes lost"}[lost], func(t *testing.T) {
+			t.Parallel()
+			retryThatMoved(t, lost)
+		})
+	}
+}
+
+func retryThatMoved(t *testing.T, lost bool) {
+	b := testenv.Broker(t)
+	conn, _ := testenv.ClickHouse(t)
+	rdb, prefix := testenv.Redis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const enriched = 6
+	// Two municipalities whose scopes go to different partitions of appeals.enriched: otherwise the copy
+	// would meet its original's claim anyway, and the test would show nothing.
+	var balancer kafka.Murmur2Balancer
+	parts := make([]int, enriched)
+	for i := range parts {
+		parts[i] = i
+	}
+	first, moved := "61701000", ""
+	for _, o := range []string{"61705000", "61650000", "61652000", "61656000", "61658000", "61605000"} {
+		if balancer.Balance(kafka.Message{Key: []byte(model.Scope(model.DefaultRegion, o))}, parts...) !=
+			balancer.Balance(kafka.Message{Key: []byte(model.Scope(model.DefaultRegion, first))}, parts...) {
+			moved = o
+			break
+		}
+	}
+	if moved == "" {
+		t.Fatal("no municipality on another partition than Ryazan's")
+	}
+	if err := kafkax.EnsureTopics(ctx, []string{b.Addr()}, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
+		t.Fatal(err)
+	}
+	pc := kafkax.DefaultProducerConfig()
+	pc.Brokers = []string{b.Addr()}
+	w, err := kafkax.NewWriter(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	id := model.AppealID(model.SourcePOS, "77001")
+	msg := func(oktmo, text string) kafka.Message {
+		return kafka.Message{Topic: model.RawTopic(model.SourcePOS), Key: []byte(id),
+			Value: []byte(`{"id":77001,"createdAt":"` + at + `","text":"` + text + `","oktmo":"` + oktmo + `"}`)}
+	}
+	o := app.DefaultOptions()
+	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = []string{b.Addr()}, "moved", prefix
+	o.DedupState, o.EnrichedPartitions = app.DedupPartition, enriched
+	reg := prometheus.NewRegistry()
+	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
+	processed := func(n float64) {
+		t.Helper()
+		for labelledSum(t, reg, "teplokarta_processor_messages_total", "", "") < n {
+			if ctx.Err() != nil {
+				t.Fatalf("%v messages processed, want %v", labelledSum(t, reg, "teplokarta_processor_messages_total", "", ""), n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if err := w.WriteMessages(ctx, msg(first, "Во дворе дома 5 прорвало трубу, вода заливает подвал")); err != nil {
+		t.Fatal(err)
+	}
+	processed(1)
+	waitRows(t, conn, 1, time.Minute) // stored: what a rebuild of the routes reads
+	if lost {
+		keys, err := rdb.Keys(ctx, prefix+"rekey:*").Result()
+		if err != nil || len(keys) < 2 {
+			t.Fatalf("route keys %v (%v): want the route and the marker", keys, err)
+		}
+		if err := rdb.Del(ctx, keys...).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.WriteMessages(ctx, msg(moved, "Уточняю адрес: во дворе дома 5 прорвало трубу, вода заливает подвал")); err != nil {
+		t.Fatal(err)
+	}
+	processed(2)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	var rows uint64
+	var oktmo string
+	if err := conn.QueryRow(ctx, "SELECT count(), any(oktmo) FROM appeals WHERE appeal_id = ?", id).Scan(&rows, &oktmo); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1 || oktmo != first {
+		t.Errorf("the appeal is stored %d times (oktmo %s), want once, in %s", rows, oktmo, first)
+	}
+	if n := labelledSum(t, reg, "teplokarta_rekey_rerouted_total", "", ""); n != 1 {
+		t.Errorf("%v appeals rerouted, want 1", n)
+	}
+	if n := labelledSum(t, reg, "teplokarta_processor_messages_total", "result", "exact_duplicate"); n != 1 {
+		t.Errorf("%v exact duplicates, want 1 (the copy)", n)
+	}
 }

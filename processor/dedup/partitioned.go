@@ -187,6 +187,9 @@ func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[i
 	})
 }
 
+// IDHorizon is how long id claims last (and the first stage's routes, Routes).
+func (d *Partitioned) IDHorizon() time.Duration { return d.cfg.IDHorizon }
+
 // Size adds up what the partitions' states hold.
 func (d *Partitioned) Size() LocalSize {
 	d.mu.Lock()

@@ -13,6 +13,7 @@ type Metrics struct {
 	InFlight   prometheus.Gauge         // records holding the in-flight budget
 	Unstored   prometheus.Gauge         // rows handed to the sink and not yet stored
 	Lag        *prometheus.GaugeVec     // by topic and partition: records behind the partition's end
+	Rerouted   prometheus.Counter       // --dedup-state partition: appeals re-keyed by their id's first scope
 }
 
 // NewMetrics registers the metrics with reg (nil: unregistered, for tests).
@@ -38,9 +39,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "teplokarta_processor_lag_records",
 			Help: "Records of a partition this instance owns that lie after its last stored batch (the partition's end as of that batch's fetch): how far behind the processor is."},
 			[]string{"topic", "partition"}),
+		Rerouted: prometheus.NewCounter(prometheus.CounterOpts{Name: "teplokarta_rekey_rerouted_total",
+			Help: "With --dedup-state partition: appeals re-keyed by the scope their id was first re-keyed by, not their own (a retry that resolved elsewhere)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Messages, m.Incidents, m.Late, m.EventDelay, m.Batch, m.Resumes, m.InFlight, m.Unstored, m.Lag)
+		reg.MustRegister(m.Messages, m.Incidents, m.Late, m.EventDelay, m.Batch, m.Resumes, m.InFlight, m.Unstored, m.Lag, m.Rerouted)
 	}
 	return m
 }

@@ -87,6 +87,7 @@ type Rekey struct {
 	m        *Metrics
 	log      *slog.Logger
 	stored   StoredProgress
+	router   Router              // nil: every appeal to its own scope
 	inFlight *semaphore.Weighted // records read from the raw partitions and not yet produced
 	commits  committer
 }
@@ -94,6 +95,16 @@ type Rekey struct {
 // StoredProgress reads the highest offset of a raw partition stored straight from it (-1: none), as the
 // sink's Progress does.
 type StoredProgress func(ctx context.Context, topic string, partition int) (int64, error)
+
+// Router gives each appeal the scope it is re-keyed by: its own, or the scope a copy with the same id was
+// first re-keyed by (dedup.Routes). Without one every appeal goes to its own scope's partition, and a
+// retry that resolves to another municipality than its original is not recognised there.
+type Router interface {
+	Route(ctx context.Context, ids, scopes []string) ([]string, error)
+}
+
+// RouteWith sets the Router (before Run).
+func (r *Rekey) RouteWith(rt Router) { r.router = rt }
 
 // ResumeAfterStored makes a partition the group never committed start after what ClickHouse already
 // holds straight from it: a database filled with --dedup-state redis or local before, whose records
@@ -207,9 +218,13 @@ func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic st
 	// Finish the batch even if the generation ends meanwhile: what was produced is then committed,
 	// and the next owner repeats less.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), r.cfg.StopTimeout)
-	err := r.w.WriteMessages(bctx, r.rekey(batch)...)
-	cancel()
-	if err != nil {
+	defer cancel()
+	out, routed := r.rekey(batch)
+	if err := r.route(bctx, out, routed); err != nil {
+		log.Error("routing enriched appeals; the batch will be read again", "err", err)
+		return false
+	}
+	if err := r.w.WriteMessages(bctx, out...); err != nil {
 		log.Error("producing enriched appeals; the batch will be read again", "err", err)
 		return false // ends the generation: the group rejoins and resumes from the committed offset
 	}
@@ -225,10 +240,39 @@ func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic st
 // maxEnrichedBytes keeps an enriched record within one produce batch with room for key and headers.
 const maxEnrichedBytes = kafkax.DefaultBatchBytes - 4096
 
+// routed is an enriched record of a rekeyed batch: its index in the batch's messages and its appeal's id.
+type routed struct {
+	at int
+	id string
+}
+
+// route re-keys the records whose id was first re-keyed by another scope to that scope.
+func (r *Rekey) route(ctx context.Context, out []kafka.Message, routed []routed) error {
+	if r.router == nil || len(routed) == 0 {
+		return nil
+	}
+	ids, scopes := make([]string, len(routed)), make([]string, len(routed))
+	for i, rt := range routed {
+		ids[i], scopes[i] = rt.id, string(out[rt.at].Key)
+	}
+	to, err := r.router.Route(ctx, ids, scopes)
+	if err != nil {
+		return err
+	}
+	for i, rt := range routed {
+		if to[i] != scopes[i] {
+			out[rt.at].Key = []byte(to[i])
+			r.m.Rerouted.Inc()
+		}
+	}
+	return nil
+}
+
 // rekey turns raw records into enriched ones keyed by scope, and the ones that cannot be parsed (or grew
-// past a record's limit) into dead letters.
-func (r *Rekey) rekey(batch []kafka.Message) []kafka.Message {
-	out := make([]kafka.Message, 0, len(batch))
+// past a record's limit) into dead letters; routed lists the enriched ones.
+func (r *Rekey) rekey(batch []kafka.Message) (out []kafka.Message, enriched []routed) {
+	out = make([]kafka.Message, 0, len(batch))
+	enriched = make([]routed, 0, len(batch))
 	var buf []byte
 	for _, m := range batch {
 		a, err := r.norm.Normalize(m)
@@ -250,8 +294,9 @@ func (r *Rekey) rekey(batch []kafka.Message) []kafka.Message {
 			out = append(out, DeadLetter(r.cfg.DLQTopic, m, err))
 			continue
 		}
+		enriched = append(enriched, routed{at: len(out), id: a.ID})
 		out = append(out, kafka.Message{Topic: r.cfg.Enriched, Key: []byte(model.Scope(a.Region, a.OKTMO)),
 			Value: append([]byte(nil), buf...)})
 	}
-	return out
+	return out, enriched
 }

@@ -1,0 +1,143 @@
+package dedup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/teplokarta/teplokarta/internal/model"
+)
+
+// Routes keeps, for --dedup-state partition, which scope each appeal id was first re-keyed by
+// (docs/deduplication.md, "Partition-local state"). The first stage keys appeals.enriched by scope, and
+// the id claims live with the scope's partition; a retry whose content changed so far that it resolves
+// to another municipality would land on another partition, meet no claim there and be stored a second
+// time. The scope is claimed in Redis for the id horizon, and the retry follows its original to that
+// partition, where its id claim makes it an exact duplicate (the first version wins, as with the other
+// modes). One pipelined round trip per batch of the first stage; only this is shared through Redis, under
+// "<prefix>rekey:route:<appeal id>", apart from the dedup state's keys.
+//
+// A marker says the routes are whole. Redis may lose them (restarted without its data), and a database
+// switched to this mode has appeals stored before any route was claimed: without the marker, Route
+// first writes every stored appeal's scope from ClickHouse (rows of the id horizon), then claims.
+type Routes struct {
+	rdb    redis.UniversalClient
+	ch     driver.Conn
+	prefix string
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+// NewRoutes returns the routes under prefix (Config.KeyPrefix), claimed for ttl (Config.IDHorizon) and
+// rebuilt from ch's appeals when Redis lost them. now is the clock of the rows' ages (nil: time.Now).
+func NewRoutes(rdb redis.UniversalClient, ch driver.Conn, prefix string, ttl time.Duration, now func() time.Time) (*Routes, error) {
+	if rdb == nil || ch == nil || ttl <= 0 {
+		return nil, errors.New("dedup: routes need Redis, ClickHouse and a positive id horizon")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Routes{rdb: rdb, ch: ch, prefix: prefix, ttl: ttl, now: now}, nil
+}
+
+func (r *Routes) key(id string) string { return r.prefix + "rekey:route:" + id }
+func (r *Routes) marker() string       { return r.prefix + "rekey:routes" }
+
+// Route claims scopes[i] for ids[i] unless the id has a scope already, and returns each appeal's scope:
+// the first one claimed for its id. An id twice in one call takes the first one's scope.
+func (r *Routes) Route(ctx context.Context, ids, scopes []string) ([]string, error) {
+	if len(ids) != len(scopes) {
+		return nil, fmt.Errorf("dedup: route %d ids with %d scopes", len(ids), len(scopes))
+	}
+	for attempt := 0; ; attempt++ {
+		out, whole, err := r.claim(ctx, ids, scopes)
+		if err != nil || whole {
+			return out, err
+		}
+		if attempt > 0 {
+			return nil, errors.New("dedup: the routes were lost again while they were rebuilt")
+		}
+		// The marker is read after the claims: if Redis lost its data before or during them, they may
+		// have claimed a stored appeal's id afresh. The rebuild overwrites those with the stored scope,
+		// and the claims are made again.
+		if err := r.rebuild(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// claim claims the routes and reads the marker after them.
+func (r *Routes) claim(ctx context.Context, ids, scopes []string) ([]string, bool, error) {
+	// SET NX GET (Redis 7): one command claims and answers, so two instances racing for an id agree.
+	cmds := make([]*redis.StatusCmd, len(ids))
+	var mark *redis.IntCmd
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.SetArgs(ctx, r.key(id), scopes[i], redis.SetArgs{Mode: "NX", Get: true, TTL: r.ttl})
+		}
+		mark = p.Exists(ctx, r.marker())
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, false, fmt.Errorf("dedup: claim routes: %w", err)
+	}
+	out := make([]string, len(ids))
+	for i, c := range cmds {
+		switch old, err := c.Result(); {
+		case errors.Is(err, redis.Nil):
+			out[i] = scopes[i] // claimed now
+		case err != nil:
+			return nil, false, fmt.Errorf("dedup: claim routes: %w", err)
+		default:
+			out[i] = old
+		}
+	}
+	return out, mark.Val() == 1, nil
+}
+
+// routesQuery reads the scope of every appeal stored within the horizon, the latest first: written in
+// that order, each id ends with the scope it was first stored with.
+const routesQuery = `SELECT appeal_id, region, oktmo, processed_time FROM appeals WHERE processed_time >= ?
+ORDER BY processed_time DESC`
+
+// rebuild writes every stored appeal's scope, for what is left of its horizon, then the marker. Several
+// instances may rebuild at once: they write the same values.
+func (r *Routes) rebuild(ctx context.Context) error {
+	now := r.now()
+	rows, err := r.ch.Query(ctx, routesQuery, now.Add(-r.ttl).UTC())
+	if err != nil {
+		return fmt.Errorf("dedup: rebuild routes: %w", err)
+	}
+	defer rows.Close()
+	p := r.rdb.Pipeline()
+	n := 0
+	for rows.Next() {
+		var id, region, oktmo string
+		var stored time.Time
+		if err := rows.Scan(&id, &region, &oktmo, &stored); err != nil {
+			return fmt.Errorf("dedup: rebuild routes: %w", err)
+		}
+		left := r.ttl - now.Sub(stored)
+		if left <= 0 {
+			continue
+		}
+		p.Set(ctx, r.key(id), model.Scope(region, oktmo), left)
+		if n++; n%rebuildChunk == 0 {
+			if _, err := p.Exec(ctx); err != nil {
+				return fmt.Errorf("dedup: rebuild routes: %w", err)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("dedup: rebuild routes: %w", err)
+	}
+	p.Set(ctx, r.marker(), "whole", 0)
+	if _, err := p.Exec(ctx); err != nil {
+		return fmt.Errorf("dedup: rebuild routes: %w", err)
+	}
+	return nil
+}
