@@ -11,7 +11,6 @@ import (
 
 	"github.com/teplokarta/teplokarta/ingest"
 	"github.com/teplokarta/teplokarta/ingest/backfill"
-	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/sources"
 	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/app"
@@ -26,13 +25,7 @@ func TestBackfillTrainCSVReachesClickHouse(t *testing.T) {
 	conn, _ := testenv.ClickHouse(t)
 	rdb, prefix := testenv.Redis(t)
 
-	pc := kafkax.DefaultProducerConfig()
-	pc.Brokers = []string{b.Addr()}
-	w, err := kafkax.NewWriter(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := rawWriter(t, b.Addr())
 	v, err := ingest.NewSchemaValidator()
 	if err != nil {
 		t.Fatal(err)

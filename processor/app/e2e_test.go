@@ -32,13 +32,7 @@ func simulateRate(t testing.TB, brokerAddr string, seed uint64, n int, start tim
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc := kafkax.DefaultProducerConfig()
-	pc.Brokers = []string{brokerAddr}
-	w, err := kafkax.NewWriter(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := rawWriter(t, brokerAddr)
 	truth := simulator.NewTruth()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+time.Duration(n/2000)*time.Second)
 	defer cancel()
@@ -458,4 +452,17 @@ func explainRollupGap(t *testing.T, conn driver.Conn) {
 		t.Logf("rows in differing windows: %s/%d processed %s: %d rows, offsets %d–%d, events %s–%s", topic, part,
 			pt.Format(time.RFC3339), n, lo, hi, minT.Format(time.RFC3339), maxT.Format(time.RFC3339))
 	}
+}
+
+// rawWriter is a producer to the test's broker, closed when the test ends.
+func rawWriter(t testing.TB, brokerAddr string) *kafkax.Writer {
+	t.Helper()
+	pc := kafkax.DefaultProducerConfig()
+	pc.Brokers = []string{brokerAddr}
+	w, err := kafkax.NewWriter(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
 }

@@ -223,13 +223,7 @@ func retryThatMoved(t *testing.T, lost bool) {
 	if err := kafkax.EnsureTopics(ctx, []string{b.Addr()}, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
 		t.Fatal(err)
 	}
-	pc := kafkax.DefaultProducerConfig()
-	pc.Brokers = []string{b.Addr()}
-	w, err := kafkax.NewWriter(pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := rawWriter(t, b.Addr())
 	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	id := model.AppealID(model.SourcePOS, "77001")
 	msg := func(oktmo, text string) kafka.Message {
