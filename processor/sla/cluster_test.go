@@ -109,6 +109,27 @@ func TestRedisClusterKeySlots(t *testing.T) {
 		}
 	})
 
+	t.Run("partition routes", func(t *testing.T) {
+		conn, _ := testenv.ClickHouse(t) // appeals empty: the first claim's rebuild restores nothing
+		r, err := dedup.NewRoutes(rdb, conn, prefix, time.Hour, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := []string{"vk:1", "pos:2", "112:3", "nashdom:4"} // keys of several slots in one pipeline
+		for i, scope := range []string{"RU-RYA:61701000", "RU-RYA:61705000"} {
+			got, err := r.Route(ctx, ids, []string{scope, scope, scope, scope})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, g := range got {
+				if g != "RU-RYA:61701000" {
+					t.Errorf("call %d: routes %v, want every id's first scope", i+1, got)
+					break
+				}
+			}
+		}
+	})
+
 	t.Run("timers claim and ack", func(t *testing.T) {
 		s, err := timers.New(rdb, timers.Config{KeyPrefix: prefix, Lease: time.Second, Batch: 100})
 		if err != nil {
