@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -22,9 +23,12 @@ import (
 // "<prefix>rekey:route:<appeal id>", apart from the dedup state's keys.
 //
 // A marker says the routes are whole. Redis may lose them (restarted without its data), and a database
-// switched to this mode has appeals stored before any route was claimed: without the marker, Route
-// first writes every stored appeal's scope from ClickHouse (rows of the id horizon), then claims.
+// switched to this mode has appeals stored before any route was claimed. Ensure, before a generation's
+// partitions start, writes every stored appeal's scope from ClickHouse (rows of the id horizon) when the
+// marker is missing; Route reads the marker after its claims and reports ErrRoutesLost without it, so
+// that the batch is read again after the next Ensure instead of going where an emptied Redis sent it.
 type Routes struct {
+	mu     sync.Mutex // one rebuild at a time in this process
 	rdb    redis.UniversalClient
 	ch     driver.Conn
 	prefix string
@@ -47,27 +51,37 @@ func NewRoutes(rdb redis.UniversalClient, ch driver.Conn, prefix string, ttl tim
 func (r *Routes) key(id string) string { return r.prefix + "rekey:route:" + id }
 func (r *Routes) marker() string       { return r.prefix + "rekey:routes" }
 
+// ErrRoutesLost: the routes' marker was missing after a batch's claims (Redis lost its data); the
+// claims may have sent a stored appeal's copy astray, so the batch must wait for Ensure.
+var ErrRoutesLost = errors.New("dedup: the first stage's routes are not whole (Redis lost them)")
+
 // Route claims scopes[i] for ids[i] unless the id has a scope already, and returns each appeal's scope:
 // the first one claimed for its id. An id twice in one call takes the first one's scope.
 func (r *Routes) Route(ctx context.Context, ids, scopes []string) ([]string, error) {
 	if len(ids) != len(scopes) {
 		return nil, fmt.Errorf("dedup: route %d ids with %d scopes", len(ids), len(scopes))
 	}
-	for attempt := 0; ; attempt++ {
-		out, whole, err := r.claim(ctx, ids, scopes)
-		if err != nil || whole {
-			return out, err
-		}
-		if attempt > 0 {
-			return nil, errors.New("dedup: the routes were lost again while they were rebuilt")
-		}
-		// The marker is read after the claims: if Redis lost its data before or during them, they may
-		// have claimed a stored appeal's id afresh. The rebuild overwrites those with the stored scope,
-		// and the claims are made again.
-		if err := r.rebuild(ctx); err != nil {
-			return nil, err
-		}
+	out, whole, err := r.claim(ctx, ids, scopes)
+	if err == nil && !whole {
+		return nil, ErrRoutesLost
 	}
+	return out, err
+}
+
+// Ensure makes the routes whole: if the marker is missing, it writes every stored appeal's scope (the
+// first stored where an id has several, overwriting what a claim on an emptied Redis may have put
+// there), then the marker. Instances that rebuild at once write the same values.
+func (r *Routes) Ensure(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, err := r.rdb.Exists(ctx, r.marker()).Result()
+	if err != nil {
+		return fmt.Errorf("dedup: read the routes' marker: %w", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	return r.rebuild(ctx)
 }
 
 // claim claims the routes and reads the marker after them.
@@ -104,8 +118,7 @@ func (r *Routes) claim(ctx context.Context, ids, scopes []string) ([]string, boo
 const routesQuery = `SELECT appeal_id, region, oktmo, processed_time FROM appeals WHERE processed_time >= ?
 ORDER BY processed_time DESC`
 
-// rebuild writes every stored appeal's scope, for what is left of its horizon, then the marker. Several
-// instances may rebuild at once: they write the same values.
+// rebuild writes every stored appeal's scope, for what is left of its horizon, then the marker.
 func (r *Routes) rebuild(ctx context.Context) error {
 	now := r.now()
 	rows, err := r.ch.Query(ctx, routesQuery, now.Add(-r.ttl).UTC())

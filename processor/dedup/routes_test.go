@@ -1,6 +1,7 @@
 package dedup
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -17,6 +18,9 @@ func TestRoutes(t *testing.T) {
 	ctx := testCtx(t)
 	r, err := NewRoutes(rdb, conn, prefix, time.Hour, nil)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Ensure(ctx); err != nil { // nothing stored: only the marker
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -45,10 +49,10 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-// Redis lost the routes (or the database held appeals before the first stage claimed any): the next
-// claim finds no marker, writes every stored appeal's scope from ClickHouse, the first stored where an id
-// has several, and claims again; a stored appeal's copy then gets the stored scope, even if its own claim
-// had been taken on the emptied Redis.
+// Redis lost the routes (or the database held appeals before the first stage claimed any): a claim
+// finds no marker and fails; Ensure writes every stored appeal's scope from ClickHouse, the first stored
+// where an id has several, and the claim made again gives a stored appeal's copy the stored scope, even
+// where the failed claim (or another) had taken it on the emptied Redis.
 func TestRoutesRebuiltFromClickHouse(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	conn, _ := testenv.ClickHouse(t)
@@ -83,10 +87,18 @@ func TestRoutesRebuiltFromClickHouse(t *testing.T) {
 	if err := rdb.Set(ctx, prefix+"rekey:route:"+ids[0], "RU-RYA:61705000", time.Hour).Err(); err != nil {
 		t.Fatal(err)
 	}
-	got, err := r.Route(ctx, append(ids, "vk:new"), append(elsewhere, "RU-RYA:61701000"))
+	ids, elsewhere = append(ids, "vk:new"), append(elsewhere, "RU-RYA:61701000")
+	if _, err := r.Route(ctx, ids, elsewhere); !errors.Is(err, ErrRoutesLost) {
+		t.Fatalf("a claim without the marker: %v, want ErrRoutesLost", err)
+	}
+	if err := r.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Route(ctx, ids, elsewhere)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ids = ids[:len(ids)-1]
 	for i, id := range ids {
 		if got[i] != stored[id] {
 			t.Errorf("%s routed to %s, want its stored scope %s", id, got[i], stored[id])

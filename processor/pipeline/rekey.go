@@ -100,6 +100,10 @@ type StoredProgress func(ctx context.Context, topic string, partition int) (int6
 // first re-keyed by (dedup.Routes). Without one every appeal goes to its own scope's partition, and a
 // retry that resolves to another municipality than its original is not recognised there.
 type Router interface {
+	// Ensure makes the routes whole (rebuilt when lost) before a generation's partitions start.
+	Ensure(ctx context.Context) error
+	// Route fails when the routes were lost meanwhile: the batch ends the generation, and the next one
+	// runs Ensure first.
 	Route(ctx context.Context, ids, scopes []string) ([]string, error)
 }
 
@@ -151,11 +155,35 @@ func (r *Rekey) Run(ctx context.Context) error {
 			r.log.Warn("consumer group: waiting for the next generation", "err", err)
 			continue
 		}
+		if !r.ensureRoutes(ctx) {
+			return nil
+		}
 		for topic, parts := range gen.Assignments {
 			for _, p := range parts {
 				running.Add(1)
 				gen.Start(func(gctx context.Context) { defer running.Done(); r.partition(ctx, gctx, gen, topic, p) })
 			}
+		}
+	}
+}
+
+// ensureRoutes runs the Router's Ensure until it succeeds, once per generation and not per partition, and
+// outside any batch's deadline: a rebuild reads every appeal of the id horizon. It reports false when ctx
+// ended first.
+func (r *Rekey) ensureRoutes(ctx context.Context) bool {
+	if r.router == nil {
+		return true
+	}
+	for {
+		err := r.router.Ensure(ctx)
+		if err == nil {
+			return true
+		}
+		r.log.Warn("making the routes whole; partitions wait", "err", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Second):
 		}
 	}
 }
@@ -240,10 +268,11 @@ func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic st
 // maxEnrichedBytes keeps an enriched record within one produce batch with room for key and headers.
 const maxEnrichedBytes = kafkax.DefaultBatchBytes - 4096
 
-// routed is an enriched record of a rekeyed batch: its index in the batch's messages and its appeal's id.
+// routed is an enriched record of a rekeyed batch: its index in the batch's messages, its appeal's id and
+// scope.
 type routed struct {
-	at int
-	id string
+	at        int
+	id, scope string
 }
 
 // route re-keys the records whose id was first re-keyed by another scope to that scope.
@@ -253,7 +282,7 @@ func (r *Rekey) route(ctx context.Context, out []kafka.Message, routed []routed)
 	}
 	ids, scopes := make([]string, len(routed)), make([]string, len(routed))
 	for i, rt := range routed {
-		ids[i], scopes[i] = rt.id, string(out[rt.at].Key)
+		ids[i], scopes[i] = rt.id, rt.scope
 	}
 	to, err := r.router.Route(ctx, ids, scopes)
 	if err != nil {
@@ -294,9 +323,9 @@ func (r *Rekey) rekey(batch []kafka.Message) (out []kafka.Message, enriched []ro
 			out = append(out, DeadLetter(r.cfg.DLQTopic, m, err))
 			continue
 		}
-		enriched = append(enriched, routed{at: len(out), id: a.ID})
-		out = append(out, kafka.Message{Topic: r.cfg.Enriched, Key: []byte(model.Scope(a.Region, a.OKTMO)),
-			Value: append([]byte(nil), buf...)})
+		scope := model.Scope(a.Region, a.OKTMO)
+		enriched = append(enriched, routed{at: len(out), id: a.ID, scope: scope})
+		out = append(out, kafka.Message{Topic: r.cfg.Enriched, Key: []byte(scope), Value: append([]byte(nil), buf...)})
 	}
 	return out, enriched
 }

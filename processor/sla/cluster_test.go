@@ -110,9 +110,12 @@ func TestRedisClusterKeySlots(t *testing.T) {
 	})
 
 	t.Run("partition routes", func(t *testing.T) {
-		conn, _ := testenv.ClickHouse(t) // appeals empty: the first claim's rebuild restores nothing
+		conn, _ := testenv.ClickHouse(t) // appeals empty: Ensure writes only the marker
 		r, err := dedup.NewRoutes(rdb, conn, prefix, time.Hour, nil)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Ensure(ctx); err != nil {
 			t.Fatal(err)
 		}
 		ids := []string{"vk:1", "pos:2", "112:3", "nashdom:4"} // keys of several slots in one pipeline
