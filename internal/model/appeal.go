@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// MaxDateTime is the last second ClickHouse's DateTime holds (2106-02-07 06:28:15 UTC): a time after it
+// fits no column.
+var MaxDateTime = time.Unix(1<<32-1, 0).UTC()
+
 // Well-known sources. Generic sources configured in YAML use their own names.
 const (
 	SourceVK      = "vk"

@@ -192,21 +192,18 @@ func (c common) check(source string, payload []byte, a *model.Appeal, meta Meta)
 	return nil
 }
 
-// parseTime accepts RFC 3339 and the few local layouts the sources use (Moscow time when no zone).
-// maxDeadline is the last second ClickHouse's DateTime holds.
-var maxDeadline = time.Unix(1<<32-1, 0).UTC()
-
 // checkDeadline refuses a stated deadline that no column could hold and no status event could carry
 // (a year before 0 or after 9999 in UTC fails JSON): one before the limits' MinTime or after
-// maxDeadline. The zero time is no deadline.
+// model.MaxDateTime. The zero time is no deadline.
 func (c common) checkDeadline(source string, d time.Time) error {
-	if d.IsZero() || !d.Before(c.lim.MinTime) && !d.After(maxDeadline) {
+	if d.IsZero() || !d.Before(c.lim.MinTime) && !d.After(model.MaxDateTime) {
 		return nil
 	}
 	return invalid(source, "bad_time", "deadline %s is outside %s … %s", d.Format(time.RFC3339),
-		c.lim.MinTime.Format("2006-01-02"), maxDeadline.Format("2006-01-02"))
+		c.lim.MinTime.Format("2006-01-02"), model.MaxDateTime.Format("2006-01-02"))
 }
 
+// parseTime accepts RFC 3339 and the few local layouts the sources use (Moscow time when no zone).
 func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, l := range []string{time.RFC3339Nano, "2006-01-02T15:04:05Z0700"} {

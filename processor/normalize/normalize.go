@@ -45,7 +45,7 @@ func (s *Sources) Normalize(m kafka.Message) (*model.Appeal, error) {
 		case model.HeaderReceivedAt:
 			// A time no column holds (before 2000 or past DateTime's last second) is no receive time:
 			// ingest writes the moment it accepted the record, so such a header was written by hand.
-			if t, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && t.Year() >= 2000 && t.Unix() < 1<<32 {
+			if t, err := time.Parse(time.RFC3339Nano, string(h.Value)); err == nil && t.Year() >= 2000 && t.Unix() <= model.MaxDateTime.Unix() {
 				received = t
 			}
 		case model.HeaderContentType:
