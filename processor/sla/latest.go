@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 )
@@ -34,20 +35,26 @@ func (s *store) topology(ctx context.Context) (chstore.Topology, error) {
 	return t, nil
 }
 
-// latestQuery is what latest builds: a query and the context to run it with.
-type latestQuery struct {
-	sql string
-	ctx context.Context
+// query runs a query latest or eventsQuery built: on a cluster it skips a replica that does not answer.
+func (s *store) query(ctx context.Context, sql string, args ...any) (driver.Rows, error) {
+	t, err := s.topology(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if t.Clustered() {
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"skip_unavailable_shards": 1}))
+	}
+	return s.ch.Query(ctx, sql, args...)
 }
 
 // latest returns a query for the latest version of each appeal's row in table (appeal_sla or
 // appeal_sla_extra): appeal_id, cols and version, in that order. rowWhere (may be empty) filters rows
 // before they are collapsed and may name only columns every version of an appeal has alike (appeal_id,
 // received_time); stateWhere (may be empty) filters the latest versions.
-func (s *store) latest(ctx context.Context, table string, cols []string, rowWhere, stateWhere string) (latestQuery, error) {
+func (s *store) latest(ctx context.Context, table string, cols []string, rowWhere, stateWhere string) (string, error) {
 	t, err := s.topology(ctx)
 	if err != nil {
-		return latestQuery{}, err
+		return "", err
 	}
 	where := func(conds ...string) string {
 		var w []string
@@ -62,8 +69,8 @@ func (s *store) latest(ctx context.Context, table string, cols []string, rowWher
 		return " WHERE " + strings.Join(w, " AND ")
 	}
 	if !t.Clustered() {
-		return latestQuery{ctx: ctx, sql: fmt.Sprintf("SELECT appeal_id, %s, version FROM %s FINAL%s",
-			strings.Join(cols, ", "), table, where(rowWhere, stateWhere))}, nil
+		return fmt.Sprintf("SELECT appeal_id, %s, version FROM %s FINAL%s",
+			strings.Join(cols, ", "), table, where(rowWhere, stateWhere)), nil
 	}
 	// One argMax of a tuple, not one per column: versions that tie (a replay re-records identical rows)
 	// then cannot mix columns of different rows.
@@ -77,23 +84,21 @@ func (s *store) latest(ctx context.Context, table string, cols []string, rowWher
 		SELECT appeal_id, argMax(tuple(%s), version) AS latest, max(version) AS latest_version FROM %s%s
 		GROUP BY appeal_id)%s`, strings.Join(outer, ", "), strings.Join(cols, ", "),
 		t.Remote(t.Database, table+chstore.LocalSuffix), where(rowWhere), where(stateWhere))
-	return latestQuery{sql: sql, ctx: clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-		"skip_unavailable_shards": 1}))}, nil
+	return sql, nil
 }
 
 // eventsQuery returns a query for the applied event ids of the appeals in the array parameter, oldest
 // first, each once: on a single server the table's not yet collapsed duplicates (a replayed batch) and on
 // a cluster the union's copies of every replica would otherwise fill the state's bounded Seen list twice.
-func (s *store) eventsQuery(ctx context.Context) (latestQuery, error) {
+func (s *store) eventsQuery(ctx context.Context) (string, error) {
 	t, err := s.topology(ctx)
 	if err != nil {
-		return latestQuery{}, err
+		return "", err
 	}
-	from, qctx := "appeal_events", ctx
+	from := "appeal_events"
 	if t.Clustered() {
 		from = t.Remote(t.Database, "appeal_events"+chstore.LocalSuffix)
-		qctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"skip_unavailable_shards": 1}))
 	}
-	return latestQuery{ctx: qctx, sql: `SELECT appeal_id, event_id, min(event_time) AS first, min(version) AS v
-		FROM ` + from + ` WHERE has(?, appeal_id) GROUP BY appeal_id, event_id ORDER BY first, v`}, nil
+	return `SELECT appeal_id, event_id, min(event_time) AS first, min(version) AS v
+		FROM ` + from + ` WHERE has(?, appeal_id) GROUP BY appeal_id, event_id ORDER BY first, v`, nil
 }

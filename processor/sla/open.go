@@ -31,10 +31,10 @@ func (e *Engine) OpenAppeals(ctx context.Context, agency string, all bool, since
 	// The extra columns of the same version (municipality, theme, at-risk notice); 18.16's ANY LEFT JOIN.
 	q := `SELECT appeal_id, region, oktmo, category, source, agency, status, received_time, deadline, breached,
 		updated_time, version, municipality, theme, at_risk, extra_version
-		FROM (` + left.sql + `) ANY LEFT JOIN (SELECT appeal_id, municipality, theme, at_risk, version AS extra_version
-		FROM (` + right.sql + `)) USING appeal_id ORDER BY received_time, appeal_id LIMIT ?`
+		FROM (` + left + `) ANY LEFT JOIN (SELECT appeal_id, municipality, theme, at_risk, version AS extra_version
+		FROM (` + right + `)) USING appeal_id ORDER BY received_time, appeal_id LIMIT ?`
 	args = append(args, limit)
-	rows, err := e.store.ch.Query(left.ctx, q, args...)
+	rows, err := e.store.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sla: list open appeals: %w", err)
 	}

@@ -196,7 +196,7 @@ func (e *Engine) Rebuild(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("sla: rebuild: read open appeals: %w", err)
 	}
-	rows, err := e.store.ch.Query(q.ctx, q.sql)
+	rows, err := e.store.query(ctx, q)
 	if err != nil {
 		return 0, fmt.Errorf("sla: rebuild: read open appeals: %w", err)
 	}
@@ -220,7 +220,7 @@ func (e *Engine) Rebuild(ctx context.Context) (int, error) {
 	if q, err = e.store.latest(ctx, "appeal_sla_extra", []string{"at_risk"}, "", "at_risk = 1"); err != nil {
 		return 0, fmt.Errorf("sla: rebuild: read at-risk notices: %w", err)
 	}
-	rows, err = e.store.ch.Query(q.ctx, q.sql)
+	rows, err = e.store.query(ctx, q)
 	if err != nil {
 		return 0, fmt.Errorf("sla: rebuild: read at-risk notices: %w", err)
 	}

@@ -74,7 +74,7 @@ func (s *store) loadCH(ctx context.Context, ids []string, out map[string]*State)
 	if err != nil {
 		return fmt.Errorf("sla: read states from clickhouse: %w", err)
 	}
-	rows, err := s.ch.Query(q.ctx, q.sql, ids)
+	rows, err := s.query(ctx, q, ids)
 	if err != nil {
 		return fmt.Errorf("sla: read states from clickhouse: %w", err)
 	}
@@ -102,7 +102,7 @@ func (s *store) loadCH(ctx context.Context, ids []string, out map[string]*State)
 	if q, err = s.latest(ctx, "appeal_sla_extra", []string{"municipality", "theme", "at_risk"}, "has(?, appeal_id)", ""); err != nil {
 		return fmt.Errorf("sla: read state extras from clickhouse: %w", err)
 	}
-	rows, err = s.ch.Query(q.ctx, q.sql, ids)
+	rows, err = s.query(ctx, q, ids)
 	if err != nil {
 		return fmt.Errorf("sla: read state extras from clickhouse: %w", err)
 	}
@@ -125,7 +125,7 @@ func (s *store) loadCH(ctx context.Context, ids []string, out map[string]*State)
 	if q, err = s.eventsQuery(ctx); err != nil {
 		return fmt.Errorf("sla: read applied event ids: %w", err)
 	}
-	rows, err = s.ch.Query(q.ctx, q.sql, ids)
+	rows, err = s.query(ctx, q, ids)
 	if err != nil {
 		return fmt.Errorf("sla: read applied event ids: %w", err)
 	}
