@@ -3,6 +3,7 @@ package dedup
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -243,3 +244,50 @@ func BenchmarkLocalMemoryPerAppeal(b *testing.B) {
 
 // newLocalWithCore is another Local on d's core (stemmer included), for warming the cache.
 func newLocalWithCore(d *Local) *Local { return newLocalWith(d.core, d.now) }
+
+// BenchmarkLocalRebuild: the in-process state rebuilt from ClickHouse, as `process --dedup-state local`
+// does at start (and `partition` for the partitions it is handed): TEPLOKARTA_BENCH_REBUILD_APPEALS
+// appeals of the synthetic stream decided and stored first (default 100,000), then rebuilt b.N times into
+// an empty state. Needs TEPLOKARTA_TEST_CLICKHOUSE.
+//
+//	TEPLOKARTA_BENCH_REBUILD_APPEALS=1000000 go test -run '^$' -bench LocalRebuild -benchtime 2x -timeout 30m ./processor/dedup/
+func BenchmarkLocalRebuild(b *testing.B) {
+	n := 100_000
+	if v := os.Getenv("TEPLOKARTA_BENCH_REBUILD_APPEALS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1000 {
+			b.Fatalf("TEPLOKARTA_BENCH_REBUILD_APPEALS=%q: want a number ≥ 1000", v)
+		}
+	}
+	conn, _ := testenv.ClickHouse(b)
+	ctx := testCtx(b)
+	d, err := NewLocal(DefaultConfig(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	gen := newStreamGen(1)
+	stored := 0
+	for sent := 0; sent < n; sent += 1000 {
+		batch := gen.batch(1000)
+		decs, err := d.Decide(ctx, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stored += storeAppeals(b, conn, batch, decs)
+	}
+	b.ResetTimer()
+	quiet := DefaultConfig()
+	quiet.Logger = slog.New(slog.DiscardHandler) // its "rebuilt" line would split the benchmark's
+	for range b.N {
+		fresh, err := NewLocal(quiet, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows, err := fresh.Rebuild(ctx, conn, time.Now().Add(-24*time.Hour))
+		if err != nil || rows != stored {
+			b.Fatalf("rebuilt %d rows of %d: %v", rows, stored, err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()*1e6/float64(b.N*stored), "µs/row")
+	b.ReportMetric(float64(stored), "rows")
+}

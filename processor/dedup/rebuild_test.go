@@ -14,7 +14,7 @@ import (
 
 // storeAppeals writes the decided appeals as the processor's sink does: every appeal that is not an
 // exact duplicate, one row each, with its Kafka origin.
-func storeAppeals(t *testing.T, conn driver.Conn, batch []*model.Appeal, decs []Decision) int {
+func storeAppeals(t testing.TB, conn driver.Conn, batch []*model.Appeal, decs []Decision) int {
 	t.Helper()
 	ctx := testCtx(t)
 	b, err := conn.PrepareBatch(ctx, `INSERT INTO appeals (appeal_id, source, source_id, region, oktmo, text,
