@@ -62,7 +62,7 @@ func addRedisFlags(fs *cli.FlagSet) *redisFlags {
 		sentinelPassword: fs.Secret("redis-sentinel-password", "password of the Sentinels (only with --redis-master)"),
 		tls:              fs.Bool("redis-tls", false, "connect to Redis with TLS (system CA pool, TLS 1.2 or later)"),
 		prefix:           fs.String("redis-prefix", "teplokarta:", "prefix of every Redis key (several deployments may share a Redis)"),
-		waitReplicas: fs.Int("redis-wait-replicas", 0, "after each dedup and SLA batch, WAIT until this many replicas hold its writes, else redo the batch\n"+
+		waitReplicas: fs.Int("redis-wait-replicas", 0, "after each dedup and SLA batch (and each batch's route claims, --dedup-state partition), WAIT until this many replicas hold its writes, else redo the batch\n"+
 			"(0: don't wait; a failover may then lose the last acknowledged writes — docs/redis.md). Not with a Cluster"),
 		waitTimeout: fs.Duration("redis-wait-timeout", redisx.DefaultWaitTimeout, "how long WAIT waits for --redis-wait-replicas"),
 	}

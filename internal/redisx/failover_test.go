@@ -164,6 +164,48 @@ func TestSentinelFailover(t *testing.T) {
 		}
 	})
 
+	// The same for partition mode's routes: a batch of the first stage is not produced while only the
+	// master holds its claims. Without the wait a failover could lose them, and a moved copy of one of
+	// those appeals would be stored a second time (docs/deduplication.md).
+	conn, _ := testenv.ClickHouse(t) // appeals empty: Ensure writes only the marker
+	routes := func(prefix string, dur redisx.Durability) *dedup.Routes {
+		r, err := dedup.NewRoutes(rdb, conn, dedup.RoutesConfig{KeyPrefix: prefix, TTL: time.Hour, Durability: dur})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	t.Run("routes wait for the replica", func(t *testing.T) {
+		replica, err := set.ReplicaAddr(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid := set.NodePID(t, replica)
+		r := routes("rw:", cfg.EffectiveDurability())
+		ids, scopes := []string{"vk:1", "pos:2"}, []string{"RU-RYA:61701000", "RU-RYA:61710000"}
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.Route(ctx, ids, scopes)
+		if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+			t.Fatal(err)
+		}
+		if !errors.Is(err, redisx.ErrNotDurable) {
+			t.Fatalf("routes claimed with the replica stopped: err %v, want ErrNotDurable", err)
+		}
+		var got []string
+		redo(t, ctx, "the routes again", map[string]int{}, func() (err error) {
+			got, err = r.Route(ctx, ids, []string{"RU-RYA:61705000", "RU-RYA:61705000"}) // moved copies
+			return err
+		})
+		if !slices.Equal(got, scopes) {
+			t.Fatalf("the redone claims answered %v, want the first claims' %v", got, scopes)
+		}
+	})
+
 	d, err := dedup.New(rdb, dedup.Config{KeyPrefix: "fo:", Durability: cfg.EffectiveDurability()})
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +215,8 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	guard := redisx.NewGuard(rdb, "fo:sla:durable", cfg.EffectiveDurability())
+	rt := routes("fo:", cfg.EffectiveDurability())
+	firstScope := map[string]string{} // each id's first scope: the route every copy must be given
 	base := time.Now().Truncate(time.Second)
 	fired := map[string]int{}
 	scheduled := map[string]bool{}
@@ -221,6 +265,26 @@ func TestSentinelFailover(t *testing.T) {
 			return err
 		})
 		got = append(got, ds...)
+		// The first stage's batch: a retry's copy asks for another scope (it moved), and must be routed
+		// to its original's, also when the original was claimed just before the master died.
+		ids, scopes, want := make([]string, len(b)), make([]string, len(b)), make([]string, len(b))
+		for j, a := range b {
+			ids[j], scopes[j] = a.ID, model.Scope(a.Region, a.OKTMO)
+			if first, ok := firstScope[a.ID]; ok {
+				scopes[j] = model.Scope(a.Region, "61705000")
+				want[j] = first
+			} else {
+				firstScope[a.ID], want[j] = scopes[j], scopes[j]
+			}
+		}
+		var routed []string
+		redo(t, ctx, fmt.Sprint("routes batch ", i), fails, func() (err error) {
+			routed, err = rt.Route(ctx, ids, scopes)
+			return err
+		})
+		if !slices.Equal(routed, want) {
+			t.Errorf("routes batch %d: %v, want %v", i, routed, want)
+		}
 		// An SLA batch: the timers of the batch's appeals, confirmed like ApplyBatch confirms them.
 		redo(t, ctx, fmt.Sprint("timer batch ", i), fails, func() error {
 			began, err := guard.Begin(ctx)

@@ -36,7 +36,8 @@ func buildRekey(o Options, idHorizon time.Duration, rdb redis.UniversalClient, c
 		return nil, nil, err
 	}
 	if rdb != nil { // benchmarks without Redis run without routes
-		routes, err := dedup.NewRoutes(rdb, ch, o.Dedup.KeyPrefix, idHorizon, now)
+		routes, err := dedup.NewRoutes(rdb, ch, dedup.RoutesConfig{KeyPrefix: o.Dedup.KeyPrefix, TTL: idHorizon,
+			Durability: o.Dedup.Durability, Now: now})
 		if err != nil {
 			w.Close()
 			return nil, nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/redisx"
 )
 
 // Routes keeps, for --dedup-state partition, which scope each appeal id was first re-keyed by
@@ -28,44 +29,81 @@ import (
 // marker is missing; Route reads the marker after its claims and reports ErrRoutesLost without it, so
 // that the batch is read again after the next Ensure instead of going where an emptied Redis sent it.
 type Routes struct {
-	mu     sync.Mutex // one rebuild at a time in this process
-	rdb    redis.UniversalClient
-	ch     driver.Conn
-	prefix string
-	ttl    time.Duration
-	now    func() time.Time
+	mu    sync.Mutex // one rebuild at a time in this process
+	rdb   redis.UniversalClient
+	ch    driver.Conn
+	cfg   RoutesConfig
+	guard *redisx.Guard
 }
 
-// NewRoutes returns the routes under prefix (Config.KeyPrefix), claimed for ttl (Config.IDHorizon) and
-// rebuilt from ch's appeals when Redis lost them. now is the clock of the rows' ages (nil: time.Now).
-func NewRoutes(rdb redis.UniversalClient, ch driver.Conn, prefix string, ttl time.Duration, now func() time.Time) (*Routes, error) {
-	if rdb == nil || ch == nil || ttl <= 0 {
-		return nil, errors.New("dedup: routes need Redis, ClickHouse and a positive id horizon")
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Routes{rdb: rdb, ch: ch, prefix: prefix, ttl: ttl, now: now}, nil
+// RoutesConfig configures Routes. The processor passes the dedup state's key prefix, id horizon and
+// durability.
+type RoutesConfig struct {
+	// KeyPrefix of every key (Config.KeyPrefix).
+	KeyPrefix string
+	// TTL: how long an id keeps its route (Config.IDHorizon); required.
+	TTL time.Duration
+	// Durability: what a batch's claims check before the batch is produced, as the dedup batches do
+	// (--redis-wait-replicas). Without it a failover may lose the last claims, and a moved copy of one of
+	// those appeals would go to its own scope's partition and be stored twice.
+	Durability redisx.Durability
+	// Now is the clock of the stored rows' ages (nil: time.Now).
+	Now func() time.Time
 }
 
-func (r *Routes) key(id string) string { return r.prefix + "rekey:route:" + id }
-func (r *Routes) marker() string       { return r.prefix + "rekey:routes" }
+// Validate checks the settings.
+func (c RoutesConfig) Validate() error {
+	if c.TTL <= 0 {
+		return fmt.Errorf("dedup: routes need a positive id horizon, not %s", c.TTL)
+	}
+	return c.Durability.Validate()
+}
+
+// NewRoutes returns the routes in rdb, rebuilt from ch's appeals when Redis lost them.
+func NewRoutes(rdb redis.UniversalClient, ch driver.Conn, cfg RoutesConfig) (*Routes, error) {
+	if rdb == nil || ch == nil {
+		return nil, errors.New("dedup: routes need Redis and ClickHouse")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Routes{rdb: rdb, ch: ch, cfg: cfg, guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"rekey:durable", cfg.Durability)}, nil
+}
+
+func (r *Routes) key(id string) string { return r.cfg.KeyPrefix + "rekey:route:" + id }
+func (r *Routes) marker() string       { return r.cfg.KeyPrefix + "rekey:routes" }
 
 // ErrRoutesLost: the routes' marker was missing after a batch's claims (Redis lost its data); the
 // claims may have sent a stored appeal's copy astray, so the batch must wait for Ensure.
 var ErrRoutesLost = errors.New("dedup: the first stage's routes are not whole (Redis lost them)")
 
 // Route claims scopes[i] for ids[i] unless the id has a scope already, and returns each appeal's scope:
-// the first one claimed for its id. An id twice in one call takes the first one's scope.
+// the first one claimed for its id. An id twice in one call takes the first one's scope. With
+// Durability it fails with redisx.ErrNotDurable (wrapped) unless the claims are on the master it began
+// on and on the replicas asked for: the batch is then read again, and its claims made again answer the
+// same where they survived.
 func (r *Routes) Route(ctx context.Context, ids, scopes []string) ([]string, error) {
 	if len(ids) != len(scopes) {
 		return nil, fmt.Errorf("dedup: route %d ids with %d scopes", len(ids), len(scopes))
 	}
+	began, err := r.guard.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dedup: claim routes: %w", err)
+	}
 	out, whole, err := r.claim(ctx, ids, scopes)
-	if err == nil && !whole {
+	switch {
+	case err != nil:
+		return nil, err
+	case !whole:
 		return nil, ErrRoutesLost
 	}
-	return out, err
+	if err := r.guard.Confirm(ctx, began); err != nil {
+		return nil, fmt.Errorf("dedup: claim routes: %w", err)
+	}
+	return out, nil
 }
 
 // Ensure makes the routes whole: if the marker is missing, it writes every stored appeal's scope (the
@@ -91,7 +129,7 @@ func (r *Routes) claim(ctx context.Context, ids, scopes []string) ([]string, boo
 	var mark *redis.IntCmd
 	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.SetArgs(ctx, r.key(id), scopes[i], redis.SetArgs{Mode: "NX", Get: true, TTL: r.ttl})
+			cmds[i] = p.SetArgs(ctx, r.key(id), scopes[i], redis.SetArgs{Mode: "NX", Get: true, TTL: r.cfg.TTL})
 		}
 		mark = p.Exists(ctx, r.marker())
 		return nil
@@ -120,8 +158,8 @@ ORDER BY processed_time DESC`
 
 // rebuild writes every stored appeal's scope, for what is left of its horizon, then the marker.
 func (r *Routes) rebuild(ctx context.Context) error {
-	now := r.now()
-	rows, err := r.ch.Query(ctx, routesQuery, now.Add(-r.ttl).UTC())
+	now := r.cfg.Now()
+	rows, err := r.ch.Query(ctx, routesQuery, now.Add(-r.cfg.TTL).UTC())
 	if err != nil {
 		return fmt.Errorf("dedup: rebuild routes: %w", err)
 	}
@@ -134,7 +172,7 @@ func (r *Routes) rebuild(ctx context.Context) error {
 		if err := rows.Scan(&id, &region, &oktmo, &stored); err != nil {
 			return fmt.Errorf("dedup: rebuild routes: %w", err)
 		}
-		left := r.ttl - now.Sub(stored)
+		left := r.cfg.TTL - now.Sub(stored)
 		if left <= 0 {
 			continue
 		}

@@ -16,7 +16,7 @@ func TestRoutes(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	conn, _ := testenv.ClickHouse(t)
 	ctx := testCtx(t)
-	r, err := NewRoutes(rdb, conn, prefix, time.Hour, nil)
+	r, err := NewRoutes(rdb, conn, RoutesConfig{KeyPrefix: prefix, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestRoutesRebuiltFromClickHouse(t *testing.T) {
 	ctx := testCtx(t)
 	batch := mixedBatch()
 	storeAppeals(t, conn, batch, decide(t, ctx, newLocalDeduper(t), batch...))
-	r, err := NewRoutes(rdb, conn, prefix, 30*24*time.Hour, func() time.Time { return t0.Add(time.Hour) })
+	r, err := NewRoutes(rdb, conn, RoutesConfig{KeyPrefix: prefix, TTL: 30 * 24 * time.Hour, Now: func() time.Time { return t0.Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,7 +111,7 @@ func TestRedisClusterKeySlots(t *testing.T) {
 
 	t.Run("partition routes", func(t *testing.T) {
 		conn, _ := testenv.ClickHouse(t) // appeals empty: Ensure writes only the marker
-		r, err := dedup.NewRoutes(rdb, conn, prefix, time.Hour, nil)
+		r, err := dedup.NewRoutes(rdb, conn, dedup.RoutesConfig{KeyPrefix: prefix, TTL: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
