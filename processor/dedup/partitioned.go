@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +32,7 @@ type Partitioned struct {
 	gen     int32
 	held    map[int]bool
 	resumed bool
+	all     []int // the topic's partitions at the last Resume: where the writer sends a scope now
 }
 
 var _ Deduper = (*Partitioned)(nil)
@@ -82,18 +82,22 @@ func (d *Partitioned) Decide(ctx context.Context, batch []*model.Appeal) ([]Deci
 
 // Resume makes the state of a generation's partitions whole before they are consumed. A partition this
 // instance held in the generation just before (or in this one, when the resume is retried) keeps its
-// state; any other may have been another instance's meanwhile and is rebuilt from its rows in ClickHouse
-// stored since now − IDHorizon. total is the topic's partition count: rows stored straight from the raw
-// topics (a database that ran with the state in Redis or in one process before) belong to the partition
-// their scope is produced to, and are restored there too. Partitions no longer held are dropped. It
-// returns the rows applied.
+// state, unless the topic's partition count changed since; any other may have been another instance's
+// meanwhile and is rebuilt from ClickHouse: the rows stored since now − IDHorizon whose scope the
+// writer sends to it under today's count of total partitions (rows stored under another count, or
+// straight from the raw topics by a database that ran with the state in Redis or in one process, are
+// restored where their scope goes now). Partitions no longer held are dropped. It returns the rows
+// applied.
 func (d *Partitioned) Resume(ctx context.Context, conn driver.Conn, generation int32, partitions []int, total int) (int, error) {
+	if total < 1 {
+		return 0, fmt.Errorf("dedup: resume: %s has %d partitions", d.topic, total)
+	}
 	d.mu.Lock()
 	next := make(map[int]*Local, len(partitions))
 	var todo []int
 	for _, p := range partitions {
 		l := d.parts[p]
-		if l != nil && d.resumed && d.held[p] && (generation == d.gen || generation == d.gen+1) {
+		if l != nil && d.resumed && d.held[p] && (generation == d.gen || generation == d.gen+1) && len(d.all) == total {
 			next[p] = l
 			continue
 		}
@@ -119,7 +123,7 @@ func (d *Partitioned) Resume(ctx context.Context, conn driver.Conn, generation i
 			"took", time.Since(start).Round(time.Millisecond))
 	}
 	d.mu.Lock()
-	d.parts, d.gen, d.resumed = next, generation, true
+	d.parts, d.gen, d.resumed, d.all = next, generation, true, allPartitions(total)
 	d.held = make(map[int]bool, len(partitions))
 	for _, p := range partitions {
 		d.held[p] = true
@@ -128,33 +132,61 @@ func (d *Partitioned) Resume(ctx context.Context, conn driver.Conn, generation i
 	return n, nil
 }
 
-// rebuildPartitionsQuery reads the stored rows of some partitions of the enriched topic (the partition
-// list is formatted in: integers) and every row stored straight from another topic.
-const rebuildPartitionsQuery = `SELECT appeal_id, region, oktmo, text, event_time, incident_id, is_incident,
-       kafka_topic, kafka_partition, kafka_offset, processed_time
-FROM appeals
-WHERE processed_time >= ? AND (kafka_topic != ? OR kafka_partition IN (%s))
-ORDER BY is_incident DESC, event_time, appeal_id`
-
-func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[int]*Local, total int) (int, error) {
-	if total < 1 {
-		return 0, fmt.Errorf("dedup: rebuild: %s has %d partitions", d.topic, total)
-	}
-	list := make([]string, 0, len(fresh))
-	for p := range fresh {
-		list = append(list, strconv.Itoa(p))
-	}
+// allPartitions is 0 … total−1, the partition list a balancer chooses from.
+func allPartitions(total int) []int {
 	all := make([]int, total)
 	for i := range all {
 		all[i] = i
 	}
-	var scope kafka.Message
-	var balancer kafka.Murmur2Balancer // the writer's (kafkax.NewWriter): where a scope's appeals go
+	return all
+}
+
+// partitionOf is the partition the first stage's writer (kafkax.NewWriter: murmur2) sends key to.
+func partitionOf(key []byte, all []int) int {
+	var balancer kafka.Murmur2Balancer
+	return balancer.Balance(kafka.Message{Key: key}, all...)
+}
+
+// Misplaced reports whether a record of the topic read from partition was produced under another
+// partition count than the one of the last Resume: its key (the scope it was re-keyed by) goes to
+// another partition now, whose state decides that scope. The processor forwards such a record there
+// instead of deciding it (pipeline.Deps.Placement).
+func (d *Partitioned) Misplaced(key []byte, partition int) bool {
+	if len(key) == 0 { // not the first stage's: murmur2 would pick a random partition each time
+		return false
+	}
+	d.mu.Lock()
+	all := d.all
+	d.mu.Unlock()
+	return len(all) > 0 && partitionOf(key, all) != partition
+}
+
+// scopesStoredQuery lists the scopes of the rows a rebuild may read.
+const scopesStoredQuery = `SELECT DISTINCT region, oktmo FROM appeals WHERE processed_time >= ?`
+
+// rebuildPartitionsQuery reads the stored rows of some scopes (the list of (region, oktmo) tuples is
+// formatted in, quoted: ≈ 26 bytes a scope, so ClickHouse's 256 KiB max_query_size holds ≈ 9,000 scopes
+// per instance; all of Russia has a few thousand municipal districts and okrugs).
+const rebuildPartitionsQuery = `SELECT appeal_id, region, oktmo, text, event_time, incident_id, is_incident,
+       kafka_topic, kafka_partition, kafka_offset, processed_time
+FROM appeals
+WHERE processed_time >= ? AND (region, oktmo) IN (%s)
+ORDER BY is_incident DESC, event_time, appeal_id`
+
+// rebuild restores into fresh the rows of the scopes the writer sends to fresh's partitions. The scopes
+// are chosen first and the rows filtered by them in ClickHouse, so an instance reads only its own share
+// however the rows were partitioned when they were stored.
+func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[int]*Local, total int) (int, error) {
+	all := allPartitions(total)
 	since := d.now().Add(-d.cfg.IDHorizon).UTC()
-	q := fmt.Sprintf(rebuildPartitionsQuery, strings.Join(list, ","))
+	owner, tuples, err := d.heldScopes(ctx, conn, since, fresh, all)
+	if err != nil || len(tuples) == 0 {
+		return 0, err
+	}
+	q := fmt.Sprintf(rebuildPartitionsQuery, strings.Join(tuples, ","))
 	// The partitions' states share this core (its stemmer), so the rows are prepared once, before they are
 	// sorted into partitions.
-	return readStored(ctx, conn, q, []any{since, d.topic}, d.prepare, func(c storedChunk) error {
+	return readStored(ctx, conn, q, []any{since}, d.prepare, func(c storedChunk) error {
 		type part struct {
 			items  []*item
 			decs   []Decision
@@ -162,12 +194,9 @@ func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[i
 		}
 		by := map[int]*part{}
 		for i, a := range c.appeals {
-			p := a.Origin.Partition
-			if a.Origin.Topic != d.topic {
-				scope.Key = []byte(model.Scope(a.Region, a.OKTMO))
-				if p = balancer.Balance(scope, all...); fresh[p] == nil {
-					continue // another partition's
-				}
+			p, ok := owner[model.Scope(a.Region, a.OKTMO)]
+			if !ok {
+				return fmt.Errorf("dedup: rebuild: a row of scope %s, which was not asked for", model.Scope(a.Region, a.OKTMO))
 			}
 			pt := by[p]
 			if pt == nil {
@@ -177,15 +206,45 @@ func (d *Partitioned) rebuild(ctx context.Context, conn driver.Conn, fresh map[i
 			pt.items, pt.decs, pt.stored = append(pt.items, c.items[i]), append(pt.decs, c.decs[i]), append(pt.stored, c.stored[i])
 		}
 		for p, pt := range by {
-			l := fresh[p]
-			if l == nil {
-				return fmt.Errorf("dedup: rebuild: a row of %s/%d, which was not asked for", d.topic, p)
-			}
-			l.restoreItems(pt.items, pt.decs, pt.stored)
+			fresh[p].restoreItems(pt.items, pt.decs, pt.stored)
 		}
 		return nil
 	})
 }
+
+// heldScopes lists the stored scopes that go to fresh's partitions: each one's partition, and the
+// (region, oktmo) tuples as SQL literals.
+func (d *Partitioned) heldScopes(ctx context.Context, conn driver.Conn, since time.Time, fresh map[int]*Local, all []int) (map[string]int, []string, error) {
+	rows, err := conn.Query(ctx, scopesStoredQuery, since)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dedup: rebuild: list the stored scopes: %w", err)
+	}
+	defer rows.Close()
+	owner := map[string]int{}
+	var tuples []string
+	for rows.Next() {
+		var region, oktmo string
+		if err := rows.Scan(&region, &oktmo); err != nil {
+			return nil, nil, fmt.Errorf("dedup: rebuild: list the stored scopes: %w", err)
+		}
+		scope := model.Scope(region, oktmo)
+		if p := partitionOf([]byte(scope), all); fresh[p] != nil {
+			owner[scope] = p
+			tuples = append(tuples, "("+sqlString(region)+","+sqlString(oktmo)+")")
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("dedup: rebuild: list the stored scopes: %w", err)
+	}
+	return owner, tuples, nil
+}
+
+// sqlString quotes s as a ClickHouse string literal.
+func sqlString(s string) string {
+	return "'" + sqlQuote.Replace(s) + "'"
+}
+
+var sqlQuote = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // IDHorizon is how long id claims last (and the first stage's routes, Routes).
 func (d *Partitioned) IDHorizon() time.Duration { return d.cfg.IDHorizon }
