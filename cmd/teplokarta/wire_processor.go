@@ -64,7 +64,7 @@ func addProcessorFlags(fs *cli.FlagSet) *processorFlags {
 		dedupState: fs.String("dedup-state", d.DedupState, "where the dedup state lives: redis (shared by any number of instances); "+
 			"local (in this process: no Redis round trip per batch, but it consumes only while it holds every partition, and rebuilds the state from ClickHouse when it starts); "+
 			"partition (two stages: raw topics → "+model.TopicEnriched+" keyed by municipality → dedup with the partition that owns it; any number of instances)"),
-		enrichedParts:  fs.Int("enriched-partitions", d.EnrichedPartitions, "partitions "+model.TopicEnriched+" is created with (--dedup-state partition): the most instances its second stage can use; never change it while the topic holds records"),
+		enrichedParts:  fs.Int("enriched-partitions", d.EnrichedPartitions, "partitions "+model.TopicEnriched+" has at least (--dedup-state partition): the most instances its second stage can use; raising it grows the topic, and running instances take up the added partitions"),
 		classify:       addClassifierFlags(fs),
 		sessionTimeout: fs.Duration("session-timeout", d.Pipeline.SessionTimeout, "consumer group session timeout: how soon the partitions of a dead instance move"),
 		sourcesConfig:  fs.String("sources-config", "", "ingest YAML whose generic sources the processor must parse too (their raw topics are consumed)"),

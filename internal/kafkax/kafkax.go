@@ -129,6 +129,33 @@ func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics 
 	return nil
 }
 
+// GrowTopic creates topic with want partitions if it is missing, and adds partitions to it if it has fewer.
+// Kafka never takes partitions away: a topic that has more keeps them. It returns the topic's count
+// before and after.
+func GrowTopic(ctx context.Context, brokers []string, topic string, want int) (before, after int, err error) {
+	if err := EnsureTopics(ctx, brokers, want, topic); err != nil {
+		return 0, 0, err
+	}
+	client, done := NewClient(brokers, 10*time.Second)
+	defer done()
+	ids, err := partitions(ctx, client, topic)
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(ids) >= want {
+		return len(ids), len(ids), nil
+	}
+	resp, err := client.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{
+		Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: int32(want)}}})
+	if err != nil {
+		return len(ids), 0, fmt.Errorf("kafka: add partitions to %s: %w", topic, err)
+	}
+	if e := resp.Errors[topic]; e != nil {
+		return len(ids), 0, fmt.Errorf("kafka: add partitions to %s: %w", topic, e)
+	}
+	return len(ids), want, nil
+}
+
 // WaitReady polls the brokers until one answers metadata requests or ctx ends. An address that answers
 // in another protocol ends the wait at once with ErrNotKafka (see Probe).
 func WaitReady(ctx context.Context, brokers []string) error {

@@ -40,8 +40,9 @@ type Options struct {
 	// DedupLocal (this process; only while it holds every partition of its topics) or DedupPartition
 	// (with the partitions of appeals.enriched that own its scopes; any number of instances, two stages).
 	DedupState string
-	// EnrichedPartitions is the partition count appeals.enriched is created with (DedupPartition); default
-	// 8. It bounds the second stage's instances and must not change while the topic holds records.
+	// EnrichedPartitions is the partition count appeals.enriched has at least (DedupPartition); default 8.
+	// It bounds the second stage's instances. A topic with fewer partitions grows to it, under running
+	// instances too (they take up the added partitions and forward what was keyed under the old count).
 	EnrichedPartitions int
 	// Sink: BlockRows, RoundRows and RoundLinger (Gate, Settle, Upstream and Backlog are wired by Build).
 	Sink sink.Config
@@ -327,13 +328,25 @@ func Build(o Options, c Clients) (*Processor, error) {
 		if p.rekey, p.rekeyWriter, err = buildRekey(o, parts.IDHorizon(), c.Redis, c.ClickHouse, c.Now, norm, st, metrics, sk, c.Log); err != nil {
 			return nil, err
 		}
-		brokers, n := o.Pipeline.Brokers, o.EnrichedPartitions
+		brokers, n, log := o.Pipeline.Brokers, o.EnrichedPartitions, logOrDefault(c.Log)
+		// The topic grows to n partitions, never shrinks. Growing it under running instances is safe: they
+		// take up the new partitions, rebuild their states by scope (dedup.Partitioned.Resume) and forward
+		// what was produced under the old count (Deps.Placement).
 		p.enriched = func(ctx context.Context) error {
-			return kafkax.EnsureTopics(ctx, brokers, n, model.TopicEnriched)
+			before, after, err := kafkax.GrowTopic(ctx, brokers, model.TopicEnriched, n)
+			switch {
+			case err != nil:
+				return err
+			case before > 0 && after > before:
+				log.Info("partitions added to "+model.TopicEnriched, "before", before, "after", after)
+			case after > n:
+				log.Warn(model.TopicEnriched+" has more partitions than --enriched-partitions; Kafka keeps them", "partitions", after, "enriched_partitions", n)
+			}
+			return nil
 		}
 		// The second stage: what the first produced, already parsed and enriched.
 		pcfg.Topics = []string{model.TopicEnriched}
-		deps.Normalizer, deps.Enricher = normalize.Enriched{}, nil
+		deps.Normalizer, deps.Enricher, deps.Placement = normalize.Enriched{}, nil, parts
 	}
 	if eng, err = pipeline.New(pcfg, deps); err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -278,5 +279,129 @@ func retryThatMoved(t *testing.T, lost bool) {
 	}
 	if n := labelledSum(t, reg, "teplokarta_processor_messages_total", "result", "exact_duplicate"); n != 1 {
 		t.Errorf("%v exact duplicates, want 1 (the copy)", n)
+	}
+}
+
+// The second stage outgrows appeals.enriched: an instance started with --enriched-partitions 7 grows the
+// topic that the last one, started with 3, left mid-backlog. The first stage re-keys the backlog several
+// times faster than the second stores it (no ClickHouse round trip), so at 40 % stored most re-keyed
+// records still wait in the old partitions, keyed under 3; 3 → 7 moves scopes to new partitions and
+// between old ones. The instance rebuilds its partitions' states by scope and forwards each misplaced
+// record to where its scope goes now, where a retry of an appeal stored under the old count is an exact
+// duplicate: ClickHouse equals the truth, with no appeal stored twice.
+func TestGrowingTheEnrichedTopicCountsNothingTwice(t *testing.T) {
+	t.Parallel()
+	bl := newBacklog(t, 46, 20000, "grow")
+	o := bl.opts
+	o.DedupState, o.EnrichedPartitions = app.DedupPartition, 3
+	stop := runProcessor(t, o, app.Clients{ClickHouse: bl.conn, Redis: bl.rdb})
+	waitProgress(t, bl.conn, bl.truth.Appeals*2/5, 3*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	before := rowCount(t, bl.conn)
+	o.EnrichedPartitions = 7
+	reg := prometheus.NewRegistry()
+	stop = runProcessor(t, o, app.Clients{ClickHouse: bl.conn, Redis: bl.rdb, Registerer: reg})
+	waitRows(t, bl.conn, bl.truth.Appeals, 3*time.Minute)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	parts, err := kafkax.Partitions(ctx, bl.opts.Pipeline.Brokers, model.TopicEnriched)
+	if err != nil || len(parts) != 7 {
+		t.Fatalf("%s has partitions %v (%v), want 7", model.TopicEnriched, parts, err)
+	}
+	compareWithTruth(t, bl.conn, bl.truth)
+	var onNew uint64
+	if err := bl.conn.QueryRow(ctx, "SELECT count() FROM appeals WHERE kafka_topic = ? AND kafka_partition >= 3",
+		model.TopicEnriched).Scan(&onNew); err != nil {
+		t.Fatal(err)
+	}
+	forwarded := labelledSum(t, reg, "teplokarta_processor_messages_total", "result", "forwarded")
+	t.Logf("grew at %d of %d rows; %d stored from the added partitions; %v records forwarded", before, bl.truth.Appeals, onNew, forwarded)
+	if onNew == 0 || forwarded == 0 {
+		t.Fatal("nothing was forwarded to the added partitions: the test showed nothing")
+	}
+}
+
+// Partitions added under a running instance are taken up without a restart (the consumer group watches
+// the topic's partition count): an appeal produced once the first stage's writer knows the new count is
+// stored from its scope's new partition, and a retry of an appeal stored before the growth is an exact
+// duplicate there.
+func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
+	t.Parallel()
+	b := testenv.Broker(t)
+	conn, _ := testenv.ClickHouse(t)
+	rdb, prefix := testenv.Redis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	brokers := []string{b.Addr()}
+	// A municipality whose scope goes to an added partition: 2 of 3, 4 of 7.
+	const oktmo = "61705000"
+	var balancer kafka.Murmur2Balancer
+	scope := kafka.Message{Key: []byte(model.Scope(model.DefaultRegion, oktmo))}
+	p7 := balancer.Balance(scope, 0, 1, 2, 3, 4, 5, 6)
+	if p7 < 3 {
+		t.Fatalf("the scope goes to partition %d of 7, not an added one: the test would show nothing", p7)
+	}
+	if err := kafkax.EnsureTopics(ctx, brokers, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
+		t.Fatal(err)
+	}
+	w := rawWriter(t, b.Addr())
+	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	msg := func(id int, text string) kafka.Message {
+		return kafka.Message{Topic: model.RawTopic(model.SourcePOS), Key: []byte(model.AppealID(model.SourcePOS, fmt.Sprint(id))),
+			Value: []byte(fmt.Sprintf(`{"id":%d,"createdAt":"%s","text":"%s","oktmo":"%s"}`, id, at, text, oktmo))}
+	}
+	o := app.DefaultOptions()
+	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = brokers, "added", prefix
+	o.DedupState, o.EnrichedPartitions = app.DedupPartition, 3
+	reg := prometheus.NewRegistry()
+	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
+	defer func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	processed := func(n float64) {
+		t.Helper()
+		for labelledSum(t, reg, "teplokarta_processor_messages_total", "", "") < n {
+			if ctx.Err() != nil {
+				t.Fatalf("%v messages processed, want %v", labelledSum(t, reg, "teplokarta_processor_messages_total", "", ""), n)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	original := msg(88001, "Во дворе дома 5 прорвало трубу, вода заливает подвал")
+	if err := w.WriteMessages(ctx, original); err != nil {
+		t.Fatal(err)
+	}
+	processed(1)
+	waitRows(t, conn, 1, time.Minute)
+	if before, after, err := kafkax.GrowTopic(ctx, brokers, model.TopicEnriched, 7); err != nil || before != 3 || after != 7 {
+		t.Fatalf("grow %s: %d → %d partitions (%v)", model.TopicEnriched, before, after, err)
+	}
+	// The first stage's writer reads the count again within its metadata TTL (5 s), the group within
+	// its partition watch (5 s).
+	time.Sleep(7 * time.Second)
+	if err := w.WriteMessages(ctx, original, msg(88002, "Не горят фонари во дворе дома 12, вечером темно")); err != nil {
+		t.Fatal(err)
+	}
+	processed(3)
+	waitRows(t, conn, 2, time.Minute)
+	if d := labelledSum(t, reg, "teplokarta_processor_messages_total", "result", "exact_duplicate"); d != 1 {
+		t.Errorf("%v exact duplicates, want the retry's 1", d)
+	}
+	var part int32
+	if err := conn.QueryRow(ctx, "SELECT toInt32(kafka_partition) FROM appeals WHERE appeal_id = ?", model.AppealID(model.SourcePOS, "88002")).Scan(&part); err != nil {
+		t.Fatal(err)
+	}
+	if int(part) != p7 {
+		t.Errorf("the appeal produced after the growth was stored from partition %d, want the added %d", part, p7)
+	}
+	if n := rowCount(t, conn); n != 2 {
+		t.Errorf("%d rows, want 2", n)
 	}
 }

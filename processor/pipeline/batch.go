@@ -44,7 +44,7 @@ func (e *Engine) prepareBatch(ctx context.Context, topic string, partition int, 
 			e.drop(len(msgs))
 		}
 	}()
-	appeals, dead := e.normalize(msgs)
+	appeals, out := e.normalize(msgs)
 	// From here on only the offsets are needed: the raw bytes (about as large as the appeals parsed from
 	// them) go back to the heap while the batch waits for dedup and the sink, so more records fit in
 	// flight and the sink's rounds grow. A failed batch is read again from Kafka, not from here.
@@ -69,9 +69,9 @@ func (e *Engine) prepareBatch(ctx context.Context, topic string, partition int, 
 		c.tally = e.Windower.Tally(rows)
 	}
 	c.rows = sink.NewBlock(rows)
-	if len(dead) > 0 {
-		if err := e.Producer.WriteMessages(ctx, dead...); err != nil {
-			return nil, fmt.Errorf("dead letters: %w", err)
+	if len(out) > 0 {
+		if err := e.Producer.WriteMessages(ctx, out...); err != nil {
+			return nil, fmt.Errorf("dead letters and forwarded records: %w", err)
 		}
 	}
 	if err := e.acquireUnstored(ctx, len(rows)); err != nil {
@@ -159,16 +159,23 @@ func lagAfter(m kafka.Message) int64 {
 	return max(m.HighWaterMark-(m.Offset+1), 0)
 }
 
-// normalize parses every record; the ones that can't be parsed become dead letters carrying the reason.
-func (e *Engine) normalize(msgs []kafka.Message) ([]*model.Appeal, []kafka.Message) {
-	appeals := make([]*model.Appeal, 0, len(msgs))
-	var dead []kafka.Message
+// normalize parses every record; the ones that can't be parsed become dead letters carrying the reason,
+// and the misplaced ones (Placement) are forwarded. out is what to produce before the batch is handed
+// off: the batch's offsets are committed only after its rows are stored, so a crash before that
+// produces them again, and a forwarded record's second copy is an exact duplicate of its first.
+func (e *Engine) normalize(msgs []kafka.Message) (appeals []*model.Appeal, out []kafka.Message) {
+	appeals = make([]*model.Appeal, 0, len(msgs))
 	for _, m := range msgs {
+		if e.Placement != nil && e.Placement.Misplaced(m.Key, m.Partition) {
+			e.Metrics.Messages.WithLabelValues(model.SourceOfTopic(m.Topic), "forwarded").Inc()
+			out = append(out, kafka.Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: m.Headers})
+			continue
+		}
 		a, err := e.Normalizer.Normalize(m)
 		if err != nil {
 			src := model.SourceOfTopic(m.Topic)
 			e.Metrics.Messages.WithLabelValues(src, "dead_letter").Inc()
-			dead = append(dead, DeadLetter(e.cfg.DLQTopic, m, err))
+			out = append(out, DeadLetter(e.cfg.DLQTopic, m, err))
 			continue
 		}
 		if e.Enricher != nil {
@@ -179,7 +186,7 @@ func (e *Engine) normalize(msgs []kafka.Message) ([]*model.Appeal, []kafka.Messa
 		}
 		appeals = append(appeals, a)
 	}
-	return appeals, dead
+	return appeals, out
 }
 
 // MaxDeadLetterBytes bounds a dead letter's key, value and headers so that it fits one record batch

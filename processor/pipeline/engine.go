@@ -106,9 +106,20 @@ type Deps struct {
 	Producer   *kafkax.Writer // DLQ, status and window records; must use RequireAll
 	// Resume, when set, checks (and repairs) the views of the partitions an instance is about to resume,
 	// before their progress is read: an INSERT cut short by a crash may have left them behind appeals.
-	Resume  ResumeChecker
-	Metrics *Metrics
-	Log     *slog.Logger
+	Resume ResumeChecker
+	// Placement, when set, finds records produced under another partition count of their topic: they
+	// are forwarded (the same key, bytes and headers, to the same topic) to the partition their key goes
+	// to now, and counted as "forwarded", instead of being processed where they were read.
+	Placement Placement
+	Metrics   *Metrics
+	Log       *slog.Logger
+}
+
+// Placement tells whether a record read from a partition belongs to another one now: with
+// --dedup-state partition, appeals.enriched grew (dedup.Partitioned), and the record's scope is decided
+// by the state of the partition it goes to.
+type Placement interface {
+	Misplaced(key []byte, partition int) bool
 }
 
 // leaveWait bounds the wait for the consumer group's leave at shutdown, once every batch is stored.
@@ -208,8 +219,11 @@ func newGroup(id string, brokers, topics []string, session, stop time.Duration, 
 		// A member finishes its in-flight batch before it rejoins: the group must wait for it rather than
 		// hand its partitions to another member while it still writes.
 		RebalanceTimeout: stop + session,
-		JoinGroupBackoff: 500 * time.Millisecond,
-		Timeout:          5 * time.Second,
+		// Partitions added to a topic are taken up by a new generation within PartitionWatchInterval
+		// (5 s) instead of waiting unread for the next rebalance.
+		WatchPartitionChanges: true,
+		JoinGroupBackoff:      500 * time.Millisecond,
+		Timeout:               5 * time.Second,
 	})
 }
 

@@ -4,7 +4,7 @@ import "github.com/prometheus/client_golang/prometheus"
 
 // Metrics of the processor. Labels are sources and outcomes, never appeal ids.
 type Metrics struct {
-	Messages   *prometheus.CounterVec   // by source and result: stored, exact_duplicate, dead_letter
+	Messages   *prometheus.CounterVec   // by source and result: stored, exact_duplicate, dead_letter, forwarded
 	Incidents  *prometheus.CounterVec   // by source
 	Late       *prometheus.CounterVec   // by source: corrections of closed windows
 	EventDelay *prometheus.HistogramVec // processing time − event time, by source
@@ -20,7 +20,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		Messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_processor_messages_total",
-			Help: "Raw messages processed, by source and result (stored, exact_duplicate, dead_letter)."}, []string{"source", "result"}),
+			Help: "Raw messages processed, by source and result (stored, exact_duplicate, dead_letter; forwarded: an appeals.enriched record produced before the topic grew, sent on to its partition)."}, []string{"source", "result"}),
 		Incidents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_processor_incidents_total",
 			Help: "Stored appeals that opened a new incident (the rest are voices of an existing one)."}, []string{"source"}),
 		Late: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teplokarta_processor_late_events_total",
