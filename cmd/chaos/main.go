@@ -28,7 +28,7 @@ func realMain() int {
 	runs := flag.Int("runs", envInt("CHAOS_RUNS", 20), "runs of each fault [$CHAOS_RUNS]")
 	messages := flag.Int("messages", envInt("CHAOS_MESSAGES", 20000), "simulated messages per run [$CHAOS_MESSAGES]")
 	pause := flag.Duration("clickhouse-pause", 60*time.Second, "how long ClickHouse stays down")
-	faults := flag.String("faults", "", "faults to run, comma-separated (default: every one the process flags allow: "+strings.Join(chaos.Faults, ",")+";\nwith --dedup-state local all but scale-three)")
+	faults := flag.String("faults", "", "faults to run, comma-separated (default: every one the process flags allow: "+strings.Join(chaos.Faults, ",")+";\nwith --dedup-state local all but scale-three, grow-enriched only with --dedup-state partition)")
 	bin := flag.String("bin", "bin/teplokarta", "the teplokarta binary")
 	burn := flag.Int("burn", envInt("CHAOS_BURN", 2), "busy processes beside the suite (another CPU-heavy job on the machine) [$CHAOS_BURN]")
 	seed := flag.Uint64("seed", 1, "first run's seed")

@@ -47,27 +47,43 @@ type Config struct {
 }
 
 // Faults are the faults the suite knows, in the order it runs them.
-var Faults = []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "scale-three", "ingest-sigkill", "broker-restart", "clickhouse-stop", "redis-wipe"}
+var Faults = []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "scale-three", "ingest-sigkill", "broker-restart", "clickhouse-stop", "redis-wipe", "grow-enriched"}
 
 // soleConsumer says whether processFlags run the processors with --dedup-state local, where only one
 // member of the group consumes at a time: a second one makes both wait until one is gone.
-func soleConsumer(processFlags []string) bool {
+func soleConsumer(processFlags []string) bool { return dedupState(processFlags) == "local" }
+
+// dedupState is the value of --dedup-state in processFlags ("" when not set).
+func dedupState(processFlags []string) string {
+	state := ""
 	for i, f := range processFlags {
 		f = strings.TrimLeft(f, "-")
-		if f == "dedup-state=local" || f == "dedup-state" && i+1 < len(processFlags) && processFlags[i+1] == "local" {
-			return true
+		if v, ok := strings.CutPrefix(f, "dedup-state="); ok {
+			state = v
+		} else if f == "dedup-state" && i+1 < len(processFlags) {
+			state = processFlags[i+1]
 		}
 	}
-	return false
+	return state
 }
 
 // Applicable are the faults of Faults that processFlags allow: with --dedup-state local not
-// scale-three, which keeps three processors consuming together to the end (rebalance-kill ends with one).
+// scale-three, which keeps three processors consuming together to the end (rebalance-kill ends with one);
+// grow-enriched only with --dedup-state partition, the only mode with appeals.enriched.
 func Applicable(processFlags []string) []string {
-	if !soleConsumer(processFlags) {
-		return slices.Clone(Faults)
+	return slices.DeleteFunc(slices.Clone(Faults), func(f string) bool { return notApplicable(processFlags, f) != "" })
+}
+
+// notApplicable says why processFlags rule out fault ("" if they do not).
+func notApplicable(processFlags []string, fault string) string {
+	switch {
+	case fault == "scale-three" && soleConsumer(processFlags):
+		return "scale-three keeps three processors consuming together, and with --dedup-state local only one " +
+			"consumes at a time (by design): it would wait out its run's time"
+	case fault == "grow-enriched" && dedupState(processFlags) != "partition":
+		return "grow-enriched grows appeals.enriched, which only --dedup-state partition has"
 	}
-	return slices.DeleteFunc(slices.Clone(Faults), func(f string) bool { return f == "scale-three" })
+	return ""
 }
 
 // ServerFaults are the faults that stop or wipe a server of the stack (see Config.ServerStack).
@@ -82,9 +98,8 @@ func (c Config) Validate() error {
 		if !slices.Contains(Faults, f) {
 			return fmt.Errorf("chaos: unknown fault %q (known: %s)", f, strings.Join(Faults, ", "))
 		}
-		if !slices.Contains(Applicable(c.ProcessFlags), f) {
-			return fmt.Errorf("chaos: %s keeps three processors consuming together, and with --dedup-state local only one "+
-				"consumes at a time (by design): it would wait out its run's time; leave it out of --faults", f)
+		if why := notApplicable(c.ProcessFlags, f); why != "" {
+			return fmt.Errorf("chaos: %s; leave it out of --faults", why)
 		}
 	}
 	if err := c.Stack.Validate(); err != nil {

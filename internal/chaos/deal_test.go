@@ -19,12 +19,12 @@ func TestDeal(t *testing.T) {
 		cfg  Config
 		want map[Stack][]string
 	}{
-		{"one stack runs everything in order", Config{Stack: a, Faults: Faults}, map[Stack][]string{a: Faults}},
-		{"a server stack takes both server faults", Config{Stack: a, ServerStack: s1, Faults: Faults}, map[Stack][]string{
+		{"one stack runs everything in order", Config{Stack: a, Faults: Applicable(nil)}, map[Stack][]string{a: Applicable(nil)}},
+		{"a server stack takes both server faults", Config{Stack: a, ServerStack: s1, Faults: Applicable(nil)}, map[Stack][]string{
 			a:  {"processor-sigkill", "kill-after-store", "rebalance-kill", "scale-three", "ingest-sigkill", "broker-restart"},
 			s1: {"clickhouse-stop", "redis-wipe"}}},
 		{"make chaos's default: three lanes, two server lanes", Config{Stack: a, ExtraStacks: []Stack{b, c}, ServerStack: s1,
-			ExtraServerStacks: []Stack{s2}, Faults: Faults}, map[Stack][]string{
+			ExtraServerStacks: []Stack{s2}, Faults: Applicable(nil)}, map[Stack][]string{
 			a:  {"processor-sigkill", "scale-three"},
 			b:  {"kill-after-store", "ingest-sigkill"},
 			c:  {"rebalance-kill", "broker-restart"},
@@ -65,16 +65,20 @@ func TestValidateStacks(t *testing.T) {
 
 // With --dedup-state local only one processor consumes at a time, so the suite leaves out scale-three
 // (three consuming together) by default and refuses it when asked for: it would wait out its run's time.
-func TestFaultsThatLocalStateAllows(t *testing.T) {
-	without := []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "ingest-sigkill", "broker-restart", "clickhouse-stop", "redis-wipe"}
+// grow-enriched runs only with --dedup-state partition, the mode that has appeals.enriched.
+func TestFaultsTheProcessFlagsAllow(t *testing.T) {
+	shared := []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "ingest-sigkill", "broker-restart", "clickhouse-stop", "redis-wipe"}
+	withScale := []string{"processor-sigkill", "kill-after-store", "rebalance-kill", "scale-three", "ingest-sigkill", "broker-restart", "clickhouse-stop", "redis-wipe"}
 	for _, tc := range []struct {
 		flags []string
 		want  []string
 	}{
-		{nil, Faults},
+		{nil, withScale},
+		{[]string{"--dedup-state", "redis"}, withScale},
 		{[]string{"--dedup-state", "partition"}, Faults},
-		{[]string{"--batch-size", "100", "--dedup-state", "local"}, without},
-		{[]string{"-dedup-state=local"}, without},
+		{[]string{"--dedup-state=partition", "--enriched-partitions", "12"}, Faults},
+		{[]string{"--batch-size", "100", "--dedup-state", "local"}, shared},
+		{[]string{"-dedup-state=local"}, shared},
 	} {
 		cfg := Config{Bin: "bin/teplokarta", Stack: stackAt(100), ProcessFlags: tc.flags}
 		cfg.defaults()
@@ -85,9 +89,33 @@ func TestFaultsThatLocalStateAllows(t *testing.T) {
 			t.Errorf("%v: the default faults refused: %v", tc.flags, err)
 		}
 	}
-	cfg := Config{Bin: "bin/teplokarta", Stack: stackAt(100), ProcessFlags: []string{"--dedup-state", "local"},
-		Faults: []string{"processor-sigkill", "scale-three"}}
-	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "scale-three") {
-		t.Errorf("scale-three with --dedup-state local: %v, want a refusal naming it", err)
+	for _, tc := range []struct {
+		flags []string
+		fault string
+	}{
+		{[]string{"--dedup-state", "local"}, "scale-three"},
+		{[]string{"--dedup-state", "local"}, "grow-enriched"},
+		{nil, "grow-enriched"},
+	} {
+		cfg := Config{Bin: "bin/teplokarta", Stack: stackAt(100), ProcessFlags: tc.flags, Faults: []string{"processor-sigkill", tc.fault}}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), tc.fault) {
+			t.Errorf("%s with %v: %v, want a refusal naming it", tc.fault, tc.flags, err)
+		}
+	}
+}
+
+func TestEnrichedPartitionsOfTheFlags(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  int
+	}{
+		{nil, 8},
+		{[]string{"--dedup-state", "partition"}, 8},
+		{[]string{"--enriched-partitions", "12"}, 12},
+		{[]string{"-enriched-partitions=3", "--enriched-partitions", "5"}, 5},
+	} {
+		if got := enrichedPartitions(tc.flags); got != tc.want {
+			t.Errorf("%v: %d, want %d", tc.flags, got, tc.want)
+		}
 	}
 }

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/model"
 )
 
 // inject runs the processors of the run and injects its fault at a random moment of the stream; it
@@ -128,6 +132,35 @@ func (r *run) inject(ctx context.Context) error {
 		if err := r.cfg.Stack.RestartRedisEmpty(ctx); err != nil {
 			return err
 		}
+	case "grow-enriched":
+		// With --dedup-state partition: two members drain the stream; a third joins mid-stream with
+		// --enriched-partitions raised by 5 (not a multiple: scopes move between old partitions too), and
+		// grows appeals.enriched under the two, which take up the added partitions and forward what was
+		// keyed under the old count.
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		if _, err := r.startProcessor(); err != nil {
+			return err
+		}
+		if err := r.waitFor(ctx, at()); err != nil {
+			return err
+		}
+		from := enrichedPartitions(r.cfg.ProcessFlags)
+		if _, err := r.startProcessorWith([]string{"--enriched-partitions", strconv.Itoa(from + 5)}); err != nil {
+			return err
+		}
+		// The run counts only if the topic did grow while the two consumed it.
+		if err := r.until(ctx, model.TopicEnriched+" to grow", func() (bool, string, error) {
+			parts, err := kafkax.Partitions(ctx, []string{r.brokerAddr()}, model.TopicEnriched)
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			return len(parts) == from+5, fmt.Sprintf("%d partitions", len(parts)), nil
+		}); err != nil {
+			return err
+		}
+		fmt.Fprintf(r.log, "chaos: grow-enriched seed %d: %s grew from %d to %d partitions mid-stream\n", r.seed, model.TopicEnriched, from, from+5)
 	case "ingest-sigkill":
 		return r.ingestSigkill(ctx, at)
 	default:
@@ -138,3 +171,19 @@ func (r *run) inject(ctx context.Context) error {
 
 // envKillAfterStore is the processor's test hook (cmd/teplokarta): SIGKILL after the N-th stored batch.
 const envKillAfterStore = "TEPLOKARTA_TEST_KILL_AFTER_STORE"
+
+// enrichedPartitions is the last --enriched-partitions of processFlags, else the processor's default (8).
+func enrichedPartitions(processFlags []string) int {
+	n := 8
+	for i, f := range processFlags {
+		f = strings.TrimLeft(f, "-")
+		v, ok := strings.CutPrefix(f, "enriched-partitions=")
+		if !ok && f == "enriched-partitions" && i+1 < len(processFlags) {
+			v, ok = processFlags[i+1], true
+		}
+		if x, err := strconv.Atoi(v); ok && err == nil {
+			n = x
+		}
+	}
+	return n
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -238,7 +239,10 @@ func (r *run) simConfig() simulator.Config {
 }
 
 // startProcessor starts one `teplokarta process` with its /metrics on a free port.
-func (r *run) startProcessor(env ...string) (*child, error) {
+func (r *run) startProcessor(env ...string) (*child, error) { return r.startProcessorWith(nil, env...) }
+
+// startProcessorWith starts a processor with flags after the suite's (the last of a flag wins).
+func (r *run) startProcessorWith(flags []string, env ...string) (*child, error) {
 	for attempt := 1; ; attempt++ {
 		port, err := freePort()
 		if err != nil {
@@ -248,7 +252,7 @@ func (r *run) startProcessor(env ...string) (*child, error) {
 		c, err := r.start(append([]string{"process", "--local", "--brokers", r.brokerAddr(), "--group", "chaos",
 			"--clickhouse-addr", r.cfg.Stack.ClickHouse(), "--clickhouse-database", r.db,
 			"--redis-addr", r.cfg.Stack.Redis(), "--redis-prefix", r.prefix,
-			"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", addr}, r.cfg.ProcessFlags...), env...)
+			"--batch-size", "2000", "--session-timeout", "6s", "--metrics-addr", addr}, slices.Concat(r.cfg.ProcessFlags, flags)...), env...)
 		if err != nil {
 			return nil, err
 		}
