@@ -160,6 +160,17 @@ func TestSwitchingToPartitionStateCountsNothingTwice(t *testing.T) {
 	}
 }
 
+// waitProcessed waits until the processor counted n messages (any result), or fails when ctx ends.
+func waitProcessed(t *testing.T, ctx context.Context, reg *prometheus.Registry, n float64) {
+	t.Helper()
+	for labelledSum(t, reg, "teplokarta_processor_messages_total", "", "") < n {
+		if ctx.Err() != nil {
+			t.Fatalf("%v messages processed, want %v", labelledSum(t, reg, "teplokarta_processor_messages_total", "", ""), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // labelledSum adds up a counter's values whose label has the value given.
 func labelledSum(t *testing.T, reg *prometheus.Registry, name, label, value string) float64 {
 	t.Helper()
@@ -236,19 +247,10 @@ func retryThatMoved(t *testing.T, lost bool) {
 	o.DedupState, o.EnrichedPartitions = app.DedupPartition, enriched
 	reg := prometheus.NewRegistry()
 	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
-	processed := func(n float64) {
-		t.Helper()
-		for labelledSum(t, reg, "teplokarta_processor_messages_total", "", "") < n {
-			if ctx.Err() != nil {
-				t.Fatalf("%v messages processed, want %v", labelledSum(t, reg, "teplokarta_processor_messages_total", "", ""), n)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
 	if err := w.WriteMessages(ctx, msg(first, "Во дворе дома 5 прорвало трубу, вода заливает подвал")); err != nil {
 		t.Fatal(err)
 	}
-	processed(1)
+	waitProcessed(t, ctx, reg, 1)
 	waitRows(t, conn, 1, time.Minute) // stored: what a rebuild of the routes reads
 	if lost {
 		keys, err := rdb.Keys(ctx, prefix+"rekey:*").Result()
@@ -262,7 +264,7 @@ func retryThatMoved(t *testing.T, lost bool) {
 	if err := w.WriteMessages(ctx, msg(moved, "Уточняю адрес: во дворе дома 5 прорвало трубу, вода заливает подвал")); err != nil {
 		t.Fatal(err)
 	}
-	processed(2)
+	waitProcessed(t, ctx, reg, 2)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -365,20 +367,11 @@ func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	processed := func(n float64) {
-		t.Helper()
-		for labelledSum(t, reg, "teplokarta_processor_messages_total", "", "") < n {
-			if ctx.Err() != nil {
-				t.Fatalf("%v messages processed, want %v", labelledSum(t, reg, "teplokarta_processor_messages_total", "", ""), n)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
 	original := msg(88001, "Во дворе дома 5 прорвало трубу, вода заливает подвал")
 	if err := w.WriteMessages(ctx, original); err != nil {
 		t.Fatal(err)
 	}
-	processed(1)
+	waitProcessed(t, ctx, reg, 1)
 	waitRows(t, conn, 1, time.Minute)
 	if before, after, err := kafkax.GrowTopic(ctx, brokers, model.TopicEnriched, 7); err != nil || before != 3 || after != 7 {
 		t.Fatalf("grow %s: %d → %d partitions (%v)", model.TopicEnriched, before, after, err)
@@ -389,7 +382,7 @@ func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 	if err := w.WriteMessages(ctx, original, msg(88002, "Не горят фонари во дворе дома 12, вечером темно")); err != nil {
 		t.Fatal(err)
 	}
-	processed(3)
+	waitProcessed(t, ctx, reg, 3)
 	waitRows(t, conn, 2, time.Minute)
 	if d := labelledSum(t, reg, "teplokarta_processor_messages_total", "result", "exact_duplicate"); d != 1 {
 		t.Errorf("%v exact duplicates, want the retry's 1", d)
