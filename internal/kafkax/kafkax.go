@@ -131,18 +131,18 @@ func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics 
 
 // GrowTopic creates topic with want partitions if it is missing, and adds partitions to it if it has fewer.
 // Kafka never takes partitions away: a topic that has more keeps them. It returns the topic's count
-// before and after.
+// before (0: it was missing) and after.
 func GrowTopic(ctx context.Context, brokers []string, topic string, want int) (before, after int, err error) {
-	if err := EnsureTopics(ctx, brokers, want, topic); err != nil {
-		return 0, 0, err
-	}
 	client, done := NewClient(brokers, 10*time.Second)
 	defer done()
 	ids, err := partitions(ctx, client, topic)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNoTopic):
+		// Created here, not read back: a new topic's metadata may lag its creation.
+		return 0, want, EnsureTopics(ctx, brokers, want, topic)
+	case err != nil:
 		return 0, 0, err
-	}
-	if len(ids) >= want {
+	case len(ids) >= want:
 		return len(ids), len(ids), nil
 	}
 	resp, err := client.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{
@@ -213,6 +213,9 @@ func partitions(ctx context.Context, client *kafka.Client, topic string) ([]int,
 	}
 	for _, t := range md.Topics {
 		if t.Name == topic {
+			if errors.Is(t.Error, kafka.UnknownTopicOrPartition) {
+				return nil, fmt.Errorf("kafka: topic %s: %w (%w)", topic, ErrNoTopic, t.Error)
+			}
 			if t.Error != nil {
 				return nil, fmt.Errorf("kafka: topic %s: %w", topic, t.Error)
 			}
@@ -223,8 +226,11 @@ func partitions(ctx context.Context, client *kafka.Client, topic string) ([]int,
 			return ids, nil
 		}
 	}
-	return nil, fmt.Errorf("kafka: topic %s not found", topic)
+	return nil, fmt.Errorf("kafka: topic %s: %w", topic, ErrNoTopic)
 }
+
+// ErrNoTopic: the brokers do not know the topic.
+var ErrNoTopic = errors.New("no such topic")
 
 // EndOffsets returns each partition's end offset (the offset the next record will get) of a topic.
 func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {

@@ -60,6 +60,9 @@ func TestHelpersLeaveNoConnectionPools(t *testing.T) {
 		if _, err := kafkax.Partitions(ctx, brokers, model.TopicDLQ); err != nil {
 			t.Fatal(err)
 		}
+		if _, _, err := kafkax.GrowTopic(ctx, brokers, model.TopicDLQ, 2); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := kafkax.EndOffsets(ctx, brokers, model.TopicDLQ); err != nil {
 			t.Fatal(err)
 		}
