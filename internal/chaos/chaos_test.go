@@ -14,7 +14,8 @@ import (
 
 // The short version of `make chaos` that `make test` keeps: one run of the faults that need servers of
 // their own (ClickHouse killed, Redis wiped, the broker restarted), of three processors with one joining
-// and one leaving, and of ingest SIGKILLed under an HTTP stream, on two private stacks; the processor kills run in processor/app. The full suite repeats every fault CHAOS_RUNS times beside a CPU-heavy
+// and one leaving, and of ingest SIGKILLed under an HTTP stream, on two private stacks, then of
+// appeals.enriched grown under running processors (--dedup-state partition); the processor kills run in processor/app. The full suite repeats every fault CHAOS_RUNS times beside a CPU-heavy
 // neighbour.
 func TestFaultsShort(t *testing.T) {
 	if testing.Short() {
@@ -44,6 +45,16 @@ func TestFaultsShort(t *testing.T) {
 		CHPause: 3 * time.Second, Seed: 101, Faults: []string{"clickhouse-stop", "redis-wipe", "broker-restart", "scale-three", "ingest-sigkill"},
 		RunTimeout: 4 * time.Minute, Log: &log})
 	var table strings.Builder
+	chaos.PrintTable(&table, results)
+	t.Logf("\n%s", table.String())
+	if err != nil || chaos.Failed(results) {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	// appeals.enriched grown under two running processors (--dedup-state partition only).
+	log.Reset()
+	results, err = chaos.Run(context.Background(), chaos.Config{Bin: bin, Stack: stack, Runs: 1, Messages: 3000, Seed: 102,
+		Faults: []string{"grow-enriched"}, ProcessFlags: []string{"--dedup-state", "partition"}, RunTimeout: 4 * time.Minute, Log: &log})
+	table.Reset()
 	chaos.PrintTable(&table, results)
 	t.Logf("\n%s", table.String())
 	if err != nil || chaos.Failed(results) {
