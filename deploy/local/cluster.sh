@@ -50,9 +50,11 @@ me=cluster
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# zk_ok asks ZooKeeper "ruok" with a timeout: during start-up the bare command can block forever.
+# zk_ok asks ZooKeeper "srvr" with a timeout (during start-up the bare command can block forever) and wants
+# its mode: "ruok" answers imok while the server still loads its database and drops sessions, and a
+# ClickHouse server started then, with replicated tables in its metadata, failed its handshake and exited.
 zk_ok() {
-  [ "$(timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk_port && printf ruok >&3 && cat <&3" 2>/dev/null)" = imok ]
+  [[ "$(timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk_port && printf srvr >&3 && cat <&3" 2>/dev/null)" == *"Mode: "* ]]
 }
 
 start_zookeeper() {
@@ -68,7 +70,7 @@ dataDir=$dir/data
 clientPort=$zk_port
 clientPortAddress=127.0.0.1
 admin.enableServer=false
-4lw.commands.whitelist=ruok
+4lw.commands.whitelist=ruok,srvr
 maxSessionTimeout=20000
 EOF
   cat >"$dir/conf/log4j.properties" <<EOF
