@@ -51,8 +51,9 @@ me=cluster
 . "$(dirname "$0")/lib.sh"
 
 # zk_ok asks ZooKeeper "srvr" with a timeout (during start-up the bare command can block forever) and wants
-# its mode: "ruok" answers imok while the server still loads its database and drops sessions, and a
-# ClickHouse server started then, with replicated tables in its metadata, failed its handshake and exited.
+# its mode: "ruok" answers imok once the port is bound, before the server serves requests (ZooKeeper's
+# docs say so), and a ClickHouse server started then, with replicated tables in its metadata, failed its
+# handshake and exited (once, restarting a cluster that held tables).
 zk_ok() {
   [[ "$(timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$zk_port && printf srvr >&3 && cat <&3" 2>/dev/null)" == *"Mode: "* ]]
 }
