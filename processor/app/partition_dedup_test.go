@@ -434,3 +434,68 @@ func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 		t.Errorf("%d rows, want 2", n)
 	}
 }
+
+// Partitions added to a raw topic under running processors are read without a restart, in every
+// dedup-state mode: the consumer groups (the raw engine's, and the first stage's in partition mode) watch
+// the partition counts of their topics. An appeal written to an added partition is stored.
+func TestRawPartitionsAddedWhileRunning(t *testing.T) {
+	t.Parallel()
+	for _, state := range []string{app.DedupRedis, app.DedupLocal, app.DedupPartition} {
+		t.Run(state, func(t *testing.T) {
+			t.Parallel()
+			b := testenv.Broker(t)
+			conn, _ := testenv.ClickHouse(t)
+			rdb, prefix := testenv.Redis(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			brokers := []string{b.Addr()}
+			topic := model.RawTopic(model.SourcePOS) // the embedded broker creates the raw topics
+			parts, err := kafkax.Partitions(ctx, brokers, topic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := app.DefaultOptions()
+			o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = brokers, "raw-added", prefix
+			o.DedupState = state
+			reg := prometheus.NewRegistry()
+			stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
+			defer func() {
+				if err := stop(); err != nil {
+					t.Error(err)
+				}
+			}()
+			at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+			msg := func(id int) kafka.Message {
+				return kafka.Message{Key: []byte(model.AppealID(model.SourcePOS, fmt.Sprint(id))),
+					Value: []byte(fmt.Sprintf(`{"id":%d,"createdAt":"%s","text":"Не горят фонари во дворе дома %d, вечером темно","oktmo":"61701000"}`, id, at, id))}
+			}
+			write := func(p int, m kafka.Message) {
+				t.Helper()
+				c, err := kafka.DialLeader(ctx, "tcp", b.Addr(), model.RawTopic(model.SourcePOS), p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				if _, err := c.WriteMessages(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write(0, msg(99001))
+			waitProcessed(t, ctx, reg, 1) // the processor runs and consumes
+			n := len(parts)
+			if before, after, err := kafkax.GrowTopic(ctx, brokers, topic, n+2); err != nil || before != n || after != n+2 {
+				t.Fatalf("grow %s: %d → %d partitions (%v), want %d → %d", topic, before, after, err, n, n+2)
+			}
+			write(n+1, msg(99002))
+			waitRows(t, conn, 2, time.Minute)
+			var part int32
+			if err := conn.QueryRow(ctx, "SELECT toInt32(kafka_partition) FROM appeals WHERE appeal_id = ?",
+				model.AppealID(model.SourcePOS, "99002")).Scan(&part); err != nil {
+				t.Fatal(err)
+			}
+			if state != app.DedupPartition && int(part) != n+1 {
+				t.Errorf("the appeal written to the added partition %d was stored from partition %d", n+1, part)
+			}
+		})
+	}
+}
