@@ -12,6 +12,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/teplokarta/teplokarta/internal/kafkax"
@@ -158,6 +159,40 @@ func TestSwitchingToPartitionStateCountsNothingTwice(t *testing.T) {
 	if dups > float64(bl.truth.Retries) {
 		t.Fatalf("%v exact duplicates after the switch, more than the backlog's %d retries: the first stage re-keyed what was stored", dups, bl.truth.Retries)
 	}
+}
+
+// live is one test's own broker, ClickHouse database and Redis prefix, and processor options on them.
+type live struct {
+	ctx  context.Context // ends after two minutes
+	conn driver.Conn
+	rdb  *redis.Client
+	opts app.Options
+}
+
+func newLive(t *testing.T, group, dedupState string) live {
+	t.Helper()
+	b := testenv.Broker(t)
+	conn, _ := testenv.ClickHouse(t)
+	rdb, prefix := testenv.Redis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	o := app.DefaultOptions()
+	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix, o.DedupState = []string{b.Addr()}, group, prefix, dedupState
+	return live{ctx: ctx, conn: conn, rdb: rdb, opts: o}
+}
+
+// run starts a processor on l.opts with a registry of its own, stopped (and its error reported) when the
+// test ends, before the servers.
+func (l live) run(t *testing.T) *prometheus.Registry {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	stop := runProcessor(t, l.opts, app.Clients{ClickHouse: l.conn, Redis: l.rdb, Registerer: reg})
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return reg
 }
 
 // waitProcessed waits until the processor counted n messages (any result), or fails when ctx ends.
@@ -370,12 +405,8 @@ func replayFirstStage(t *testing.T, ctx context.Context, broker string, parts, n
 // duplicate there.
 func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 	t.Parallel()
-	b := testenv.Broker(t)
-	conn, _ := testenv.ClickHouse(t)
-	rdb, prefix := testenv.Redis(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	brokers := []string{b.Addr()}
+	l := newLive(t, "added", app.DedupPartition)
+	ctx, conn, brokers := l.ctx, l.conn, l.opts.Pipeline.Brokers
 	// A municipality whose scope goes to an added partition: 2 of 3, 4 of 7.
 	const oktmo = "61705000"
 	var balancer kafka.Murmur2Balancer
@@ -387,22 +418,14 @@ func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 	if err := kafkax.EnsureTopics(ctx, brokers, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
 		t.Fatal(err)
 	}
-	w := rawWriter(t, b.Addr())
+	w := rawWriter(t, brokers[0])
 	at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	msg := func(id int, text string) kafka.Message {
 		return kafka.Message{Topic: model.RawTopic(model.SourcePOS), Key: []byte(model.AppealID(model.SourcePOS, fmt.Sprint(id))),
 			Value: []byte(fmt.Sprintf(`{"id":%d,"createdAt":"%s","text":"%s","oktmo":"%s"}`, id, at, text, oktmo))}
 	}
-	o := app.DefaultOptions()
-	o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = brokers, "added", prefix
-	o.DedupState, o.EnrichedPartitions = app.DedupPartition, 3
-	reg := prometheus.NewRegistry()
-	stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
-	defer func() {
-		if err := stop(); err != nil {
-			t.Error(err)
-		}
-	}()
+	l.opts.EnrichedPartitions = 3
+	reg := l.run(t)
 	original := msg(88001, "Во дворе дома 5 прорвало трубу, вода заливает подвал")
 	if err := w.WriteMessages(ctx, original); err != nil {
 		t.Fatal(err)
@@ -443,27 +466,14 @@ func TestRawPartitionsAddedWhileRunning(t *testing.T) {
 	for _, state := range []string{app.DedupRedis, app.DedupLocal, app.DedupPartition} {
 		t.Run(state, func(t *testing.T) {
 			t.Parallel()
-			b := testenv.Broker(t)
-			conn, _ := testenv.ClickHouse(t)
-			rdb, prefix := testenv.Redis(t)
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			brokers := []string{b.Addr()}
+			l := newLive(t, "raw-added", state)
+			ctx, conn, brokers := l.ctx, l.conn, l.opts.Pipeline.Brokers
 			topic := model.RawTopic(model.SourcePOS) // the embedded broker creates the raw topics
 			parts, err := kafkax.Partitions(ctx, brokers, topic)
 			if err != nil {
 				t.Fatal(err)
 			}
-			o := app.DefaultOptions()
-			o.Pipeline.Brokers, o.Pipeline.GroupID, o.Dedup.KeyPrefix = brokers, "raw-added", prefix
-			o.DedupState = state
-			reg := prometheus.NewRegistry()
-			stop := runProcessor(t, o, app.Clients{ClickHouse: conn, Redis: rdb, Registerer: reg})
-			defer func() {
-				if err := stop(); err != nil {
-					t.Error(err)
-				}
-			}()
+			reg := l.run(t)
 			at := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 			msg := func(id int) kafka.Message {
 				return kafka.Message{Key: []byte(model.AppealID(model.SourcePOS, fmt.Sprint(id))),
@@ -471,7 +481,7 @@ func TestRawPartitionsAddedWhileRunning(t *testing.T) {
 			}
 			write := func(p int, m kafka.Message) {
 				t.Helper()
-				c, err := kafka.DialLeader(ctx, "tcp", b.Addr(), model.RawTopic(model.SourcePOS), p)
+				c, err := kafka.DialLeader(ctx, "tcp", brokers[0], topic, p)
 				if err != nil {
 					t.Fatal(err)
 				}
