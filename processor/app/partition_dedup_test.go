@@ -195,6 +195,36 @@ func (l live) run(t *testing.T) *prometheus.Registry {
 	return reg
 }
 
+// waitLagReported waits until the processor reports the lag of a partition, which it does once it holds
+// the partition, or fails when ctx ends.
+func waitLagReported(t *testing.T, ctx context.Context, reg *prometheus.Registry, topic string, partition int) {
+	t.Helper()
+	held := func(m *dto.Metric) bool {
+		found := 0
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "topic" && l.GetValue() == topic || l.GetName() == "partition" && l.GetValue() == fmt.Sprint(partition) {
+				found++
+			}
+		}
+		return found == 2
+	}
+	for {
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == "teplokarta_processor_lag_records" && slices.ContainsFunc(f.GetMetric(), held) {
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("no lag reported for %s/%d: the processor never held it", topic, partition)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // waitProcessed waits until the processor counted n messages (any result), or fails when ctx ends.
 func waitProcessed(t *testing.T, ctx context.Context, reg *prometheus.Registry, n float64) {
 	t.Helper()
@@ -435,9 +465,10 @@ func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 	if before, after, err := kafkax.GrowTopic(ctx, brokers, model.TopicEnriched, 7); err != nil || before != 3 || after != 7 {
 		t.Fatalf("grow %s: %d → %d partitions (%v)", model.TopicEnriched, before, after, err)
 	}
-	// The first stage's writer reads the count again within its metadata TTL (5 s), the group within
-	// its partition watch (5 s).
-	time.Sleep(7 * time.Second)
+	// The group takes up the added partitions within its partition watch (5 s): the second stage then
+	// reports the scope's new partition's lag. The first stage's writer may see the new count up to its
+	// metadata TTL (5 s) later; what it sends meanwhile to the old partition is forwarded.
+	waitLagReported(t, ctx, reg, model.TopicEnriched, p7)
 	if err := w.WriteMessages(ctx, original, msg(88002, "Не горят фонари во дворе дома 12, вечером темно")); err != nil {
 		t.Fatal(err)
 	}
