@@ -53,18 +53,25 @@ var Faults = []string{"processor-sigkill", "kill-after-store", "rebalance-kill",
 // member of the group consumes at a time: a second one makes both wait until one is gone.
 func soleConsumer(processFlags []string) bool { return dedupState(processFlags) == "local" }
 
-// dedupState is the value of --dedup-state in processFlags ("" when not set).
-func dedupState(processFlags []string) string {
-	state := ""
+// flagValue is the last value processFlags give the flag name (-name v, --name v, -name=v, --name=v), and
+// whether they give it at all.
+func flagValue(processFlags []string, name string) (string, bool) {
+	val, set := "", false
 	for i, f := range processFlags {
 		f = strings.TrimLeft(f, "-")
-		if v, ok := strings.CutPrefix(f, "dedup-state="); ok {
-			state = v
-		} else if f == "dedup-state" && i+1 < len(processFlags) {
-			state = processFlags[i+1]
+		if v, ok := strings.CutPrefix(f, name+"="); ok {
+			val, set = v, true
+		} else if f == name && i+1 < len(processFlags) {
+			val, set = processFlags[i+1], true
 		}
 	}
-	return state
+	return val, set
+}
+
+// dedupState is the value of --dedup-state in processFlags ("" when not set).
+func dedupState(processFlags []string) string {
+	v, _ := flagValue(processFlags, "dedup-state")
+	return v
 }
 
 // Applicable are the faults of Faults that processFlags allow: with --dedup-state local not

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/teplokarta/teplokarta/internal/kafkax"
@@ -174,16 +173,10 @@ const envKillAfterStore = "TEPLOKARTA_TEST_KILL_AFTER_STORE"
 
 // enrichedPartitions is the last --enriched-partitions of processFlags, else the processor's default (8).
 func enrichedPartitions(processFlags []string) int {
-	n := 8
-	for i, f := range processFlags {
-		f = strings.TrimLeft(f, "-")
-		v, ok := strings.CutPrefix(f, "enriched-partitions=")
-		if !ok && f == "enriched-partitions" && i+1 < len(processFlags) {
-			v, ok = processFlags[i+1], true
-		}
-		if x, err := strconv.Atoi(v); ok && err == nil {
-			n = x
+	if v, ok := flagValue(processFlags, "enriched-partitions"); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
 		}
 	}
-	return n
+	return 8
 }

@@ -276,19 +276,19 @@ type routed struct {
 }
 
 // route re-keys the records whose id was first re-keyed by another scope to that scope.
-func (r *Rekey) route(ctx context.Context, out []kafka.Message, routed []routed) error {
-	if r.router == nil || len(routed) == 0 {
+func (r *Rekey) route(ctx context.Context, out []kafka.Message, recs []routed) error {
+	if r.router == nil || len(recs) == 0 {
 		return nil
 	}
-	ids, scopes := make([]string, len(routed)), make([]string, len(routed))
-	for i, rt := range routed {
+	ids, scopes := make([]string, len(recs)), make([]string, len(recs))
+	for i, rt := range recs {
 		ids[i], scopes[i] = rt.id, rt.scope
 	}
 	to, err := r.router.Route(ctx, ids, scopes)
 	if err != nil {
 		return err
 	}
-	for i, rt := range routed {
+	for i, rt := range recs {
 		if to[i] != scopes[i] {
 			out[rt.at].Key = []byte(to[i])
 			r.m.Rerouted.Inc()
