@@ -42,7 +42,7 @@ func runMigrate(ctx context.Context, env *cli.Env, args []string) error {
 	defer conn.Close()
 	var applied []string
 	if cfg.Cluster != "" {
-		applied, err = chstore.MigrateCluster(ctx, conn, chstore.ProjectMigrations(), cfg.Cluster, cfg.Database)
+		applied, err = chstore.MigrateCluster(ctx, conn, chstore.ProjectMigrations(), cfg.Cluster, cfg.Database, cfg.Auth())
 	} else {
 		applied, err = chstore.MigrateProject(ctx, conn)
 	}

@@ -43,7 +43,7 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer rdb.Close()
-	eng, err := startProcessor(ctx, env, pf, brokers(kb), rf, conn, ch.config().Dial, rdb, *metrics)
+	eng, err := startProcessor(ctx, env, pf, brokers(kb), rf, conn, ch.config(), rdb, *metrics)
 	if err != nil {
 		return err
 	}

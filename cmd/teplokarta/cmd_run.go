@@ -130,11 +130,11 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 	}
 	s.closers = append(s.closers, func() { s.rdb.Close() })
 
-	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, f.rf, s.conn, f.ch.config().Dial, s.rdb, *f.metrics)
+	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, f.rf, s.conn, f.ch.config(), s.rdb, *f.metrics)
 	if err != nil {
 		return nil, err
 	}
-	if s.sla, err = startSLAEngine(ctx, env, []string{b.Addr()}, f.rf, *f.slaAddr, *f.slaPolicy, s.conn, s.rdb, s.clk); err != nil {
+	if s.sla, err = startSLAEngine(ctx, env, []string{b.Addr()}, f.rf, *f.slaAddr, *f.slaPolicy, s.conn, f.ch.config().Auth(), s.rdb, s.clk); err != nil {
 		return nil, err
 	}
 	s.closers = append(s.closers, s.sla.close)

@@ -82,6 +82,7 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	cfg := d
 	cfg.Brokers, cfg.Group, cfg.PollInterval, cfg.KeyPrefix = brokers(kb), *group, *poll, *rf.prefix
 	cfg.Durability = rf.durability()
+	cfg.ClickHouseAuth = ch.config().Auth()
 	cfg.Instance = *instance
 	if cfg.Instance == "" {
 		cfg.Instance, _ = os.Hostname()

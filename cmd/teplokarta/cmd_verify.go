@@ -63,7 +63,7 @@ and rewrite lagging progress records. Safe while processors run: it closes the r
 		scope.Since = time.Now().Add(-*since)
 	}
 	began := time.Now()
-	rep, err := rollup.NewChecker(conn, gate, env.Log).WithDialer(ch.config().Dial).Check(ctx, scope, *repair)
+	rep, err := rollup.NewChecker(conn, gate, env.Log).WithDialer(ch.config().Dial).WithAuth(ch.config().Auth()).Check(ctx, scope, *repair)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/teplokarta/teplokarta/ingest/simulator"
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/processor/route"
 	"github.com/teplokarta/teplokarta/processor/sla"
@@ -34,13 +35,14 @@ type slaEngine struct {
 }
 
 func startSLAEngine(ctx context.Context, env *cli.Env, brokers []string, rf *redisFlags, listen, policyPath string,
-	conn driver.Conn, rdb redis.UniversalClient, clk sla.Clock) (*slaEngine, error) {
+	conn driver.Conn, chAuth chstore.Auth, rdb redis.UniversalClient, clk sla.Clock) (*slaEngine, error) {
 	pol, pcfg, err := loadPolicy(policyPath)
 	if err != nil {
 		return nil, err
 	}
 	cfg := sla.DefaultConfig()
 	cfg.Brokers, cfg.KeyPrefix, cfg.Instance, cfg.Durability = brokers, *rf.prefix, "run", rf.durability()
+	cfg.ClickHouseAuth = chAuth
 	eng, err := sla.New(cfg, rdb, conn, pol, clk, env.Log, nil)
 	if err != nil {
 		return nil, err

@@ -14,12 +14,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/teplokarta/teplokarta/ingest"
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/obs"
 	"github.com/teplokarta/teplokarta/processor/app"
 	"github.com/teplokarta/teplokarta/processor/enrich"
-	"github.com/teplokarta/teplokarta/processor/rollup"
 )
 
 // processorFlags are the processor's own settings (stack addresses come from the shared flags).
@@ -115,7 +115,7 @@ func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options,
 
 // startProcessor assembles a processor over opened clients and serves its /metrics and /healthz.
 func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, brokers []string, rf *redisFlags,
-	conn driver.Conn, dial rollup.Dialer, rdb redis.UniversalClient, metricsAddr string) (*app.Processor, error) {
+	conn driver.Conn, chc chstore.Config, rdb redis.UniversalClient, metricsAddr string) (*app.Processor, error) {
 	if err := checkBrokers(ctx, env, brokers); err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, broke
 		}
 		env.Log.Warn("test hook: this process kills itself after a stored batch", "batches", n)
 	}
-	p, err := app.Build(opts, app.Clients{ClickHouse: conn, ClickHouseDial: dial, Redis: rdb, Registerer: reg, Log: env.Log})
+	p, err := app.Build(opts, app.Clients{ClickHouse: conn, ClickHouseDial: chc.Dial, ClickHouseAuth: chc.Auth(), Redis: rdb, Registerer: reg, Log: env.Log})
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@
 #   TEPLOKARTA_CLUSTER_REPLICAS   replicas per shard: 2 with one shard, 1 or 2 with two   [2; 1]
 #   TEPLOKARTA_CLUSTER_STATE_DIR  state directory              [<repo>/.state/cluster; cluster-shards; cluster-2x2]
 #   TEPLOKARTA_CLUSTER_NAME       cluster name in remote_servers        [teplokarta]
+#   TEPLOKARTA_CLUSTER_USER       the user clients and the servers themselves connect as   [teplokarta]
+#   TEPLOKARTA_CLUSTER_PASSWORD   its password (no & < >)               [tk'local\pw]
 #   TEPLOKARTA_ZK_PORT            ZooKeeper client port                 [12181; 12182; 12183]
 #   TEPLOKARTA_CH<n>_PORT / _HTTP_PORT / _INTER_PORT  server n's ports, n = 1, 2
 #       [19610 / 18610 / 19611, 19620 / …; 19630, 19640; 19650, 19660, 19670, 19680 (http −1000, inter +1)]
@@ -38,6 +40,15 @@ esac
 servers=${#base[@]}
 state=${TEPLOKARTA_CLUSTER_STATE_DIR:-$repo/.state/cluster$suffix}
 cluster=${TEPLOKARTA_CLUSTER_NAME:-teplokarta}
+# As in production, user default is not for use: it gets a random password at every start, and clients,
+# Distributed tables and remote() connect as a user of their own whose password holds the characters a
+# query must escape (a quote, a backslash). internal/testenv.ClusterAuth has the same defaults.
+user=${TEPLOKARTA_CLUSTER_USER:-teplokarta}
+password=${TEPLOKARTA_CLUSTER_PASSWORD-"tk'local\\pw"}
+[[ "$user" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || { echo "TEPLOKARTA_CLUSTER_USER=$user: letters, digits, _" >&2; exit 2; }
+case "$password" in
+  *[\&\<\>]*) echo "TEPLOKARTA_CLUSTER_PASSWORD must not hold & < > (it goes into XML as it is)" >&2; exit 2 ;;
+esac
 zk_port=${TEPLOKARTA_ZK_PORT:-$zk_default}
 tcp=("") http=("") inter=("")
 for n in $(seq 1 "$servers"); do
@@ -102,7 +113,8 @@ cluster_xml() { # server-number
   for s in $(seq 1 "$shards"); do
     topology+="<shard><internal_replication>true</internal_replication>"
     for r in $(seq 1 "$replicas"); do
-      topology+="<replica><host>127.0.0.1</host><port>${tcp[$(( (s - 1) * replicas + r ))]}</port></replica>"
+      topology+="<replica><host>127.0.0.1</host><port>${tcp[$(( (s - 1) * replicas + r ))]}</port>"
+      topology+="<user>$user</user><password>$password</password></replica>"
     done
     topology+="</shard>"
   done
@@ -128,17 +140,35 @@ cluster_xml() { # server-number
 EOF
 }
 
+# users_xml DIR gives user default of DIR/users.xml (Debian's, ch_config copied it) a random password and
+# adds $user with $password, from loopback only.
+users_xml() {
+  local random pw
+  random=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  pw=$(printf '%s' "$password" | sed -e 's/[\\#]/\\&/g') # as sed's replacement text
+  sed -i -e "0,/<password><\/password>/s##<password>$random</password>#" \
+      -e "s#</users>#    <$user><password>$pw</password><networks><ip>::1</ip><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></$user>\n    </users>#" \
+      "$1/users.xml"
+}
+
+# ch_ok PORT: the server answers a query as $user.
+ch_ok() { clickhouse-client --port "$1" --host 127.0.0.1 --user "$user" --password "$password" -q 'SELECT 1' >/dev/null 2>&1; }
+
+# port_busy PORT: something listens there (whoever it lets in).
+port_busy() { timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
 start_replica() { # N
   local n=$1 dir=$state/ch$1 pidfile=$state/ch$1/server.pid port=${tcp[$1]}
   if alive "$pidfile"; then log "server $n already running on 127.0.0.1:$port"; return 0; fi
-  if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
-    log "port $port already answers ClickHouse, but not from $dir: stop it or pick TEPLOKARTA_CH${n}_PORT"; exit 1
+  if port_busy "$port"; then
+    log "port $port is taken, but not by a server from $dir: stop it or pick TEPLOKARTA_CH${n}_PORT"; exit 1
   fi
   ch_config "$dir" "$port" "${http[$n]}" "${inter[$n]}"
+  users_xml "$dir"
   cluster_xml "$n" >"$dir/config.d/cluster.xml"
   ch_launch "$dir" "$pidfile"
   for _ in $(seq 1 150); do
-    if clickhouse-client --port "$port" --host 127.0.0.1 -q 'SELECT 1' >/dev/null 2>&1; then
+    if ch_ok "$port"; then
       log "server $n ready on 127.0.0.1:$port (state $dir)"; return 0
     fi
     alive "$pidfile" || break
@@ -178,6 +208,8 @@ case "${1:-}" in
     addrs=""
     for n in $(seq 1 "$servers"); do addrs+="${addrs:+,}127.0.0.1:${tcp[$n]}"; done
     echo "TEPLOKARTA_CLICKHOUSE_ADDR=$addrs"
-    echo "TEPLOKARTA_CLICKHOUSE_CLUSTER=$cluster" ;;
+    echo "TEPLOKARTA_CLICKHOUSE_CLUSTER=$cluster"
+    echo "TEPLOKARTA_CLICKHOUSE_USER=$user"
+    printf 'TEPLOKARTA_CLICKHOUSE_PASSWORD=%q\n' "$password" ;;
   *) echo "usage: $0 start|stop|status|env|kill N" >&2; exit 2 ;;
 esac

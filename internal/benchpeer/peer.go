@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/rollup"
@@ -222,6 +223,4 @@ func gazetteerArrays(g *geo.Gazetteer) (oktmos, names, lats, lons string) {
 	return join(o), join(n), join(la), join(lo)
 }
 
-func quote(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
+func quote(s string) string { return chstore.Literal(s) }

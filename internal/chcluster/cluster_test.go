@@ -21,6 +21,7 @@ import (
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/rollup"
 )
 
@@ -39,7 +40,7 @@ type child struct {
 
 func start(t *testing.T, bin string, args ...string) *child {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	cmd := command(bin, args...)
 	out := &strings.Builder{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -61,19 +62,29 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// command runs name (a teplokarta binary, Redis, go) as the cluster's user: the variables a teplokarta
+// command reads its ClickHouse credentials from are set (testenv.ClusterEnv).
+func command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Env = testenv.ClusterEnv()
+	return cmd
+}
+
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
+	out, err := command(name, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 	return string(out)
 }
 
-// chstoreConfig is how the tests reach the cluster's database (Addr still to set).
+// chstoreConfig is how the tests reach the cluster's database (Addr still to set), as cluster.sh's user.
 func chstoreConfig(db string) chstore.Config {
 	cfg := chstore.DefaultConfig()
 	cfg.Database, cfg.Cluster = db, cluster
+	a := testenv.ClusterAuth()
+	cfg.User, cfg.Password = a.User, a.Password
 	return cfg
 }
 
@@ -173,8 +184,9 @@ func newClusterRun(t *testing.T, env string, want int, start, prefix string) clu
 	out := run(t, r.bin, "migrate", "--clickhouse-addr", r.addrs, "--cluster", cluster, "--clickhouse-database", r.db)
 	t.Logf("migrate --cluster: %.1fs\n%s", time.Since(began).Seconds(), out)
 	t.Cleanup(func() {
+		a := testenv.ClusterAuth()
 		_ = exec.Command("clickhouse-client", "--host", "127.0.0.1", "--port", strings.Split(r.servers[0], ":")[1],
-			"-q", "DROP DATABASE IF EXISTS "+r.db+" ON CLUSTER "+cluster).Run()
+			"--user", a.User, "--password", a.Password, "-q", "DROP DATABASE IF EXISTS "+r.db+" ON CLUSTER "+cluster).Run()
 	})
 	return r
 }

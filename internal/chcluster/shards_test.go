@@ -17,6 +17,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/plugin/pkg/plugin"
 	"github.com/teplokarta/teplokarta/processor/rollup"
 )
@@ -120,7 +121,7 @@ func testShards(t *testing.T, env string, replicas int) {
 		}
 		rows.Close()
 	}
-	checker := rollup.NewChecker(shards[0], nil, nil).WithDialer(chstoreConfig(db).Dial)
+	checker := rollup.NewChecker(shards[0], nil, nil).WithDialer(chstoreConfig(db).Dial).WithAuth(testenv.ClusterAuth())
 	until(t, ctx, "the rollups to agree with appeals", func() (bool, string) {
 		rep, err := checker.Check(ctx, rollup.Scope{}, false)
 		return err == nil && rep.Clean(), fmt.Sprint(rep.Diffs, rep.Progress, err)
@@ -128,7 +129,7 @@ func testShards(t *testing.T, env string, replicas int) {
 	perShard := checkReplicas(t, ctx, conns, replicas, truth.Appeals)
 	t.Logf("stream of %d appeals: %d on shard 1, %d on shard 2", truth.Appeals, perShard[0], perShard[1])
 	cr.slaComplete(t, ctx, shards[0])
-	if out, err := exec.Command(bin, "sla", "report", "--clickhouse-addr", addrs, "--clickhouse-database", db, "--since", "720h").CombinedOutput(); err != nil {
+	if out, err := command(bin, "sla", "report", "--clickhouse-addr", addrs, "--clickhouse-database", db, "--since", "720h").CombinedOutput(); err != nil {
 		t.Errorf("teplokarta sla report on two shards: %v\n%s", err, out)
 	}
 	var theme string
@@ -149,13 +150,13 @@ func testShards(t *testing.T, env string, replicas int) {
 	if err := rollup.Repair(ctx, shards[0], rep); !errors.Is(err, rollup.ErrShardedRepair) {
 		t.Errorf("repair without a way to reach the shards: %v, want ErrShardedRepair", err)
 	}
-	verify := exec.Command(bin, "verify", "--repair", "--no-gate", "--since", "0", "--clickhouse-addr", addrs, "--clickhouse-database", db)
+	verify := command(bin, "verify", "--repair", "--no-gate", "--since", "0", "--clickhouse-addr", addrs, "--clickhouse-database", db)
 	out, err := verify.CombinedOutput()
 	if err != nil {
 		t.Fatalf("teplokarta verify --repair: %v\n%s", err, out)
 	}
 	t.Logf("teplokarta verify --repair:\n%s", out)
-	if again, err := exec.Command(bin, "verify", "--no-gate", "--since", "0", "--clickhouse-addr", addrs, "--clickhouse-database", db).CombinedOutput(); err != nil {
+	if again, err := command(bin, "verify", "--no-gate", "--since", "0", "--clickhouse-addr", addrs, "--clickhouse-database", db).CombinedOutput(); err != nil {
 		t.Errorf("teplokarta verify after the repair: %v\n%s", err, again)
 	}
 	checkReplicas(t, ctx, conns, replicas, truth.Appeals)
@@ -236,8 +237,10 @@ func pluginQueries(t *testing.T, ctx context.Context, addr, db, theme string) {
 	t.Helper()
 	host, port, _ := strings.Cut(addr, ":")
 	p, _ := strconv.Atoi(port)
-	settings, _ := json.Marshal(map[string]any{"host": host, "port": p, "database": db, "username": "default"})
-	ds, err := plugin.New(ctx, backend.DataSourceInstanceSettings{JSONData: settings})
+	a := testenv.ClusterAuth()
+	settings, _ := json.Marshal(map[string]any{"host": host, "port": p, "database": db, "username": a.User})
+	ds, err := plugin.New(ctx, backend.DataSourceInstanceSettings{JSONData: settings,
+		DecryptedSecureJSONData: map[string]string{"password": a.Password}})
 	if err != nil {
 		t.Fatal(err)
 	}

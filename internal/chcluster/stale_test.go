@@ -39,7 +39,7 @@ func TestReadsSkipAStaleReplica(t *testing.T) {
 		_ = mig.Exec(context.Background(), "DROP DATABASE IF EXISTS "+cfg.Database+" ON CLUSTER "+cluster)
 		mig.Close()
 	})
-	if _, err := chstore.MigrateCluster(ctx, mig, chstore.ProjectMigrations(), cluster, cfg.Database); err != nil {
+	if _, err := chstore.MigrateCluster(ctx, mig, chstore.ProjectMigrations(), cluster, cfg.Database, cfg.Auth()); err != nil {
 		t.Fatal(err)
 	}
 	const maxDelay = 2 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"regexp"
 	"strconv"
@@ -110,8 +111,9 @@ func distributed(name, cluster, db string) string {
 
 // MigrateCluster applies migrations rendered for cluster to database db, through conn (any host of the
 // cluster; every host must answer, or the distributed DDL waits for it). The bookkeeping table
-// schema_migrations is itself replicated and read through its Distributed table. After-hooks get conn.
-func MigrateCluster(ctx context.Context, conn driver.Conn, migrations []Migration, cluster, db string) ([]string, error) {
+// schema_migrations is itself replicated and read through its Distributed table. After-hooks get conn and
+// auth, the connection's user and password (Config.Auth): they read every replica as that user.
+func MigrateCluster(ctx context.Context, conn driver.Conn, migrations []Migration, cluster, db string, auth Auth) ([]string, error) {
 	rendered, err := RenderCluster(migrations, cluster, db)
 	if err != nil {
 		return nil, err
@@ -126,7 +128,7 @@ func MigrateCluster(ctx context.Context, conn driver.Conn, migrations []Migratio
 			return nil, fmt.Errorf("migrate: cluster %s: %w", cluster, err)
 		}
 	}
-	return migrate(ctx, conn, rendered, "")
+	return migrate(ctx, conn, rendered, "", auth)
 }
 
 // Topology is what a connection's database is on: a single server (Cluster empty) or the cluster schema.
@@ -138,21 +140,51 @@ type Topology struct {
 	// ShardReplicas are Replicas by shard, in shard order: work that must run on each shard's own
 	// server (a sharded rollup repair) picks one of them.
 	ShardReplicas [][]string
+	// Auth is who Remote's reads connect as on every replica: the caller's own user (Discover cannot
+	// know it; the zero value is user default without a password, as remote() itself assumes).
+	Auth Auth
 }
+
+// Auth is a ClickHouse user and password. Its String and LogValue never show the password, so a
+// Topology or a config may be logged.
+type Auth struct {
+	User, Password string
+}
+
+func (a Auth) String() string {
+	if a.Password == "" {
+		return a.User
+	}
+	return a.User + " (password set)"
+}
+
+// LogValue keeps the password out of slog's output.
+func (a Auth) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 // Clustered reports the cluster schema.
 func (t Topology) Clustered() bool { return t.Cluster != "" }
 
 // Remote is a table function reading table on every replica of every shard (their union): with DISTINCT
 // or max() it sees every part any replica holds, so a replica that lags its shard cannot hide rows. It
-// fails when a replica does not answer. It connects as user default without a password (docs/cluster.md).
+// fails when a replica does not answer. It connects as t.Auth, which must be a user of every replica
+// (production clusters give user default a password: without its own credentials remote() would log in
+// as default with none and fail). The password is part of the query's text: ClickHouse from 22.12 on
+// writes it as [HIDDEN] in query_log and its logs; 18.16 does not (docs/cluster.md).
 func (t Topology) Remote(database, table string) string {
-	return fmt.Sprintf("remote('%s', %s, %s)", strings.Join(t.Replicas, ","), database, table)
+	user := t.Auth.User
+	if user == "" {
+		user = "default"
+	}
+	return fmt.Sprintf("remote(%s, %s, %s, %s, %s)", Literal(strings.Join(t.Replicas, ",")), database, table,
+		Literal(user), Literal(t.Auth.Password))
 }
 
 // TopologyOnce discovers a connection's topology on first use and keeps it: the schema does not change
 // under a running process. The zero value is ready to use; a failed discovery is asked again next time.
 type TopologyOnce struct {
+	// Auth is set on the topology it discovers (Topology.Auth): the credentials of the connection.
+	Auth Auth
+
 	mu sync.Mutex
 	t  *Topology
 }
@@ -168,6 +200,7 @@ func (o *TopologyOnce) Get(ctx context.Context, conn driver.Conn) (Topology, err
 	if err != nil {
 		return t, err
 	}
+	t.Auth = o.Auth
 	o.t = &t
 	return t, nil
 }

@@ -64,6 +64,12 @@ func ReplicaDelaySettings(d time.Duration) clickhouse.Settings {
 	return clickhouse.Settings{"max_replica_delay_for_distributed_queries": max(int(d.Round(time.Second)/time.Second), 1)}
 }
 
+// Literal quotes s as a ClickHouse string literal (a backslash and a quote escaped by a backslash), for
+// the few places a value cannot be a query parameter: table functions' arguments, literal IN lists.
+func Literal(s string) string { return "'" + literalEscaper.Replace(s) + "'" }
+
+var literalEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Validate reports configuration mistakes before any connection is tried.
@@ -117,6 +123,11 @@ func (c Config) options(database string) *clickhouse.Options {
 		o.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	return o
+}
+
+// Auth is the connection's user and password.
+func (c Config) Auth() Auth {
+	return Auth{User: c.User, Password: c.Password}
 }
 
 // Dial connects to one server (host:port of the native protocol) with c's credentials and database: a

@@ -102,11 +102,12 @@ func applied(ctx context.Context, conn driver.Conn, book string) (map[string]boo
 // statement is idempotent (IF NOT EXISTS), so a crash between a statement and its record is harmless:
 // the next run repeats the file.
 func Migrate(ctx context.Context, conn driver.Conn, migrations []Migration) ([]string, error) {
-	return migrate(ctx, conn, migrations, migrationsTable)
+	return migrate(ctx, conn, migrations, migrationsTable, Auth{})
 }
 
-// migrate applies migrations; book creates the bookkeeping table ("" when the caller made it).
-func migrate(ctx context.Context, conn driver.Conn, migrations []Migration, book string) ([]string, error) {
+// migrate applies migrations; book creates the bookkeeping table ("" when the caller made it); auth goes
+// to the after-hooks.
+func migrate(ctx context.Context, conn driver.Conn, migrations []Migration, book string, auth Auth) ([]string, error) {
 	done, err := applied(ctx, conn, book)
 	if err != nil {
 		return nil, err
@@ -122,7 +123,7 @@ func migrate(ctx context.Context, conn driver.Conn, migrations []Migration, book
 			}
 		}
 		if h := afterHook(m.ID); h != nil {
-			if err := h(ctx, conn); err != nil {
+			if err := h(ctx, conn, auth); err != nil {
 				return applied, fmt.Errorf("migrate: %s after-hook: %w", m.ID, err)
 			}
 		}
@@ -143,8 +144,9 @@ func migrate(ctx context.Context, conn driver.Conn, migrations []Migration, book
 
 // AfterHook finishes a migration that SQL alone cannot, e.g. rebuilding rollups from appeals after their
 // views changed. It runs after the migration's statements and before the migration is recorded, so a crash
-// in between repeats both; it must therefore be idempotent.
-type AfterHook func(ctx context.Context, conn driver.Conn) error
+// in between repeats both; it must therefore be idempotent. auth is the connection's user and password,
+// for reads of every replica on a cluster (Topology.Remote); zero for a single server.
+type AfterHook func(ctx context.Context, conn driver.Conn, auth Auth) error
 
 var (
 	hooksMu    sync.Mutex

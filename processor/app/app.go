@@ -112,6 +112,10 @@ type Clients struct {
 	// ClickHouseDial reaches each shard's own server, for rollup repairs on a cluster of several shards
 	// (chstore.Config.Dial); nil: such a repair refuses and the settle after a failed INSERT keeps failing.
 	ClickHouseDial rollup.Dialer
+	// ClickHouseAuth is the connection's user and password (chstore.Config.Auth): on a cluster the sink's
+	// exact reads and the rollup check read every replica through remote() as this user. Zero: user
+	// default without a password, which a production cluster refuses.
+	ClickHouseAuth chstore.Auth
 	Redis          redis.UniversalClient
 	Registerer     prometheus.Registerer // nil: metrics are not registered
 	Log            *slog.Logger
@@ -300,8 +304,9 @@ func Build(o Options, c Clients) (*Processor, error) {
 		}
 		scfg.Gate = gate
 	}
-	checker := rollup.NewChecker(c.ClickHouse, gate, c.Log).WithDialer(c.ClickHouseDial)
+	checker := rollup.NewChecker(c.ClickHouse, gate, c.Log).WithDialer(c.ClickHouseDial).WithAuth(c.ClickHouseAuth)
 	scfg.Settle = checker.Settle
+	scfg.Auth = c.ClickHouseAuth
 	sk := sink.New(c.ClickHouse, scfg, c.Log)
 	if err := errors.Join(sk.Register(c.Registerer), st.Register(c.Registerer), checker.Register(c.Registerer)); err != nil {
 		return nil, err

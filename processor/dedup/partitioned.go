@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
 )
 
@@ -230,7 +231,7 @@ func (d *Partitioned) heldScopes(ctx context.Context, conn driver.Conn, since ti
 		scope := model.Scope(region, oktmo)
 		if p := partitionOf([]byte(scope), all); fresh[p] != nil {
 			owner[scope] = p
-			tuples = append(tuples, "("+sqlString(region)+","+sqlString(oktmo)+")")
+			tuples = append(tuples, "("+chstore.Literal(region)+","+chstore.Literal(oktmo)+")")
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -238,13 +239,6 @@ func (d *Partitioned) heldScopes(ctx context.Context, conn driver.Conn, since ti
 	}
 	return owner, tuples, nil
 }
-
-// sqlString quotes s as a ClickHouse string literal.
-func sqlString(s string) string {
-	return "'" + sqlQuote.Replace(s) + "'"
-}
-
-var sqlQuote = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
 
 // IDHorizon is how long id claims last (and the first stage's routes, Routes).
 func (d *Partitioned) IDHorizon() time.Duration { return d.cfg.IDHorizon }

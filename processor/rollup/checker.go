@@ -25,6 +25,7 @@ type Checker struct {
 	conn driver.Conn
 	gate *Gate  // nil: no concurrent writer to keep out (a stopped processor, a test)
 	dial Dialer // reaches each shard of a sharded cluster; nil: repair refuses there
+	auth chstore.Auth
 	log  *slog.Logger
 	m    *Metrics
 }
@@ -40,6 +41,13 @@ func NewChecker(conn driver.Conn, gate *Gate, log *slog.Logger) *Checker {
 // WithDialer lets the checker repair a cluster of several shards, on each shard's own server (RepairWith).
 func (c *Checker) WithDialer(dial Dialer) *Checker {
 	c.dial = dial
+	return c
+}
+
+// WithAuth sets who the check's reads of every replica connect as on a cluster (remote()): the
+// connection's own user and password. Without it, user default without a password.
+func (c *Checker) WithAuth(a chstore.Auth) *Checker {
+	c.auth = a
 	return c
 }
 
@@ -85,6 +93,7 @@ func (c *Checker) Check(ctx context.Context, scope Scope, repair bool) (Report, 
 	if err != nil {
 		return Report{}, fmt.Errorf("rollup: %w", err)
 	}
+	topo.Auth = c.auth
 	if topo.Clustered() {
 		if err := waitReplicasSynced(ctx, c.conn, topo); err != nil {
 			return Report{}, err

@@ -65,7 +65,7 @@ const CalendarMigration = "0012_region_calendar"
 // the local-calendar rollups is rebuilt from appeals (Check with repair; no gate — `teplokarta migrate`
 // runs with the processors stopped, or `teplokarta verify --repair` settles what a running one wrote).
 func init() {
-	chstore.RegisterAfter(CalendarMigration, func(ctx context.Context, conn driver.Conn) error {
+	chstore.RegisterAfter(CalendarMigration, func(ctx context.Context, conn driver.Conn, auth chstore.Auth) error {
 		// Deep: moving rows from UTC to local days keeps most partitions' totals, only every key's
 		// window changes.
 		scope := Scope{Partitions: map[string][]uint32{}, Kafka: []KafkaPartition{}, Deep: true}
@@ -74,7 +74,7 @@ func init() {
 				scope.Partitions[t.Name] = nil // nil: every partition
 			}
 		}
-		_, err := NewChecker(conn, nil, slog.Default()).Check(ctx, scope, true)
+		_, err := NewChecker(conn, nil, slog.Default()).WithAuth(auth).Check(ctx, scope, true)
 		return err
 	})
 }

@@ -66,6 +66,10 @@ type Config struct {
 	// them wait. A backlog being replayed fills rounds, while live traffic, which keeps a few records
 	// upstream nearly all the time, is not held back by the linger.
 	Backlog func() int
+	// Auth is who the exact reads connect as on every replica of a cluster (chstore.Topology.Remote):
+	// the connection's own user and password (chstore.Config.Auth). The zero value is user default
+	// without a password. Nothing reads it on a single server.
+	Auth chstore.Auth
 }
 
 // Config defaults.
@@ -122,7 +126,7 @@ func New(conn driver.Conn, cfg Config, log *slog.Logger) *ClickHouse {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &ClickHouse{conn: conn, cfg: cfg, log: log, m: newMetrics()}
+	return &ClickHouse{conn: conn, cfg: cfg, log: log, m: newMetrics(), topo: chstore.TopologyOnce{Auth: cfg.Auth}}
 }
 
 // Progress implements Sink.

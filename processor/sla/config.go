@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/redisx"
 	"github.com/teplokarta/teplokarta/processor/sla/timers"
@@ -35,6 +36,10 @@ type Config struct {
 	ReconcileInterval time.Duration
 	ReconcileGrace    time.Duration
 	ReconcileLookback time.Duration
+	// ClickHouseAuth is who the reads of every replica connect as on a cluster (latest.go, remote()): the
+	// connection's own user and password (chstore.Config.Auth). The zero value is user default without a
+	// password. Nothing reads it on a single server.
+	ClickHouseAuth chstore.Auth
 }
 
 // DefaultConfig returns the defaults; Brokers must still be set.

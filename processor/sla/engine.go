@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/redisx"
@@ -73,7 +74,8 @@ func New(cfg Config, rdb redis.UniversalClient, ch driver.Conn, pol Policy, clk 
 	}
 	return &Engine{cfg: cfg, rdb: rdb, timers: ts, pol: pol, clk: clk, log: log, m: m, writer: w,
 		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"sla:durable", cfg.Durability),
-		store: &store{rdb: rdb, ch: ch, prefix: cfg.KeyPrefix, resolvedTTL: cfg.ResolvedTTL}}, nil
+		store: &store{rdb: rdb, ch: ch, prefix: cfg.KeyPrefix, resolvedTTL: cfg.ResolvedTTL,
+			topo: chstore.TopologyOnce{Auth: cfg.ClickHouseAuth}}}, nil
 }
 
 // Close flushes and closes the Kafka writer and its connections (kafka-go leaves a transport it was given open).

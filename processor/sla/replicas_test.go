@@ -19,6 +19,7 @@ import (
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/model"
+	"github.com/teplokarta/teplokarta/internal/testenv"
 	"github.com/teplokarta/teplokarta/processor/sla/clock"
 	"github.com/teplokarta/teplokarta/processor/sla/policy"
 	"github.com/teplokarta/teplokarta/processor/sla/timers"
@@ -48,6 +49,8 @@ func TestClusterStateReadsEveryReplica(t *testing.T) {
 	db := fmt.Sprintf("sla_replicas_%d", time.Now().UnixNano()%1_000_000_000)
 	cfg := chstore.DefaultConfig()
 	cfg.Addr, cfg.Database, cfg.Cluster = env, db, cluster
+	auth := testenv.ClusterAuth() // cluster.sh's user; default is locked there, as in production
+	cfg.User, cfg.Password = auth.User, auth.Password
 	mig, err := chstore.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +59,7 @@ func TestClusterStateReadsEveryReplica(t *testing.T) {
 		_ = mig.Exec(context.Background(), fmt.Sprintf("DROP DATABASE IF EXISTS %s ON CLUSTER %s", db, cluster))
 		mig.Close()
 	})
-	if _, err := chstore.MigrateCluster(ctx, mig, chstore.ProjectMigrations(), cluster, db); err != nil {
+	if _, err := chstore.MigrateCluster(ctx, mig, chstore.ProjectMigrations(), cluster, db, auth); err != nil {
 		t.Fatal(err)
 	}
 	open := func(addr string) driver.Conn {
@@ -76,7 +79,7 @@ func TestClusterStateReadsEveryReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 3, 10, 6, 0, 0, 0, time.UTC)
-	writer := &store{rdb: rdb, ch: c1, prefix: prefix + "w:", resolvedTTL: time.Hour}
+	writer := &store{rdb: rdb, ch: c1, prefix: prefix + "w:", resolvedTTL: time.Hour, topo: chstore.TopologyOnce{Auth: auth}}
 	states := map[string]*State{}
 	apply := func(id, typ, role, comment string, minute int) {
 		t.Helper()
@@ -144,7 +147,7 @@ func TestClusterStateReadsEveryReplica(t *testing.T) {
 		}
 	}
 	// A store with nothing in Redis, connected to the lagging replica only.
-	reader := &store{rdb: rdb, ch: c2, prefix: prefix + "r:", resolvedTTL: time.Hour}
+	reader := &store{rdb: rdb, ch: c2, prefix: prefix + "r:", resolvedTTL: time.Hour, topo: chstore.TopologyOnce{Auth: auth}}
 	check("through the lagging replica", reader)
 
 	// A replica that does not answer is skipped, not waited for: an address nothing listens on joins the
@@ -163,7 +166,7 @@ func TestClusterStateReadsEveryReplica(t *testing.T) {
 
 	// The engine on the lagging replica: timers for a (open) and not for b (resolved), and a in the list.
 	ecfg := DefaultConfig()
-	ecfg.Brokers, ecfg.KeyPrefix = []string{"127.0.0.1:1"}, prefix+"e:"
+	ecfg.Brokers, ecfg.KeyPrefix, ecfg.ClickHouseAuth = []string{"127.0.0.1:1"}, prefix+"e:", auth
 	eng, err := New(ecfg, rdb, c2, pol, clock.NewFake(at), slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
