@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/sources"
 	"github.com/teplokarta/teplokarta/processor/pii"
@@ -45,6 +46,21 @@ type KafkaConfig struct {
 	BatchTimeout time.Duration `yaml:"batch_timeout"` // default 2ms: webhooks wait at most this for company
 	EnsureTopics bool          `yaml:"ensure_topics"` // create missing raw topics at start (default true)
 	Partitions   int           `yaml:"partitions"`    // partitions of topics ingest creates; default 4
+	// TLS and SASL (docs/security.md#kafka): ca_file is relative to the config file's folder; the password
+	// may be read from password_file instead (one line).
+	TLS           bool   `yaml:"tls"`
+	CAFile        string `yaml:"ca_file"`
+	ServerName    string `yaml:"server_name"`
+	SASLMechanism string `yaml:"sasl_mechanism"` // PLAIN (with TLS only), SCRAM-SHA-256, SCRAM-SHA-512
+	User          string `yaml:"user"`
+	Password      string `yaml:"password"`
+	PasswordFile  string `yaml:"password_file"`
+}
+
+// Security is the producer's TLS and SASL settings, to build with kafkax.SecurityConfig.Build.
+func (k KafkaConfig) Security() kafkax.SecurityConfig {
+	return kafkax.SecurityConfig{TLS: k.TLS, CAFile: k.CAFile, ServerName: k.ServerName, Mechanism: k.SASLMechanism,
+		User: k.User, Password: k.Password}
 }
 
 // LimitsConfig are the message rules shared by all sources.
@@ -191,6 +207,10 @@ func (c *Config) readSecretFiles(dir string) error {
 	}
 	read("vk", &c.VK.Secret, c.VK.SecretFile)
 	read("pii_key", &c.PIIKey, c.PIIKeyFile)
+	read("kafka.password", &c.Kafka.Password, c.Kafka.PasswordFile)
+	if c.Kafka.CAFile != "" && !filepath.IsAbs(c.Kafka.CAFile) {
+		c.Kafka.CAFile = filepath.Join(dir, c.Kafka.CAFile)
+	}
 	return errors.Join(errs...)
 }
 
@@ -264,6 +284,9 @@ func (c Config) Validate() error {
 	}
 	if c.Kafka.BatchSize < 1 || c.Kafka.BatchTimeout <= 0 || c.Kafka.Partitions < 1 {
 		errs = append(errs, errors.New("kafka.batch_size, batch_timeout and partitions must be positive"))
+	}
+	if err := c.Kafka.Security().Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("kafka: %w", err))
 	}
 	if c.Limits.MaxMessageBytes < 1 || c.Limits.MaxTextRunes < 1 || c.Limits.MaxBatchBytes < 1 || c.Limits.MaxBatchLines < 1 || c.Limits.MaxConcurrentRequests < 0 {
 		errs = append(errs, errors.New("limits must be positive"))

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"fmt"
 
 	"github.com/teplokarta/teplokarta/internal/broker"
 	"github.com/teplokarta/teplokarta/internal/cli"
@@ -17,10 +19,23 @@ func runBroker(ctx context.Context, env *cli.Env, args []string) error {
 	parts := fs.Int("partitions", d.Partitions, "partitions of each topic created at start")
 	metrics := fs.String("metrics-addr", "127.0.0.1:9461", "address of /metrics and /healthz (empty: off)")
 	debug := addDebugFlag(fs)
+	cert := fs.String("tls-cert-file", "", "PEM certificate of a TLS listener (with --tls-key-file); clients then need --kafka-tls")
+	key := fs.String("tls-key-file", "", "PEM private key of --tls-cert-file")
+	mech := fs.String("sasl-mechanism", "", "make clients authenticate: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL)")
+	user := fs.String("sasl-user", "", "the one SASL user (a superuser)")
+	pass := fs.Secret("sasl-password", "its password")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	d.Port, d.DataDir, d.SyncWrites, d.Partitions = *port, *dir, *sync, *parts
+	d.SASL = broker.SASLUser{Mechanism: *mech, User: *user, Password: *pass}
+	if *cert != "" || *key != "" {
+		pair, err := tls.LoadX509KeyPair(*cert, *key)
+		if err != nil {
+			return fmt.Errorf("broker: --tls-cert-file/--tls-key-file: %w", err)
+		}
+		d.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	}
 	b, err := broker.Start(d, env.Log)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ import (
 // ingestFlags are shared by `ingest` and `ingest backfill`: flags override the YAML file.
 type ingestFlags struct {
 	config, brokers *string
+	kafka           *kafkaSecurityFlags // each given one overrides its kafka.* field
 	pii             *piiFlags
 }
 
@@ -33,6 +34,7 @@ func addIngestFlags(fs *cli.FlagSet) *ingestFlags {
 	return &ingestFlags{
 		config:  fs.String("config", "", "YAML config (see deploy/ingest.example.yaml); empty = local defaults: 127.0.0.1:8080, no auth, embedded broker"),
 		brokers: fs.String("brokers", "", "Kafka bootstrap brokers, comma-separated (overrides kafka.brokers; default 127.0.0.1:19092)"),
+		kafka:   addKafkaSecurityFlags(fs),
 		pii:     addPIIFlags(fs), // --pii-key overrides pii_key
 	}
 }
@@ -47,6 +49,17 @@ func (f *ingestFlags) load() (ingest.Config, error) {
 	}
 	if *f.brokers != "" {
 		cfg.Kafka.Brokers = kafkax.SplitBrokers(*f.brokers)
+	}
+	k, s := &cfg.Kafka, f.kafka.securityConfig()
+	k.TLS = k.TLS || s.TLS
+	for _, o := range []struct {
+		field *string
+		flag  string
+	}{{&k.CAFile, s.CAFile}, {&k.ServerName, s.ServerName},
+		{&k.SASLMechanism, s.Mechanism}, {&k.User, s.User}, {&k.Password, s.Password}} {
+		if o.flag != "" {
+			*o.field = o.flag
+		}
 	}
 	if *f.pii.key != "" {
 		cfg.PIIKey = *f.pii.key
@@ -66,9 +79,13 @@ func newIngestRuntime(ctx context.Context, env *cli.Env, cfg ingest.Config) (*in
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest config: %w", err)
 	}
+	sec, err := cfg.Kafka.Security().Build()
+	if err != nil {
+		return nil, fmt.Errorf("ingest config: %w", err)
+	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := kafkax.WaitReady(wctx, cfg.Kafka.Brokers); err != nil {
+	if err := kafkax.WaitReady(wctx, cfg.Kafka.Brokers, sec); err != nil {
 		return nil, err
 	}
 	if cfg.Kafka.EnsureTopics {
@@ -76,12 +93,12 @@ func newIngestRuntime(ctx context.Context, env *cli.Env, cfg ingest.Config) (*in
 		for _, s := range cfg.SourceNames() {
 			topics = append(topics, model.RawTopic(s))
 		}
-		if err := kafkax.EnsureTopics(wctx, cfg.Kafka.Brokers, cfg.Kafka.Partitions, topics...); err != nil {
+		if err := kafkax.EnsureTopics(wctx, cfg.Kafka.Brokers, sec, cfg.Kafka.Partitions, topics...); err != nil {
 			return nil, err
 		}
 	}
 	pc := kafkax.DefaultProducerConfig()
-	pc.Brokers, pc.BatchSize, pc.BatchTimeout = cfg.Kafka.Brokers, cfg.Kafka.BatchSize, cfg.Kafka.BatchTimeout
+	pc.Brokers, pc.BatchSize, pc.BatchTimeout, pc.Security = cfg.Kafka.Brokers, cfg.Kafka.BatchSize, cfg.Kafka.BatchTimeout, sec
 	w, err := kafkax.NewWriter(pc)
 	if err != nil {
 		return nil, err

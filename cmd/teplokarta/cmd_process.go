@@ -12,7 +12,7 @@ import (
 
 func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet(env, "process", "Run a stream processor instance: consume the raw topics in a consumer group, normalize, classify,\nresolve the municipality, deduplicate and store in ClickHouse (window rollups follow by materialized\nviews). Run several with the same --group to share the partitions.")
-	kb := addBrokersFlag(fs)
+	kb := addKafkaFlags(fs)
 	ch := addClickHouseFlags(fs)
 	rf := addRedisFlags(fs)
 	pf := addProcessorFlags(fs)
@@ -23,7 +23,7 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	if *check {
-		if err := checkProcessorConfig(pf, brokers(kb), rf, ch); err != nil {
+		if err := checkProcessorConfig(pf, kb, rf, ch); err != nil {
 			return err
 		}
 		return configOK(env, "process")
@@ -32,6 +32,10 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 	// collector from letting the heap double past it (GOGC alone would).
 	if os.Getenv("GOMEMLIMIT") == "" && *memLimit > 0 {
 		debug.SetMemoryLimit(int64(*memLimit) << 20)
+	}
+	sec, err := kb.security()
+	if err != nil {
+		return err
 	}
 	conn, err := chstore.Open(ctx, ch.config())
 	if err != nil {
@@ -43,7 +47,7 @@ func runProcess(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer rdb.Close()
-	eng, err := startProcessor(ctx, env, pf, brokers(kb), rf, conn, ch.config(), rdb, *metrics)
+	eng, err := startProcessor(ctx, env, pf, kb.addrs(), sec, rf, conn, ch.config(), rdb, *metrics)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/geo"
 	"github.com/teplokarta/teplokarta/internal/heattable"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/slaview"
 	"github.com/teplokarta/teplokarta/processor/sla"
@@ -130,7 +131,7 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 	}
 	s.closers = append(s.closers, func() { s.rdb.Close() })
 
-	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, f.rf, s.conn, f.ch.config(), s.rdb, *f.metrics)
+	proc, err := startProcessor(ctx, env, f.pf, []string{b.Addr()}, kafkax.Security{}, f.rf, s.conn, f.ch.config(), s.rdb, *f.metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +198,7 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 			// make (same topic, key, bytes and headers) with received_at = its simulated arrival time.
 			target = "kafka"
 		}
-		sink, closeSink, err := openSimSink(target, []string{b.Addr()})
+		sink, closeSink, err := openSimSink(target, []string{b.Addr()}, kafkax.Security{})
 		if err != nil {
 			return nil, err
 		}

@@ -45,7 +45,7 @@ func (f *simFlags) config(start time.Time) simulator.Config {
 func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet(env, "simulate", "Send realistic simulated appeals of the four sources (VK, «Наш дом», 112, ПОС) in their own raw\nformats: to ingest's HTTP batch endpoint (--target http://host:port) or straight onto the raw Kafka\ntopics as ingest would (--target kafka). Live mode paces by the clock; otherwise it sends as fast as it\ncan with simulated arrival times ending now. --truth writes the simulator's ground truth as JSON.")
 	sf := addSimFlags(fs, 20)
-	kb := addBrokersFlag(fs)
+	kb := addKafkaFlags(fs)
 	target := fs.String("target", "kafka", "kafka, or the base URL of ingest (http://127.0.0.1:8080)")
 	live := fs.Bool("live", true, "pace by the wall clock; false sends as fast as possible")
 	count := fs.Int("count", 0, "stop after this many messages (0: no limit)")
@@ -95,12 +95,16 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	sec, err := kb.security()
+	if err != nil {
+		return err
+	}
 	if isHTTP, err := simTarget(*target); err == nil && !isHTTP {
-		if err := checkBrokers(ctx, env, brokers(kb)); err != nil {
+		if err := checkBrokers(ctx, env, kb.addrs(), sec); err != nil {
 			return err
 		}
 	}
-	sink, closeSink, err := openSimSink(*target, brokers(kb))
+	sink, closeSink, err := openSimSink(*target, kb.addrs(), sec)
 	if err != nil {
 		return err
 	}
@@ -166,7 +170,7 @@ func simSigner(path string) (func(string, http.Header, []byte), error) {
 	return func(source string, h http.Header, body []byte) { cfg.Source(source).Auth.Sign(h, body) }, nil
 }
 
-func openSimSink(target string, brokers []string) (simulator.Sink, func(), error) {
+func openSimSink(target string, brokers []string, sec kafkax.Security) (simulator.Sink, func(), error) {
 	isHTTP, err := simTarget(target)
 	if err != nil {
 		return nil, nil, err
@@ -175,7 +179,7 @@ func openSimSink(target string, brokers []string) (simulator.Sink, func(), error
 		return simulator.HTTPSink{BaseURL: strings.TrimRight(target, "/"), Client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
 	}
 	pc := kafkax.DefaultProducerConfig()
-	pc.Brokers = brokers
+	pc.Brokers, pc.Security = brokers, sec
 	w, err := kafkax.NewWriter(pc)
 	if err != nil {
 		return nil, nil, err

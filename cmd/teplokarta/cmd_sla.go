@@ -49,7 +49,7 @@ func loadPolicy(path string) (*policy.Policy, policy.Config, error) {
 
 func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 	fs := cli.NewFlagSet(env, "sla serve", "Run an SLA engine instance: apply appeals.status (the single writer of SLA state), fire at-risk and\nbreach timers from Redis to appeals.sla, and serve the executor/curator HTTP API (--listen) and /metrics\n(--metrics-addr) on separate listeners. Run several with the same --group; each breach still fires once.")
-	kb := addBrokersFlag(fs)
+	kb := addKafkaFlags(fs)
 	ch := addClickHouseFlags(fs)
 	rf := addRedisFlags(fs)
 	d := sla.DefaultConfig()
@@ -80,7 +80,9 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	cfg := d
-	cfg.Brokers, cfg.Group, cfg.PollInterval, cfg.KeyPrefix = brokers(kb), *group, *poll, *rf.prefix
+	cfg.Brokers, cfg.Group, cfg.PollInterval, cfg.KeyPrefix = kb.addrs(), *group, *poll, *rf.prefix
+	sec, secErr := kb.security()
+	cfg.KafkaSecurity = sec
 	cfg.Durability = rf.durability()
 	cfg.ClickHouseAuth = ch.config().Auth()
 	cfg.Instance = *instance
@@ -88,10 +90,13 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 		cfg.Instance, _ = os.Hostname()
 	}
 	if *check {
-		if err := errors.Join(cfg.Validate(), ch.config().Validate(), rf.config().Validate()); err != nil {
+		if err := errors.Join(cfg.Validate(), secErr, ch.config().Validate(), rf.config().Validate()); err != nil {
 			return err
 		}
 		return configOK(env, "sla serve")
+	}
+	if secErr != nil {
+		return secErr
 	}
 	conn, err := chstore.Open(ctx, ch.config())
 	if err != nil {
@@ -106,7 +111,7 @@ func runSLAServe(ctx context.Context, env *cli.Env, args []string) error {
 		return err
 	}
 	defer rdb.Close()
-	if err := checkBrokers(ctx, env, cfg.Brokers); err != nil {
+	if err := checkBrokers(ctx, env, cfg.Brokers, cfg.KafkaSecurity); err != nil {
 		return err
 	}
 	reg := obs.NewRegistry()

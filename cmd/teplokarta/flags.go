@@ -105,24 +105,57 @@ func addDebugFlag(fs *cli.FlagSet) *string {
 	return fs.String("debug-addr", "", "address of Go's profiles /debug/pprof/ — a loopback IP only, e.g. 127.0.0.1:6060 (empty: off)")
 }
 
-func addBrokersFlag(fs *cli.FlagSet) *string {
-	return fs.String("brokers", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated")
+// kafkaFlags are the Kafka brokers and how to connect to them (TLS, SASL).
+type kafkaFlags struct {
+	brokers *string
+	*kafkaSecurityFlags
 }
 
-func brokers(s *string) []string { return kafkax.SplitBrokers(*s) }
+// kafkaSecurityFlags are how to connect to Kafka: TLS and SASL (docs/security.md#kafka).
+type kafkaSecurityFlags struct {
+	tls                                       *bool
+	caFile, serverName, mechanism, user, pass *string
+}
+
+func addKafkaFlags(fs *cli.FlagSet) *kafkaFlags {
+	return &kafkaFlags{brokers: fs.String("brokers", "127.0.0.1:19092", "Kafka bootstrap brokers, comma-separated"),
+		kafkaSecurityFlags: addKafkaSecurityFlags(fs)}
+}
+
+func addKafkaSecurityFlags(fs *cli.FlagSet) *kafkaSecurityFlags {
+	return &kafkaSecurityFlags{
+		tls:        fs.Bool("kafka-tls", false, "connect to Kafka with TLS (implied by --kafka-ca-file and --kafka-server-name)"),
+		caFile:     fs.String("kafka-ca-file", "", "PEM file of the CAs Kafka's certificates chain to (empty: the system's)"),
+		serverName: fs.String("kafka-server-name", "", "name Kafka's certificates carry, when not the host dialed"),
+		mechanism: fs.String("kafka-sasl-mechanism", "", "SASL mechanism: "+kafkax.MechanismScramSHA512+", "+kafkax.MechanismScramSHA256+
+			" or "+kafkax.MechanismPlain+" (PLAIN only with TLS); empty: no authentication"),
+		user: fs.String("kafka-user", "", "SASL user"),
+		pass: fs.Secret("kafka-password", "SASL password"),
+	}
+}
+
+func (k *kafkaFlags) addrs() []string { return kafkax.SplitBrokers(*k.brokers) }
+
+func (k *kafkaSecurityFlags) securityConfig() kafkax.SecurityConfig {
+	return kafkax.SecurityConfig{TLS: *k.tls, CAFile: *k.caFile, ServerName: *k.serverName, Mechanism: *k.mechanism,
+		User: *k.user, Password: *k.pass}
+}
+
+// security builds the TLS and SASL settings (reading the CA file).
+func (k *kafkaSecurityFlags) security() (kafkax.Security, error) { return k.securityConfig().Build() }
 
 // checkBrokers fails when a broker address answers in another protocol (a port mixed up with ClickHouse's,
 // Redis's or an HTTP one: kafka-go would read that answer as a huge Kafka response). Brokers that do not
 // answer yet only get a warning: the consumers and writers retry until Kafka is up.
-func checkBrokers(ctx context.Context, env *cli.Env, brokers []string) error {
+func checkBrokers(ctx context.Context, env *cli.Env, brokers []string, sec kafkax.Security) error {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	err := kafkax.CheckBrokers(cctx, brokers)
+	err := kafkax.CheckBrokers(cctx, brokers, sec)
 	if errors.Is(err, kafkax.ErrNotKafka) {
 		return fmt.Errorf("--brokers: %w", err)
 	}
 	if err != nil {
-		env.Log.Warn("no Kafka broker answers yet; will keep trying", "brokers", strings.Join(brokers, ","), "err", err)
+		env.Log.Warn("no Kafka broker answers yet; will keep trying", "brokers", strings.Join(brokers, ","), "security", sec, "err", err)
 	}
 	return nil
 }

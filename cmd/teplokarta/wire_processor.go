@@ -16,6 +16,7 @@ import (
 	"github.com/teplokarta/teplokarta/ingest"
 	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/cli"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/obs"
 	"github.com/teplokarta/teplokarta/processor/app"
@@ -114,9 +115,9 @@ func (f *processorFlags) options(brokers []string, rf *redisFlags) (app.Options,
 }
 
 // startProcessor assembles a processor over opened clients and serves its /metrics and /healthz.
-func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, brokers []string, rf *redisFlags,
+func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, brokers []string, sec kafkax.Security, rf *redisFlags,
 	conn driver.Conn, chc chstore.Config, rdb redis.UniversalClient, metricsAddr string) (*app.Processor, error) {
-	if err := checkBrokers(ctx, env, brokers); err != nil {
+	if err := checkBrokers(ctx, env, brokers, sec); err != nil {
 		return nil, err
 	}
 	reg := obs.NewRegistry()
@@ -124,6 +125,7 @@ func startProcessor(ctx context.Context, env *cli.Env, pf *processorFlags, broke
 	if err != nil {
 		return nil, err
 	}
+	opts.Pipeline.Security = sec
 	if n := env.Getenv(envKillAfterStore); n != "" {
 		if opts.Pipeline.AfterStore, err = killAfterStore(n); err != nil {
 			return nil, err
@@ -170,12 +172,13 @@ func (f *classifierFlags) stage() (*enrich.Stage, error) {
 
 // checkProcessorConfig validates what a processor start would build from its flags (options, model and
 // rule files, every stage's config), without connecting.
-func checkProcessorConfig(pf *processorFlags, brokers []string, rf *redisFlags, ch *chFlags) error {
-	o, err := pf.options(brokers, rf)
+func checkProcessorConfig(pf *processorFlags, kf *kafkaFlags, rf *redisFlags, ch *chFlags) error {
+	o, err := pf.options(kf.addrs(), rf)
 	if err != nil {
 		return err
 	}
-	return errors.Join(o.Validate(), ch.config().Validate(), rf.config().Validate())
+	_, secErr := kf.security()
+	return errors.Join(o.Validate(), secErr, ch.config().Validate(), rf.config().Validate())
 }
 
 // envKillAfterStore is a fault-test hook, not a setting: the processor SIGKILLs itself after its N-th

@@ -34,7 +34,7 @@ func Count(t testing.TB, addr, topic string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ends, err := kafkax.EndOffsets(ctx, []string{addr}, topic)
+	ends, err := kafkax.EndOffsets(ctx, []string{addr}, kafkax.Security{}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func ReadAll(t testing.TB, addr, topic string) []kafka.Message {
 	want := Count(t, addr, topic)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	parts, err := kafkax.Partitions(ctx, []string{addr}, topic)
+	parts, err := kafkax.Partitions(ctx, []string{addr}, kafkax.Security{}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}

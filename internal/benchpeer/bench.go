@@ -230,7 +230,7 @@ func (b *bench) setUp(ctx context.Context) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := kafkax.WaitReady(wctx, []string{b.brokerAddr()}); err != nil {
+	if err := kafkax.WaitReady(wctx, []string{b.brokerAddr()}, kafkax.Security{}); err != nil {
 		return fmt.Errorf("benchpeer: broker: %w\n%s", err, b.broker.out)
 	}
 	chcfg := chstore.DefaultConfig()

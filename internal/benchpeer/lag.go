@@ -47,7 +47,7 @@ func (b *bench) peerLag(ctx context.Context, group string) (int64, error) {
 // lagOf is one source's Kafka table's lag.
 func (b *bench) lagOf(ctx context.Context, group, src string) (int64, error) {
 	topic := model.RawTopic(src)
-	ends, err := kafkax.EndOffsets(ctx, []string{b.brokerAddr()}, topic)
+	ends, err := kafkax.EndOffsets(ctx, []string{b.brokerAddr()}, kafkax.Security{}, topic)
 	if err != nil {
 		return 0, err
 	}
@@ -55,7 +55,7 @@ func (b *bench) lagOf(ctx context.Context, group, src string) (int64, error) {
 	for p := range ends {
 		parts = append(parts, p)
 	}
-	cl, closeClient := kafkax.NewClient([]string{b.brokerAddr()}, 5*time.Second)
+	cl, closeClient := kafkax.NewClient([]string{b.brokerAddr()}, kafkax.Security{}, 5*time.Second)
 	defer closeClient()
 	committed, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: groupOf(group, src), Topics: map[string][]int{topic: parts}})
 	if err != nil {

@@ -283,7 +283,7 @@ func tail(s string, n int) string {
 // re-keyed records of the rounds before it as well (exact duplicates, decoded and decided all the same),
 // and its CPU per message would count that work too.
 func (b *bench) dropEnriched(ctx context.Context) error {
-	client, closeClient := kafkax.NewClient([]string{b.brokerAddr()}, 10*time.Second)
+	client, closeClient := kafkax.NewClient([]string{b.brokerAddr()}, kafkax.Security{}, 10*time.Second)
 	defer closeClient()
 	resp, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{model.TopicEnriched}})
 	if err != nil {

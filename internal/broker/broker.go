@@ -3,6 +3,7 @@
 package broker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,16 @@ type Config struct {
 	SyncWrites bool     // fsync every produce (slower, survives power loss, not only SIGKILL)
 	Partitions int      // partitions of each topic created at start; default 4
 	Topics     []string // topics created explicitly at start (auto-created ones do not survive restarts)
+	// TLS, when set, is the listener's TLS (its certificate): clients must connect with TLS.
+	TLS *tls.Config
+	// SASL, when Mechanism is set, makes every client authenticate as User (a superuser: no ACLs apply).
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.
+	SASL SASLUser
+}
+
+// SASLUser is the broker's one SASL user.
+type SASLUser struct {
+	Mechanism, User, Password string
 }
 
 // DefaultTopics are the topics of the built-in sources plus the shared ones.
@@ -45,6 +56,15 @@ func (c Config) Validate() error {
 	}
 	if c.Partitions < 1 {
 		return fmt.Errorf("broker: partitions must be ≥ 1, got %d", c.Partitions)
+	}
+	switch c.SASL.Mechanism {
+	case "":
+	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		if c.SASL.User == "" || c.SASL.Password == "" {
+			return fmt.Errorf("broker: SASL %s needs a user and a password", c.SASL.Mechanism)
+		}
+	default:
+		return fmt.Errorf("broker: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASL.Mechanism)
 	}
 	return nil
 }
@@ -78,6 +98,12 @@ func Start(c Config, log *slog.Logger) (*Broker, error) {
 	if c.SyncWrites {
 		opts = append(opts, kfake.SyncWrites())
 	}
+	if c.TLS != nil {
+		opts = append(opts, kfake.TLS(c.TLS))
+	}
+	if c.SASL.Mechanism != "" {
+		opts = append(opts, kfake.EnableSASL(), kfake.Superuser(c.SASL.Mechanism, c.SASL.User, c.SASL.Password))
+	}
 	cl, err := kfake.NewCluster(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("broker: start on port %d: %w", c.Port, err)
@@ -92,7 +118,8 @@ func Start(c Config, log *slog.Logger) (*Broker, error) {
 		}
 	}
 	if log != nil {
-		log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", c.DataDir, "topics", len(c.Topics))
+		log.Info("embedded broker ready", "addr", b.Addr(), "data_dir", c.DataDir, "topics", len(c.Topics),
+			"tls", c.TLS != nil, "sasl", c.SASL.Mechanism)
 	}
 	return b, nil
 }

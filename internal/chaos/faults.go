@@ -151,7 +151,7 @@ func (r *run) inject(ctx context.Context) error {
 		}
 		// The run counts only if the topic did grow while the two consumed it.
 		if err := r.until(ctx, model.TopicEnriched+" to grow", func() (bool, string, error) {
-			parts, err := kafkax.Partitions(ctx, []string{r.brokerAddr()}, model.TopicEnriched)
+			parts, err := kafkax.Partitions(ctx, []string{r.brokerAddr()}, kafkax.Security{}, model.TopicEnriched)
 			if err != nil {
 				return false, err.Error(), nil
 			}

@@ -77,7 +77,7 @@ func (r *run) ingestSigkill(ctx context.Context, at func() float64) error {
 func (r *run) rawRecords(ctx context.Context) (int64, error) {
 	var n int64
 	for _, src := range model.KnownSources {
-		ends, err := kafkax.EndOffsets(ctx, []string{r.brokerAddr()}, model.RawTopic(src))
+		ends, err := kafkax.EndOffsets(ctx, []string{r.brokerAddr()}, kafkax.Security{}, model.RawTopic(src))
 		if err != nil {
 			return 0, err
 		}

@@ -206,7 +206,7 @@ func (r *run) startBroker(ctx context.Context) error {
 	r.broker = b
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := kafkax.WaitReady(wctx, []string{r.brokerAddr()}); err != nil {
+	if err := kafkax.WaitReady(wctx, []string{r.brokerAddr()}, kafkax.Security{}); err != nil {
 		return fmt.Errorf("broker: %w\n%s", err, b.out.String())
 	}
 	return nil

@@ -134,7 +134,7 @@ func stream(t *testing.T, ctx context.Context, bin, tmp string) (broker, redisAd
 	start(t, bin, "broker", "--port", strconv.Itoa(brokerPort), "--data-dir", filepath.Join(tmp, "broker"), "--metrics-addr", "")
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer wcancel()
-	if err := kafkax.WaitReady(wctx, []string{broker}); err != nil {
+	if err := kafkax.WaitReady(wctx, []string{broker}, kafkax.Security{}); err != nil {
 		t.Fatal(err)
 	}
 	sc := simulator.DefaultConfig()

@@ -25,7 +25,7 @@ func TestGrowTopic(t *testing.T) {
 		{7, 3, 7}, // grown
 		{5, 7, 7}, // never shrunk
 	} {
-		before, after, err := kafkax.GrowTopic(ctx, brokers, topic, step.want)
+		before, after, err := kafkax.GrowTopic(ctx, brokers, kafkax.Security{}, topic, step.want)
 		if err != nil {
 			t.Fatalf("grow to %d: %v", step.want, err)
 		}
@@ -34,7 +34,7 @@ func TestGrowTopic(t *testing.T) {
 		}
 		var parts []int
 		for deadline := time.Now().Add(5 * time.Second); ; {
-			if parts, err = kafkax.Partitions(ctx, brokers, topic); err == nil && len(parts) == step.after || time.Now().After(deadline) {
+			if parts, err = kafkax.Partitions(ctx, brokers, kafkax.Security{}, topic); err == nil && len(parts) == step.after || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)

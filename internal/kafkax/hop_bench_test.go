@@ -42,7 +42,7 @@ func benchHop(b *testing.B, encode func([]byte, *model.Appeal) ([]byte, error), 
 	br := testenv.Broker(b)
 	brokers := []string{br.Addr()}
 	const topic, partitions = "appeals.enriched.bench", 4
-	if err := kafkax.EnsureTopics(ctx, brokers, partitions, topic); err != nil {
+	if err := kafkax.EnsureTopics(ctx, brokers, kafkax.Security{}, partitions, topic); err != nil {
 		b.Fatal(err)
 	}
 	appeals := sampleAppeals(b, 2000)
@@ -83,7 +83,7 @@ func benchHop(b *testing.B, encode func([]byte, *model.Appeal) ([]byte, error), 
 			batch = batch[:0]
 		}
 	}
-	ends, err := kafkax.EndOffsets(ctx, brokers, topic)
+	ends, err := kafkax.EndOffsets(ctx, brokers, kafkax.Security{}, topic)
 	if err != nil {
 		b.Fatal(err)
 	}

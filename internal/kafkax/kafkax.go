@@ -24,7 +24,8 @@ type ProducerConfig struct {
 	// message.max.bytes (1,048,588 by default in Apache Kafka and in the embedded broker), so a bigger cap
 	// lets two large records to one partition fail together. A single record above it is refused here.
 	BatchBytes int64
-	Async      bool // fire-and-forget; never for data that must not be lost
+	Async      bool     // fire-and-forget; never for data that must not be lost
+	Security   Security // TLS and SASL; zero: plaintext
 }
 
 // DefaultBatchBytes is ProducerConfig.BatchBytes' default, below the brokers' default record-batch limit
@@ -72,7 +73,7 @@ func NewWriter(c ProducerConfig) (*Writer, error) {
 	if c.BatchBytes == 0 {
 		c.BatchBytes = DefaultBatchBytes
 	}
-	t := NewTransport()
+	t := NewTransport(c.Security)
 	return &Writer{transport: t, Writer: &kafka.Writer{
 		Addr:         kafka.TCP(c.Brokers...),
 		Balancer:     &kafka.Murmur2Balancer{},
@@ -85,15 +86,17 @@ func NewWriter(c ProducerConfig) (*Writer, error) {
 	}}, nil
 }
 
-// NewTransport is a fresh transport; never share kafka.DefaultTransport. Whoever makes one closes it
-// (CloseIdleConnections) when done: its first request starts a connection pool that lives until then.
-func NewTransport() *kafka.Transport {
-	return &kafka.Transport{DialTimeout: 5 * time.Second, MetadataTTL: 5 * time.Second, ClientID: "teplokarta"}
+// NewTransport is a fresh transport with sec's TLS and SASL; never share kafka.DefaultTransport. Whoever
+// makes one closes it (CloseIdleConnections) when done: its first request starts a connection pool that
+// lives until then.
+func NewTransport(sec Security) *kafka.Transport {
+	return &kafka.Transport{DialTimeout: 5 * time.Second, MetadataTTL: 5 * time.Second, ClientID: "teplokarta",
+		TLS: sec.TLS, SASL: sec.SASL}
 }
 
 // NewClient is a client on a transport of its own, for a few admin requests; call close when done.
-func NewClient(brokers []string, timeout time.Duration) (client *kafka.Client, close func()) {
-	t := NewTransport()
+func NewClient(brokers []string, sec Security, timeout time.Duration) (client *kafka.Client, close func()) {
+	t := NewTransport(sec)
 	return &kafka.Client{Addr: kafka.TCP(brokers...), Transport: t, Timeout: timeout}, t.CloseIdleConnections
 }
 
@@ -110,8 +113,8 @@ func SplitBrokers(s string) []string {
 
 // EnsureTopics creates missing topics (production Kafka may have auto-creation off). Existing topics are
 // left as they are.
-func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics ...string) error {
-	client, done := NewClient(brokers, 10*time.Second)
+func EnsureTopics(ctx context.Context, brokers []string, sec Security, partitions int, topics ...string) error {
+	client, done := NewClient(brokers, sec, 10*time.Second)
 	defer done()
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
@@ -132,14 +135,14 @@ func EnsureTopics(ctx context.Context, brokers []string, partitions int, topics 
 // GrowTopic creates topic with want partitions if it is missing, and adds partitions to it if it has fewer.
 // Kafka never takes partitions away: a topic that has more keeps them. It returns the topic's count
 // before (0: it was missing) and after.
-func GrowTopic(ctx context.Context, brokers []string, topic string, want int) (before, after int, err error) {
-	client, done := NewClient(brokers, 10*time.Second)
+func GrowTopic(ctx context.Context, brokers []string, sec Security, topic string, want int) (before, after int, err error) {
+	client, done := NewClient(brokers, sec, 10*time.Second)
 	defer done()
 	ids, err := partitions(ctx, client, topic)
 	switch {
 	case errors.Is(err, ErrNoTopic):
 		// Created here, not read back: a new topic's metadata may lag its creation.
-		return 0, want, EnsureTopics(ctx, brokers, want, topic)
+		return 0, want, EnsureTopics(ctx, brokers, sec, want, topic)
 	case err != nil:
 		return 0, 0, err
 	case len(ids) >= want:
@@ -158,11 +161,11 @@ func GrowTopic(ctx context.Context, brokers []string, topic string, want int) (b
 
 // WaitReady polls the brokers until one answers metadata requests or ctx ends. An address that answers
 // in another protocol ends the wait at once with ErrNotKafka (see Probe).
-func WaitReady(ctx context.Context, brokers []string) error {
-	client, done := NewClient(brokers, 2*time.Second)
+func WaitReady(ctx context.Context, brokers []string, sec Security) error {
+	client, done := NewClient(brokers, sec, 2*time.Second)
 	defer done()
 	for {
-		err := CheckBrokers(ctx, brokers)
+		err := CheckBrokers(ctx, brokers, sec)
 		if errors.Is(err, ErrNotKafka) {
 			return err
 		}
@@ -182,10 +185,10 @@ func WaitReady(ctx context.Context, brokers []string) error {
 
 // CheckBrokers probes every address: an error wrapping ErrNotKafka if any answers in another protocol,
 // else an error only when none answers as a broker.
-func CheckBrokers(ctx context.Context, brokers []string) error {
+func CheckBrokers(ctx context.Context, brokers []string, sec Security) error {
 	var errs []error
 	for _, b := range brokers {
-		err := Probe(ctx, b)
+		err := Probe(ctx, b, sec)
 		if errors.Is(err, ErrNotKafka) {
 			return err
 		}
@@ -200,8 +203,8 @@ func CheckBrokers(ctx context.Context, brokers []string) error {
 }
 
 // Partitions returns the partition ids of a topic.
-func Partitions(ctx context.Context, brokers []string, topic string) ([]int, error) {
-	client, done := NewClient(brokers, 5*time.Second)
+func Partitions(ctx context.Context, brokers []string, sec Security, topic string) ([]int, error) {
+	client, done := NewClient(brokers, sec, 5*time.Second)
 	defer done()
 	return partitions(ctx, client, topic)
 }
@@ -233,8 +236,8 @@ func partitions(ctx context.Context, client *kafka.Client, topic string) ([]int,
 var ErrNoTopic = errors.New("no such topic")
 
 // EndOffsets returns each partition's end offset (the offset the next record will get) of a topic.
-func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
-	client, done := NewClient(brokers, 10*time.Second)
+func EndOffsets(ctx context.Context, brokers []string, sec Security, topic string) (map[int]int64, error) {
+	client, done := NewClient(brokers, sec, 10*time.Second)
 	defer done()
 	parts, err := partitions(ctx, client, topic)
 	if err != nil {

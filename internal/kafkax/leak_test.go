@@ -41,10 +41,10 @@ func TestHelpersLeaveNoConnectionPools(t *testing.T) {
 	cfg.Brokers = brokers
 	cfg.BatchTimeout = time.Millisecond
 	use := func() {
-		if err := kafkax.WaitReady(ctx, brokers); err != nil {
+		if err := kafkax.WaitReady(ctx, brokers, kafkax.Security{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := kafkax.EnsureTopics(ctx, brokers, 2, model.TopicDLQ); err != nil {
+		if err := kafkax.EnsureTopics(ctx, brokers, kafkax.Security{}, 2, model.TopicDLQ); err != nil {
 			t.Fatal(err)
 		}
 		w, err := kafkax.NewWriter(cfg)
@@ -57,16 +57,16 @@ func TestHelpersLeaveNoConnectionPools(t *testing.T) {
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := kafkax.Partitions(ctx, brokers, model.TopicDLQ); err != nil {
+		if _, err := kafkax.Partitions(ctx, brokers, kafkax.Security{}, model.TopicDLQ); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := kafkax.GrowTopic(ctx, brokers, model.TopicDLQ, 2); err != nil {
+		if _, _, err := kafkax.GrowTopic(ctx, brokers, kafkax.Security{}, model.TopicDLQ, 2); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := kafkax.EndOffsets(ctx, brokers, model.TopicDLQ); err != nil {
+		if _, err := kafkax.EndOffsets(ctx, brokers, kafkax.Security{}, model.TopicDLQ); err != nil {
 			t.Fatal(err)
 		}
-		cl, closeClient := kafkax.NewClient(brokers, 5*time.Second)
+		cl, closeClient := kafkax.NewClient(brokers, kafkax.Security{}, 5*time.Second)
 		if _, err := cl.Metadata(ctx, &kafka.MetadataRequest{}); err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestHelpersLeaveNoConnectionPools(t *testing.T) {
 	if n := settle(base); n > base {
 		t.Errorf("%d rounds of the helpers left %d kafka-go goroutines running (%d after the first round); want none left per round", rounds, n, base)
 	}
-	ends, err := kafkax.EndOffsets(ctx, brokers, model.TopicDLQ)
+	ends, err := kafkax.EndOffsets(ctx, brokers, kafkax.Security{}, model.TopicDLQ)
 	if err != nil {
 		t.Fatal(err)
 	}

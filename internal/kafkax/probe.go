@@ -2,6 +2,7 @@ package kafkax
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,11 +24,18 @@ const maxProbeResponse = 1 << 20
 // comes back for a response: an HTTP server's "HTTP/1.1 400" reads as a 1.2 GB frame whose arrays have
 // garbage lengths, and its client allocated 4.6 GB in five seconds before timing out with "context
 // deadline exceeded". An address that refuses or drops the connection is unreachable, not ErrNotKafka.
-// Plaintext, like every Kafka client of teplokarta today: TLS or SASL listeners would need the probe on the
-// clients' own dialer.
-func Probe(ctx context.Context, addr string) error {
-	d := net.Dialer{Timeout: 5 * time.Second}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// With sec.TLS the probe speaks TLS first, as the clients do; SASL it needs not (Kafka answers ApiVersions
+// before authentication). A TLS listener probed in plaintext answers with a TLS alert, reported as
+// ErrNotKafka with the hint to turn TLS on.
+func Probe(ctx context.Context, addr string, sec Security) error {
+	nd := &net.Dialer{Timeout: 5 * time.Second}
+	var conn net.Conn
+	var err error
+	if sec.TLS != nil {
+		conn, err = (&tls.Dialer{NetDialer: nd, Config: sec.TLS}).DialContext(ctx, "tcp", addr)
+	} else {
+		conn, err = nd.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return fmt.Errorf("kafka: %s: %w", addr, err)
 	}
@@ -52,6 +60,9 @@ func Probe(ctx context.Context, addr string) error {
 	head := make([]byte, 8)
 	n, err := io.ReadFull(conn, head)
 	if n == 0 && err != nil {
+		if sec.TLS == nil && speaksTLS(ctx, addr) {
+			return fmt.Errorf("kafka: %s answers only TLS, not plaintext (--kafka-tls): %w", addr, ErrNotKafka)
+		}
 		return fmt.Errorf("kafka: %s: no answer to ApiVersions: %w", addr, err)
 	}
 	size := int32(binary.BigEndian.Uint32(head))
@@ -59,4 +70,18 @@ func Probe(ctx context.Context, addr string) error {
 		return fmt.Errorf("kafka: %s answered %s to an ApiVersions request: %w", addr, strconv.Quote(string(head[:n])), ErrNotKafka)
 	}
 	return nil
+}
+
+// speaksTLS reports whether addr completes a TLS handshake: a listener that closed a plaintext request
+// without a word may be a TLS one. Only the protocol is asked, not who the server is.
+func speaksTLS(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	d := &tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // a protocol check; no data is sent
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }

@@ -67,7 +67,7 @@ func TestProbe(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			err := kafkax.Probe(ctx, tc.addr)
+			err := kafkax.Probe(ctx, tc.addr, kafkax.Security{})
 			if got := errors.Is(err, kafkax.ErrNotKafka); got != tc.notKafka {
 				t.Errorf("Probe(%s) = %v: ErrNotKafka %v, want %v", tc.addr, err, got, tc.notKafka)
 			}
@@ -91,7 +91,7 @@ func TestWaitReadyOnAnHTTPPort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	began := time.Now()
-	err := kafkax.WaitReady(ctx, []string{addr})
+	err := kafkax.WaitReady(ctx, []string{addr}, kafkax.Security{})
 	runtime.ReadMemStats(&after)
 	if !errors.Is(err, kafkax.ErrNotKafka) || !strings.Contains(err.Error(), addr) {
 		t.Errorf("WaitReady = %v, want ErrNotKafka naming %s", err, addr)
@@ -103,10 +103,10 @@ func TestWaitReadyOnAnHTTPPort(t *testing.T) {
 		t.Errorf("WaitReady allocated %d MB", alloc>>20)
 	}
 	// One wrong address among good ones is still a mistake to report, not one to ride out.
-	if err := kafkax.WaitReady(ctx, []string{broker.Addr(), addr}); !errors.Is(err, kafkax.ErrNotKafka) {
+	if err := kafkax.WaitReady(ctx, []string{broker.Addr(), addr}, kafkax.Security{}); !errors.Is(err, kafkax.ErrNotKafka) {
 		t.Errorf("WaitReady on the broker and the HTTP port = %v, want ErrNotKafka", err)
 	}
-	if err := kafkax.WaitReady(ctx, []string{broker.Addr()}); err != nil {
+	if err := kafkax.WaitReady(ctx, []string{broker.Addr()}, kafkax.Security{}); err != nil {
 		t.Errorf("WaitReady on the broker alone: %v", err)
 	}
 }

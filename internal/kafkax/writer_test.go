@@ -35,7 +35,7 @@ func TestTwoLargeRecordsToOnePartition(t *testing.T) {
 	if err := w.WriteMessages(ctx, msgs...); err != nil {
 		t.Fatalf("two 700 KB records to one partition: %v", err)
 	}
-	parts, err := kafkax.Partitions(ctx, cfg.Brokers, model.TopicDLQ)
+	parts, err := kafkax.Partitions(ctx, cfg.Brokers, kafkax.Security{}, model.TopicDLQ)
 	if err != nil {
 		t.Fatal(err)
 	}

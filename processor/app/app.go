@@ -194,12 +194,13 @@ func (p *Processor) Run(ctx context.Context) error {
 // whole (rebuilt from ClickHouse if Redis lost it — a batch that found it lost ended the generation), then
 // the views of the partitions' last rows are checked and repaired.
 type resumeChecks struct {
-	dedup   *dedup.Redis       // nil: a deduper without Redis state
-	local   *soleOwner         // nil: the dedup state is not in this process
-	parts   *dedup.Partitioned // nil: the dedup state is not with appeals.enriched's partitions
-	brokers []string
-	ch      driver.Conn
-	rollups *rollup.Checker
+	dedup    *dedup.Redis       // nil: a deduper without Redis state
+	local    *soleOwner         // nil: the dedup state is not in this process
+	parts    *dedup.Partitioned // nil: the dedup state is not with appeals.enriched's partitions
+	brokers  []string
+	security kafkax.Security
+	ch       driver.Conn
+	rollups  *rollup.Checker
 }
 
 func (r resumeChecks) CheckResumed(ctx context.Context, generation int32, partitions map[string][]int, window int64) error {
@@ -214,7 +215,7 @@ func (r resumeChecks) CheckResumed(ctx context.Context, generation int32, partit
 		}
 	}
 	if r.parts != nil {
-		all, err := kafkax.Partitions(ctx, r.brokers, model.TopicEnriched)
+		all, err := kafkax.Partitions(ctx, r.brokers, r.security, model.TopicEnriched)
 		if err != nil {
 			return fmt.Errorf("processor: partitions of %s: %w", model.TopicEnriched, err)
 		}
@@ -241,7 +242,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		if err != nil {
 			return nil, err
 		}
-		sole = &soleOwner{d: ld, ch: c.ClickHouse, brokers: o.Pipeline.Brokers, topics: o.Pipeline.Topics,
+		sole = &soleOwner{d: ld, ch: c.ClickHouse, brokers: o.Pipeline.Brokers, security: o.Pipeline.Security, topics: o.Pipeline.Topics,
 			idHorizon: ld.IDHorizon(), log: logOrDefault(c.Log)}
 		stage = pipeline.DedupStage{D: ld}
 	}
@@ -262,7 +263,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		}
 		stage = pipeline.DedupStage{D: dd}
 	}
-	prod, err := pipeline.NewProducer(o.Pipeline.Brokers)
+	prod, err := pipeline.NewProducer(o.Pipeline.Brokers, o.Pipeline.Security)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +321,7 @@ func Build(o Options, c Clients) (*Processor, error) {
 		Windower:   win,
 		Sink:       sk,
 		Producer:   prod,
-		Resume:     resumeChecks{dedup: dd, local: sole, parts: parts, brokers: o.Pipeline.Brokers, ch: c.ClickHouse, rollups: checker},
+		Resume:     resumeChecks{dedup: dd, local: sole, parts: parts, brokers: o.Pipeline.Brokers, security: o.Pipeline.Security, ch: c.ClickHouse, rollups: checker},
 		Metrics:    metrics,
 		Log:        c.Log,
 	}
@@ -333,12 +334,12 @@ func Build(o Options, c Clients) (*Processor, error) {
 		if p.rekey, p.rekeyWriter, err = buildRekey(o, parts.IDHorizon(), c.Redis, c.ClickHouse, c.Now, norm, st, metrics, sk, c.Log); err != nil {
 			return nil, err
 		}
-		brokers, n, log := o.Pipeline.Brokers, o.EnrichedPartitions, logOrDefault(c.Log)
+		brokers, sec, n, log := o.Pipeline.Brokers, o.Pipeline.Security, o.EnrichedPartitions, logOrDefault(c.Log)
 		// The topic grows to n partitions, never shrinks. Growing it under running instances is safe: they
 		// take up the new partitions, rebuild their states by scope (dedup.Partitioned.Resume) and forward
 		// what was produced under the old count (Deps.Placement).
 		p.enriched = func(ctx context.Context) error {
-			before, after, err := kafkax.GrowTopic(ctx, brokers, model.TopicEnriched, n)
+			before, after, err := kafkax.GrowTopic(ctx, brokers, sec, model.TopicEnriched, n)
 			switch {
 			case err != nil:
 				return err

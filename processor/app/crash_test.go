@@ -78,7 +78,7 @@ func startBroker(t testing.TB) string {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := kafkax.WaitReady(ctx, []string{addr}); err != nil {
+	if err := kafkax.WaitReady(ctx, []string{addr}, kafkax.Security{}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	return addr

@@ -82,7 +82,7 @@ func mustPartitions(t *testing.T, addr, topic string) []int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ps, err := kafkax.Partitions(ctx, []string{addr}, topic)
+	ps, err := kafkax.Partitions(ctx, []string{addr}, kafkax.Security{}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}

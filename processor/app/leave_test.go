@@ -16,7 +16,7 @@ import (
 // groupState is the consumer group's state as the coordinator reports it ("Stable", "PreparingRebalance", …).
 func groupState(t *testing.T, broker, group string) string {
 	t.Helper()
-	cl, closeClient := kafkax.NewClient([]string{broker}, 5*time.Second)
+	cl, closeClient := kafkax.NewClient([]string{broker}, kafkax.Security{}, 5*time.Second)
 	defer closeClient()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -297,7 +297,7 @@ func retryThatMoved(t *testing.T, lost bool) {
 	if moved == "" {
 		t.Fatal("no municipality on another partition than Ryazan's")
 	}
-	if err := kafkax.EnsureTopics(ctx, []string{b.Addr()}, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
+	if err := kafkax.EnsureTopics(ctx, []string{b.Addr()}, kafkax.Security{}, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
 		t.Fatal(err)
 	}
 	w := rawWriter(t, b.Addr())
@@ -379,7 +379,7 @@ func TestGrowingTheEnrichedTopicCountsNothingTwice(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	parts, err := kafkax.Partitions(ctx, bl.opts.Pipeline.Brokers, model.TopicEnriched)
+	parts, err := kafkax.Partitions(ctx, bl.opts.Pipeline.Brokers, kafkax.Security{}, model.TopicEnriched)
 	if err != nil || len(parts) != 7 {
 		t.Fatalf("%s has partitions %v (%v), want 7", model.TopicEnriched, parts, err)
 	}
@@ -445,7 +445,7 @@ func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 	if p7 < 3 {
 		t.Fatalf("the scope goes to partition %d of 7, not an added one: the test would show nothing", p7)
 	}
-	if err := kafkax.EnsureTopics(ctx, brokers, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
+	if err := kafkax.EnsureTopics(ctx, brokers, kafkax.Security{}, 4, app.DefaultOptions().Pipeline.Topics...); err != nil {
 		t.Fatal(err)
 	}
 	w := rawWriter(t, brokers[0])
@@ -462,7 +462,7 @@ func TestEnrichedPartitionsAddedWhileRunning(t *testing.T) {
 	}
 	waitProcessed(t, ctx, reg, 1)
 	waitRows(t, conn, 1, time.Minute)
-	if before, after, err := kafkax.GrowTopic(ctx, brokers, model.TopicEnriched, 7); err != nil || before != 3 || after != 7 {
+	if before, after, err := kafkax.GrowTopic(ctx, brokers, kafkax.Security{}, model.TopicEnriched, 7); err != nil || before != 3 || after != 7 {
 		t.Fatalf("grow %s: %d → %d partitions (%v)", model.TopicEnriched, before, after, err)
 	}
 	// The group takes up the added partitions within its partition watch (5 s): the second stage then
@@ -500,7 +500,7 @@ func TestRawPartitionsAddedWhileRunning(t *testing.T) {
 			l := newLive(t, "raw-added", state)
 			ctx, conn, brokers := l.ctx, l.conn, l.opts.Pipeline.Brokers
 			topic := model.RawTopic(model.SourcePOS) // the embedded broker creates the raw topics
-			parts, err := kafkax.Partitions(ctx, brokers, topic)
+			parts, err := kafkax.Partitions(ctx, brokers, kafkax.Security{}, topic)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -524,7 +524,7 @@ func TestRawPartitionsAddedWhileRunning(t *testing.T) {
 			write(0, msg(99001))
 			waitProcessed(t, ctx, reg, 1) // the processor runs and consumes
 			n := len(parts)
-			if before, after, err := kafkax.GrowTopic(ctx, brokers, topic, n+2); err != nil || before != n || after != n+2 {
+			if before, after, err := kafkax.GrowTopic(ctx, brokers, kafkax.Security{}, topic, n+2); err != nil || before != n || after != n+2 {
 				t.Fatalf("grow %s: %d → %d partitions (%v), want %d → %d", topic, before, after, err, n, n+2)
 			}
 			write(n+1, msg(99002))

@@ -22,11 +22,11 @@ func buildRekey(o Options, idHorizon time.Duration, rdb redis.UniversalClient, c
 	m *pipeline.Metrics, sk *sink.ClickHouse, log *slog.Logger) (*pipeline.Rekey, io.Closer, error) {
 	cfg := pipeline.DefaultRekeyConfig()
 	p := o.Pipeline
-	cfg.Brokers, cfg.GroupID, cfg.Topics, cfg.DLQTopic = p.Brokers, p.GroupID+"-rekey", p.Topics, p.DLQTopic
+	cfg.Brokers, cfg.Security, cfg.GroupID, cfg.Topics, cfg.DLQTopic = p.Brokers, p.Security, p.GroupID+"-rekey", p.Topics, p.DLQTopic
 	cfg.BatchSize, cfg.SessionTimeout, cfg.StopTimeout = p.BatchSize, p.SessionTimeout, p.StopTimeout
 	cfg.FlushInterval = min(cfg.FlushInterval, p.FlushInterval) // the second stage waits its own
 	cfg.MaxInFlight, cfg.Prefetch = p.MaxInFlight, p.Prefetch
-	w, err := pipeline.NewProducer(p.Brokers)
+	w, err := pipeline.NewProducer(p.Brokers, p.Security)
 	if err != nil {
 		return nil, nil, err
 	}

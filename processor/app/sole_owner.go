@@ -26,6 +26,7 @@ type soleOwner struct {
 	d         *dedup.Local
 	ch        driver.Conn
 	brokers   []string
+	security  kafkax.Security
 	topics    []string
 	idHorizon time.Duration
 	log       *slog.Logger
@@ -35,7 +36,7 @@ type soleOwner struct {
 func (s *soleOwner) resume(ctx context.Context, partitions map[string][]int) error {
 	missing := 0
 	for _, topic := range s.topics {
-		all, err := kafkax.Partitions(ctx, s.brokers, topic)
+		all, err := kafkax.Partitions(ctx, s.brokers, s.security, topic)
 		if err != nil {
 			return fmt.Errorf("processor: partitions of %s: %w", topic, err)
 		}

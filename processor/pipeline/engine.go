@@ -26,16 +26,17 @@ import (
 
 // Config of the processor engine.
 type Config struct {
-	Brokers        []string      // default 127.0.0.1:19092
-	GroupID        string        // consumer group; default "teplokarta-processor"
-	Topics         []string      // raw topics; default appeals.raw.{vk,nashdom,112,pos}
-	BatchSize      int           // max records per batch; default 2500
-	FlushInterval  time.Duration // max wait to fill a batch; default 250ms
-	DLQTopic       string        // default appeals.dlq
-	StatusTopic    string        // "created" events for the SLA engine; default appeals.status; "" = off
-	WindowsTopic   string        // closed live windows; default "" (off)
-	SessionTimeout time.Duration // consumer group session; default 10s
-	StopTimeout    time.Duration // how long an in-flight batch may take to finish at shutdown; default 30s
+	Brokers        []string        // default 127.0.0.1:19092
+	Security       kafkax.Security // TLS and SASL of every Kafka connection; zero: plaintext
+	GroupID        string          // consumer group; default "teplokarta-processor"
+	Topics         []string        // raw topics; default appeals.raw.{vk,nashdom,112,pos}
+	BatchSize      int             // max records per batch; default 2500
+	FlushInterval  time.Duration   // max wait to fill a batch; default 250ms
+	DLQTopic       string          // default appeals.dlq
+	StatusTopic    string          // "created" events for the SLA engine; default appeals.status; "" = off
+	WindowsTopic   string          // closed live windows; default "" (off)
+	SessionTimeout time.Duration   // consumer group session; default 10s
+	StopTimeout    time.Duration   // how long an in-flight batch may take to finish at shutdown; default 30s
 	// MaxInFlight bounds the records being batched or processed at once across all partitions; with
 	// Prefetch and MaxUnstored it bounds the processor's memory whatever the backlog and partition count.
 	// Default 5000: two batches, one per core of the machine measured; the sink's rounds no longer hold
@@ -162,7 +163,7 @@ func New(cfg Config, d Deps) (*Engine, error) {
 // Run consumes until ctx ends. On shutdown it stops fetching, lets in-flight batches finish and commit,
 // flushes the live windows and leaves the group.
 func (e *Engine) Run(ctx context.Context) error {
-	group, err := newGroup(e.cfg.GroupID, e.cfg.Brokers, e.cfg.Topics, e.cfg.SessionTimeout, e.cfg.StopTimeout, "teplokarta-processor")
+	group, err := newGroup(e.cfg.GroupID, e.cfg.Brokers, e.cfg.Security, e.cfg.Topics, e.cfg.SessionTimeout, e.cfg.StopTimeout, "teplokarta-processor")
 	if err != nil {
 		return fmt.Errorf("processor: consumer group: %w", err)
 	}
@@ -209,10 +210,10 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // newGroup joins a consumer group that starts new partitions at their first offset.
-func newGroup(id string, brokers, topics []string, session, stop time.Duration, clientID string) (*kafka.ConsumerGroup, error) {
+func newGroup(id string, brokers []string, sec kafkax.Security, topics []string, session, stop time.Duration, clientID string) (*kafka.ConsumerGroup, error) {
 	return kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID: id, Brokers: brokers, Topics: topics,
-		Dialer:            &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: clientID},
+		Dialer:            sec.Dialer(clientID),
 		StartOffset:       kafka.FirstOffset,
 		SessionTimeout:    session,
 		HeartbeatInterval: session / 4,
@@ -299,7 +300,7 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 	}()
 	log.Info("partition assigned", "committed", p.Offset, "stored_up_to", prog.Offset, "start", start)
 
-	r := newPartitionReader(e.cfg.Brokers, topic, p.ID, e.cfg.Prefetch, "teplokarta-processor")
+	r := newPartitionReader(e.cfg.Brokers, e.cfg.Security, topic, p.ID, e.cfg.Prefetch, "teplokarta-processor")
 	defer r.Close()
 	if err := r.SetOffset(start); err != nil {
 		log.Error("set offset", "err", err)
@@ -465,8 +466,8 @@ func (e *Engine) releaseUnstored(n int) {
 }
 
 // NewProducer builds the writer the engine uses for DLQ/status/window records.
-func NewProducer(brokers []string) (*kafkax.Writer, error) {
+func NewProducer(brokers []string, sec kafkax.Security) (*kafkax.Writer, error) {
 	c := kafkax.DefaultProducerConfig()
-	c.Brokers = brokers
+	c.Brokers, c.Security = brokers, sec
 	return kafkax.NewWriter(c)
 }

@@ -10,11 +10,11 @@ import (
 )
 
 // newPartitionReader reads one partition of a topic, buffering up to prefetch records ahead of the batch.
-func newPartitionReader(brokers []string, topic string, partition, prefetch int, clientID string) *kafka.Reader {
+func newPartitionReader(brokers []string, sec kafkax.Security, topic string, partition, prefetch int, clientID string) *kafka.Reader {
 	return kafka.NewReader(kafka.ReaderConfig{
 		Brokers: brokers, Topic: topic, Partition: partition,
 		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: 100 * time.Millisecond, QueueCapacity: prefetch,
-		Dialer: &kafka.Dialer{Timeout: 5 * time.Second, DualStack: true, ClientID: clientID},
+		Dialer: sec.Dialer(clientID),
 	})
 }
 

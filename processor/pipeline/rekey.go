@@ -22,13 +22,14 @@ import (
 // appeals.enriched keyed by scope ("<region>:<oktmo>"), where the second stage (the Engine over that topic)
 // deduplicates, counts and stores. Kafka Streams calls this a repartition.
 type RekeyConfig struct {
-	Brokers       []string      // default 127.0.0.1:19092
-	GroupID       string        // consumer group of the raw topics; default "teplokarta-processor-rekey"
-	Topics        []string      // raw topics; default appeals.raw.{vk,nashdom,112,pos}
-	Enriched      string        // default appeals.enriched
-	DLQTopic      string        // default appeals.dlq
-	BatchSize     int           // records per produced batch; default 2500
-	FlushInterval time.Duration // max wait of a batch for more records after its first; default 50ms
+	Brokers       []string        // default 127.0.0.1:19092
+	Security      kafkax.Security // TLS and SASL of every Kafka connection; zero: plaintext
+	GroupID       string          // consumer group of the raw topics; default "teplokarta-processor-rekey"
+	Topics        []string        // raw topics; default appeals.raw.{vk,nashdom,112,pos}
+	Enriched      string          // default appeals.enriched
+	DLQTopic      string          // default appeals.dlq
+	BatchSize     int             // records per produced batch; default 2500
+	FlushInterval time.Duration   // max wait of a batch for more records after its first; default 50ms
 	// MaxInFlight bounds the records read and not yet produced across all raw partitions, and Prefetch
 	// what each partition's reader buffers ahead (defaults 5000 and 500, the Engine's). Without them 16
 	// raw partitions held up to 16 batches at once: ≈ 100 MB more live heap than the Engine's bounds, and
@@ -132,7 +133,7 @@ func NewRekey(cfg RekeyConfig, norm normalize.Normalizer, enricher Enricher, w *
 
 // Run consumes the raw topics in the consumer group until ctx ends.
 func (r *Rekey) Run(ctx context.Context) error {
-	group, err := newGroup(r.cfg.GroupID, r.cfg.Brokers, r.cfg.Topics, r.cfg.SessionTimeout, r.cfg.StopTimeout, "teplokarta-rekey")
+	group, err := newGroup(r.cfg.GroupID, r.cfg.Brokers, r.cfg.Security, r.cfg.Topics, r.cfg.SessionTimeout, r.cfg.StopTimeout, "teplokarta-rekey")
 	if err != nil {
 		return fmt.Errorf("rekey: consumer group: %w", err)
 	}
@@ -193,7 +194,7 @@ func (r *Rekey) partition(rootCtx, gctx context.Context, gen *kafka.Generation, 
 	log := r.log.With("topic", topic, "partition", p.ID)
 	label := strconv.Itoa(p.ID)
 	defer r.m.Lag.DeleteLabelValues(topic, label)
-	rd := newPartitionReader(r.cfg.Brokers, topic, p.ID, r.cfg.Prefetch, "teplokarta-rekey")
+	rd := newPartitionReader(r.cfg.Brokers, r.cfg.Security, topic, p.ID, r.cfg.Prefetch, "teplokarta-rekey")
 	defer rd.Close()
 	start := p.Offset // the committed offset, or FirstOffset for a new group
 	if start < 0 && r.stored != nil {

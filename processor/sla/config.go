@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/teplokarta/teplokarta/internal/chstore"
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/internal/redisx"
 	"github.com/teplokarta/teplokarta/processor/sla/timers"
@@ -13,20 +14,22 @@ import (
 
 // Config of the engine.
 type Config struct {
-	KeyPrefix    string        // Redis key prefix; default "tk:"
-	Brokers      []string      // Kafka bootstrap addresses; required
-	StatusTopic  string        // default appeals.status: input (and where timers and the API produce)
-	SLATopic     string        // default appeals.sla: at-risk and breach notices
-	DLQTopic     string        // default appeals.dlq: status events that cannot be decoded, with the reason
-	Group        string        // consumer group; default "teplokarta-sla"
-	Instance     string        // name of this instance in logs and locks; default "sla"
-	PollInterval time.Duration // how often due timers are claimed; default 100ms
-	BatchSize    int           // most events applied together; default 500
-	BatchLinger  time.Duration // wait for more events after the first one; default 20ms
-	ReadyCheck   time.Duration // how often to check that Redis still holds the timers; default 1s
-	ResolvedTTL  time.Duration // cache lifetime of resolved appeals' state; default 7 days
-	ReplyTTL     time.Duration // how long a command's result waits for its HTTP caller; default 1m
-	Timers       timers.Config // lease and claim size; KeyPrefix is set from KeyPrefix
+	KeyPrefix string   // Redis key prefix; default "tk:"
+	Brokers   []string // Kafka bootstrap addresses; required
+	// KafkaSecurity: TLS and SASL of the engine's Kafka connections; zero: plaintext.
+	KafkaSecurity kafkax.Security
+	StatusTopic   string        // default appeals.status: input (and where timers and the API produce)
+	SLATopic      string        // default appeals.sla: at-risk and breach notices
+	DLQTopic      string        // default appeals.dlq: status events that cannot be decoded, with the reason
+	Group         string        // consumer group; default "teplokarta-sla"
+	Instance      string        // name of this instance in logs and locks; default "sla"
+	PollInterval  time.Duration // how often due timers are claimed; default 100ms
+	BatchSize     int           // most events applied together; default 500
+	BatchLinger   time.Duration // wait for more events after the first one; default 20ms
+	ReadyCheck    time.Duration // how often to check that Redis still holds the timers; default 1s
+	ResolvedTTL   time.Duration // cache lifetime of resolved appeals' state; default 7 days
+	ReplyTTL      time.Duration // how long a command's result waits for its HTTP caller; default 1m
+	Timers        timers.Config // lease and claim size; KeyPrefix is set from KeyPrefix
 	// Durability: what a batch checks before its Kafka offsets are committed (WAIT for replicas, a master
 	// change under Sentinel); a batch that fails it is applied again. Zero: nothing (docs/redis.md).
 	Durability redisx.Durability

@@ -58,7 +58,7 @@ func TestUndecodableStatusEventIsDeadLettered(t *testing.T) {
 // readOne returns the first record found on any partition of topic.
 func readOne(t *testing.T, ctx context.Context, broker, topic string) kafka.Message {
 	t.Helper()
-	parts, err := kafkax.Partitions(ctx, []string{broker}, topic)
+	parts, err := kafkax.Partitions(ctx, []string{broker}, kafkax.Security{}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}

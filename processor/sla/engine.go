@@ -70,7 +70,7 @@ func New(cfg Config, rdb redis.UniversalClient, ch driver.Conn, pol Policy, clk 
 		BatchTimeout: 5 * time.Millisecond,
 		BatchBytes:   kafkax.DefaultBatchBytes,
 		RequiredAcks: kafka.RequireAll,
-		Transport:    kafkax.NewTransport(),
+		Transport:    kafkax.NewTransport(cfg.KafkaSecurity),
 	}
 	return &Engine{cfg: cfg, rdb: rdb, timers: ts, pol: pol, clk: clk, log: log, m: m, writer: w,
 		guard: redisx.NewGuard(rdb, cfg.KeyPrefix+"sla:durable", cfg.Durability),

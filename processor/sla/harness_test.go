@@ -157,7 +157,7 @@ func (e *env) watchSLA() *notices {
 	// Partition readers without a consumer group: a group reader may deliver a record twice across its own
 	// rebalance, which would look like a notice sent twice.
 	pctx, pcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	parts, err := kafkax.Partitions(pctx, []string{e.broker}, model.TopicSLA)
+	parts, err := kafkax.Partitions(pctx, []string{e.broker}, kafkax.Security{}, model.TopicSLA)
 	pcancel()
 	if err != nil {
 		e.t.Fatal(err)

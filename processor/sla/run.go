@@ -29,6 +29,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		HeartbeatInterval: 500 * time.Millisecond, SessionTimeout: 6 * time.Second,
 		RebalanceTimeout: 5 * time.Second, JoinGroupBackoff: 200 * time.Millisecond,
 		ReadBackoffMin: 10 * time.Millisecond, ReadBackoffMax: 100 * time.Millisecond,
+		Dialer: e.cfg.KafkaSecurity.Dialer("teplokarta-sla"),
 	})
 	defer r.Close()
 	locks := newPartitionLocks(e.rdb, e.cfg.KeyPrefix, e.cfg.Instance)
