@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teplokarta/teplokarta/ingest/ingesttest"
 	"github.com/teplokarta/teplokarta/internal/cli"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -123,7 +124,7 @@ func TestCommandsOverSASLSSL(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	before := rawRecords(t, ctx, b)
+	before := rawRecords(t, b)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -153,13 +154,18 @@ func TestCommandsOverSASLSSL(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	if after := rawRecords(t, ctx, b); after != before+1 {
+	if after := rawRecords(t, b); after != before+1 {
 		t.Fatalf("raw records %d → %d, want one more", before, after)
 	}
 	istop()
 	if err := <-done; err != nil {
 		t.Errorf("ingest stopped with %v", err)
 	}
+}
+
+// rawRecords counts the records of the «Наш дом» raw topic, read over SASL_SSL.
+func rawRecords(t *testing.T, b *testenv.SecureBroker) int64 {
+	return ingesttest.CountSecure(t, b.Addr(), b.Security, model.RawTopic(model.SourceNashDom))
 }
 
 func mustRead(t *testing.T, path string) []byte {
@@ -169,20 +175,6 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// rawRecords counts the records of the «Наш дом» raw topic, read over SASL_SSL.
-func rawRecords(t *testing.T, ctx context.Context, b *testenv.SecureBroker) int64 {
-	t.Helper()
-	ends, err := kafkax.EndOffsets(ctx, []string{b.Addr()}, b.Security, model.RawTopic(model.SourceNashDom))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int64
-	for _, e := range ends {
-		n += e
-	}
-	return n
 }
 
 // TestBrokerCommandServesSASLOverTLS: `teplokarta broker` with a certificate and a SASL user takes only

@@ -32,9 +32,15 @@ func Broker(t testing.TB) (string, *kafkax.Writer) {
 // Count is the number of records in a topic (sum of the partitions' end offsets).
 func Count(t testing.TB, addr, topic string) int64 {
 	t.Helper()
+	return CountSecure(t, addr, kafkax.Security{}, topic)
+}
+
+// CountSecure is Count over a connection with sec's TLS and SASL.
+func CountSecure(t testing.TB, addr string, sec kafkax.Security, topic string) int64 {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ends, err := kafkax.EndOffsets(ctx, []string{addr}, kafkax.Security{}, topic)
+	ends, err := kafkax.EndOffsets(ctx, []string{addr}, sec, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
