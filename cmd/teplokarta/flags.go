@@ -151,7 +151,7 @@ func checkBrokers(ctx context.Context, env *cli.Env, brokers []string, sec kafka
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	err := kafkax.CheckBrokers(cctx, brokers, sec)
-	if errors.Is(err, kafkax.ErrNotKafka) {
+	if kafkax.Misconfigured(err) {
 		return fmt.Errorf("--brokers: %w", err)
 	}
 	if err != nil {

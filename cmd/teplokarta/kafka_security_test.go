@@ -60,6 +60,11 @@ func TestCommandsOverSASLSSL(t *testing.T) {
 			t.Errorf("%s without --kafka-tls against a TLS broker: %v, want an error naming TLS", name, err)
 		}
 	}
+	// With TLS and without SASL, at once too, naming SASL.
+	err := runProcess(ctx, newEnv(nil), append([]string{"--brokers", b.Addr(), "--kafka-ca-file", b.CAFile, "--metrics-addr", "", "--local"}, chArgs...))
+	if err == nil || !strings.Contains(err.Error(), "--kafka-sasl-mechanism") {
+		t.Errorf("process with TLS and without SASL against a SASL broker: %v, want an error naming --kafka-sasl-mechanism", err)
+	}
 
 	// The simulated stream, produced by the simulate command, and its truth.
 	truthPath := filepath.Join(dir, "truth.json")

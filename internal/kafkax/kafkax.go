@@ -160,13 +160,13 @@ func GrowTopic(ctx context.Context, brokers []string, sec Security, topic string
 }
 
 // WaitReady polls the brokers until one answers metadata requests or ctx ends. An address that answers
-// in another protocol ends the wait at once with ErrNotKafka (see Probe).
+// in another protocol, or a SASL listener met without SASL, ends the wait at once (Misconfigured).
 func WaitReady(ctx context.Context, brokers []string, sec Security) error {
 	client, done := NewClient(brokers, sec, 2*time.Second)
 	defer done()
 	for {
 		err := CheckBrokers(ctx, brokers, sec)
-		if errors.Is(err, ErrNotKafka) {
+		if Misconfigured(err) {
 			return err
 		}
 		if err == nil {
@@ -183,13 +183,17 @@ func WaitReady(ctx context.Context, brokers []string, sec Security) error {
 	}
 }
 
-// CheckBrokers probes every address: an error wrapping ErrNotKafka if any answers in another protocol,
-// else an error only when none answers as a broker.
+// Misconfigured reports the probe's answers that waiting will not change: an address that speaks another
+// protocol (ErrNotKafka, TLS met in plaintext included) or a broker that wants SASL (ErrNeedsSASL).
+func Misconfigured(err error) bool { return errors.Is(err, ErrNotKafka) || errors.Is(err, ErrNeedsSASL) }
+
+// CheckBrokers probes every address: a Misconfigured error if any answers so, else an error only when
+// none answers as a broker.
 func CheckBrokers(ctx context.Context, brokers []string, sec Security) error {
 	var errs []error
 	for _, b := range brokers {
 		err := Probe(ctx, b, sec)
-		if errors.Is(err, ErrNotKafka) {
+		if Misconfigured(err) {
 			return err
 		}
 		errs = append(errs, err)

@@ -9,12 +9,17 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // ErrNotKafka: something answered at a broker address, but not in the Kafka protocol — a broker list
 // pointing at an HTTP, Redis or ClickHouse port.
 var ErrNotKafka = errors.New("not a Kafka broker")
+
+// ErrNeedsSASL: a broker answered ApiVersions and then closed the connection at the first request that
+// needs an authenticated client — a SASL listener, met without --kafka-sasl-mechanism.
+var ErrNeedsSASL = errors.New("the broker wants SASL authentication (--kafka-sasl-mechanism, --kafka-user, --kafka-password)")
 
 // maxProbeResponse bounds the answer to the probe: an ApiVersions response is a few hundred bytes.
 const maxProbeResponse = 1 << 20
@@ -69,7 +74,35 @@ func Probe(ctx context.Context, addr string, sec Security) error {
 	if n < 8 || size < 4 || size > maxProbeResponse || binary.BigEndian.Uint32(head[4:]) != correlation {
 		return fmt.Errorf("kafka: %s answered %s to an ApiVersions request: %w", addr, strconv.Quote(string(head[:n])), ErrNotKafka)
 	}
+	if sec.SASL != nil {
+		return nil
+	}
+	// Without SASL, a request an unauthenticated client may not make tells a SASL listener: Kafka closes
+	// the connection at it ("Unexpected Kafka request of type METADATA during SASL handshake"). Metadata
+	// v1 of no topics asks for the brokers only.
+	if _, err := io.CopyN(io.Discard, conn, int64(size-4)); err != nil {
+		return fmt.Errorf("kafka: %s: reading the ApiVersions answer: %w", addr, err)
+	}
+	md := make([]byte, 4+2+2+4+2+len(client)+4)
+	binary.BigEndian.PutUint32(md[0:], uint32(len(md)-4))
+	binary.BigEndian.PutUint16(md[4:], 3) // Metadata
+	binary.BigEndian.PutUint16(md[6:], 1) // v1: an empty topic array means none
+	binary.BigEndian.PutUint32(md[8:], correlation+1)
+	binary.BigEndian.PutUint16(md[12:], uint16(len(client)))
+	copy(md[14:], client)
+	if _, err := conn.Write(md); err != nil {
+		return fmt.Errorf("kafka: %s: %w", addr, err)
+	}
+	if n, err := io.ReadFull(conn, head); n == 0 && (errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err)) {
+		return fmt.Errorf("kafka: %s closed the connection at a Metadata request: %w", addr, ErrNeedsSASL)
+	}
 	return nil
+}
+
+// isReset reports a connection the peer reset.
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "reset")
 }
 
 // speaksTLS reports whether addr completes a TLS handshake: a listener that closed a plaintext request

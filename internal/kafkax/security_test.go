@@ -111,6 +111,11 @@ func TestSASLOverTLS(t *testing.T) {
 	if err := kafkax.CheckBrokers(c1, addrs, kafkax.Security{}); !errors.Is(err, kafkax.ErrNotKafka) || !strings.Contains(err.Error(), "TLS") {
 		t.Errorf("plaintext probe of a TLS listener: %v, want ErrNotKafka naming TLS", err)
 	}
+	c3, cancel3 := short()
+	defer cancel3()
+	if err := kafkax.CheckBrokers(c3, addrs, kafkax.Security{TLS: b.Security.TLS}); !errors.Is(err, kafkax.ErrNeedsSASL) {
+		t.Errorf("probe with TLS and without SASL: %v, want ErrNeedsSASL", err)
+	}
 	for name, sec := range map[string]kafkax.Security{"TLS without SASL": {TLS: b.Security.TLS}, "a wrong password": b.WrongPassword} {
 		c, cancel := short()
 		_, err := kafkax.Partitions(c, addrs, sec, topic)
