@@ -30,9 +30,26 @@ const maxProbeResponse = 1 << 20
 // garbage lengths, and its client allocated 4.6 GB in five seconds before timing out with "context
 // deadline exceeded". An address that refuses or drops the connection is unreachable, not ErrNotKafka.
 // With sec.TLS the probe speaks TLS first, as the clients do; SASL it needs not (Kafka answers ApiVersions
-// before authentication). A TLS listener probed in plaintext answers with a TLS alert, reported as
-// ErrNotKafka with the hint to turn TLS on.
+// before authentication). A TLS listener probed in plaintext closes the connection without a word; if it
+// then completes a TLS handshake, that is reported as ErrNotKafka with the hint to turn TLS on. Without
+// sec.SASL the probe also asks for Metadata, which a SASL listener refuses before authentication by
+// closing the connection: twice so, that is ErrNeedsSASL.
 func Probe(ctx context.Context, addr string, sec Security) error {
+	err := probe(ctx, addr, sec)
+	if errors.Is(err, ErrNeedsSASL) {
+		// A broker shutting down also closes connections: only a second closed connection, a moment
+		// later, is taken for a SASL listener.
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+		err = probe(ctx, addr, sec)
+	}
+	return err
+}
+
+func probe(ctx context.Context, addr string, sec Security) error {
 	nd := &net.Dialer{Timeout: 5 * time.Second}
 	var conn net.Conn
 	var err error
