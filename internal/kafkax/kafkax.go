@@ -185,7 +185,9 @@ func WaitReady(ctx context.Context, brokers []string, sec Security) error {
 
 // Misconfigured reports the probe's answers that waiting will not change: an address that speaks another
 // protocol (ErrNotKafka, TLS met in plaintext included) or a broker that wants SASL (ErrNeedsSASL).
-func Misconfigured(err error) bool { return errors.Is(err, ErrNotKafka) || errors.Is(err, ErrNeedsSASL) }
+func Misconfigured(err error) bool {
+	return errors.Is(err, ErrNotKafka) || errors.Is(err, ErrNeedsSASL)
+}
 
 // CheckBrokers probes every address: a Misconfigured error if any answers so, else an error only when
 // none answers as a broker.
