@@ -185,7 +185,10 @@ func startRun(ctx context.Context, env *cli.Env, f *runFlags) (_ *runStack, err 
 	} else {
 		// --rate is per real second: on a scaled timeline the generator's own rate is divided by the
 		// scale, so the machine's load stays what was asked while a simulated day passes faster.
-		cfg := f.sf.config(s.clk.Now())
+		// Live: the stack keeps earlier runs' appeals and the processor their ids (30 days), so each run's
+		// ids start at its wall-clock millisecond, past any earlier run's (at under 1,000 appeals per second
+		// and source); else its traffic would be taken for retries until it passed theirs.
+		cfg := f.sf.config(s.clk.Now(), true)
 		cfg.Rate /= s.scale
 		g, err := simulator.New(cfg)
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 type simFlags struct {
-	seed                                          *int64
+	seed, firstID                                 *int64
 	rate, exactDup, crossDup, late, bursts, vkGeo *float64
 	rhythm                                        *bool
 }
@@ -24,7 +24,10 @@ type simFlags struct {
 func addSimFlags(fs *cli.FlagSet, rate float64) *simFlags {
 	d := simulator.DefaultConfig()
 	return &simFlags{
-		seed:     fs.Int64("seed", int64(d.Seed), "random seed: the same seed sends the same messages"),
+		seed: fs.Int64("seed", int64(d.Seed), "random seed: the same seed sends the same messages"),
+		firstID: fs.Int64("first-id", -1, "each source's ids start after this one; -1: after the start's Unix millisecond with --live\n"+
+			"(a stack that already holds a run's appeals must get ids of its own, or the processor takes them for retries\n"+
+			"of that run's), 0 without it (the same seed sends the same messages)"),
 		rate:     fs.Float64("rate", rate, "mean appeals per second (before the daily/weekly rhythm)"),
 		exactDup: fs.Float64("exact-dup", d.ExactDupRate, "share re-sent byte for byte (client retries)"),
 		crossDup: fs.Float64("cross-dup", d.CrossDupRate, "share also filed through another source with the same text"),
@@ -35,9 +38,17 @@ func addSimFlags(fs *cli.FlagSet, rate float64) *simFlags {
 	}
 }
 
-func (f *simFlags) config(start time.Time) simulator.Config {
+// config is the generator's configuration. A live stream (live) with --first-id left at -1 gets the
+// wall clock's millisecond as its first id: live traffic goes into a stack that may hold earlier runs'.
+func (f *simFlags) config(start time.Time, live bool) simulator.Config {
 	c := simulator.DefaultConfig()
 	c.Seed, c.Start, c.Rate, c.Rhythm = uint64(*f.seed), start, *f.rate, *f.rhythm
+	switch c.FirstID = *f.firstID; {
+	case c.FirstID < 0 && live:
+		c.FirstID = time.Now().UnixMilli()
+	case c.FirstID < 0:
+		c.FirstID = 0
+	}
 	c.ExactDupRate, c.CrossDupRate, c.LateRate, c.BurstsPerDay, c.VKGeoShare = *f.exactDup, *f.crossDup, *f.late, *f.bursts, *f.vkGeo
 	return c
 }
@@ -76,7 +87,7 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 		start, until = now.Add(-span), now
 	}
 	if *check {
-		if err := sf.config(start).Validate(); err != nil {
+		if err := sf.config(start, *live).Validate(); err != nil {
 			return err
 		}
 		if _, err := simTarget(*target); err != nil {
@@ -87,7 +98,7 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 		}
 		return configOK(env, "simulate")
 	}
-	g, err := simulator.New(sf.config(start))
+	g, err := simulator.New(sf.config(start, *live))
 	if err != nil {
 		return err
 	}

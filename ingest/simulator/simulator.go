@@ -35,6 +35,11 @@ type Config struct {
 	// problem phrase at the same place within it is recorded as a burst-like voice (near-duplicate
 	// detection may or may not merge it, both are right). Default 48h, the processor's dedup horizon.
 	SameProblem time.Duration
+	// FirstID: each source's ids run from FirstID+1 on (default 0). The processor remembers ids for 30
+	// days, so a stream sent into a stack that already holds another run's appeals must not start its
+	// ids where that run started them: its appeals would all be taken for retries of the earlier ones
+	// and nothing new would be stored until its ids passed theirs (`teplokarta run` sets it per run).
+	FirstID int64
 }
 
 // DefaultConfig returns the documented defaults.
@@ -48,6 +53,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Rate <= 0 {
 		errs = append(errs, errors.New("simulator: rate must be positive"))
+	}
+	if c.FirstID < 0 {
+		errs = append(errs, errors.New("simulator: first id must not be negative"))
 	}
 	for name, v := range map[string]float64{"exact-dup": c.ExactDupRate, "cross-dup": c.CrossDupRate, "late": c.LateRate, "vk-geo": c.VKGeoShare} {
 		if v < 0 || v > 1 {
@@ -307,7 +315,7 @@ func capitalize(s string) string {
 
 func (g *Generator) nextID(source string) int64 {
 	g.seqs[source]++
-	return g.seqs[source]
+	return g.cfg.FirstID + g.seqs[source]
 }
 
 // pendingHeap orders scheduled messages by arrival time, then by insertion, so output is deterministic.
