@@ -28,6 +28,10 @@ func TestCheckConfig(t *testing.T) {
 		"  vk: {auth: {mode: token, secret_file: vk.token}}\n  nashdom: {auth: {mode: hmac, secret: k}}\n"+
 		"  \"112\": {auth: {mode: token, secret: t}}\n  pos: {auth: {mode: token, secret: p}}\n")
 	missing := write("missing.yaml", "sources:\n  vk: {auth: {mode: token, secret_file: nowhere.token}}\n")
+	write("kafka.pw", "s3cret\n")
+	kafkaSASL := write("kafka-sasl.yaml", "kafka:\n  tls: true\n  sasl_mechanism: SCRAM-SHA-512\n  user: tk\n  password_file: kafka.pw\n")
+	kafkaNoCA := write("kafka-no-ca.yaml", "kafka:\n  ca_file: nowhere-ca.pem\n")
+	kafkaPlain := write("kafka-plain.yaml", "kafka:\n  sasl_mechanism: PLAIN\n  user: tk\n  password: p\n")
 	tokens := filepath.Join("..", "..", "deploy", "sla-tokens.example.yaml")
 	tests := []struct {
 		name string
@@ -39,6 +43,13 @@ func TestCheckConfig(t *testing.T) {
 		{"ingest open beyond loopback", []string{"ingest", "--config", open, "--listen", ":8080", "--local"}, false, "source vk has no auth"},
 		{"ingest with auth beyond loopback", []string{"ingest", "--config", closed, "--listen", ":8080", "--pii-key", "test-key-0123456789"}, true, ""},
 		{"ingest secret file missing", []string{"ingest", "--config", missing}, false, "nowhere.token"},
+		{"ingest kafka SASL over TLS", []string{"ingest", "--config", kafkaSASL, "--local"}, true, ""},
+		{"ingest kafka CA file missing", []string{"ingest", "--config", kafkaNoCA, "--local"}, false, "nowhere-ca.pem"},
+		{"ingest kafka PLAIN without TLS", []string{"ingest", "--config", kafkaPlain, "--local"}, false, "needs TLS"},
+		{"process kafka SASL", []string{"process", "--local", "--kafka-tls", "--kafka-sasl-mechanism", "SCRAM-SHA-256", "--kafka-user", "u", "--kafka-password", "p"}, true, ""},
+		{"process kafka mechanism unknown", []string{"process", "--local", "--kafka-sasl-mechanism", "GSSAPI", "--kafka-user", "u", "--kafka-password", "p"}, false, "want PLAIN"},
+		{"sla serve kafka user without mechanism", []string{"sla", "serve", "--tokens", tokens, "--kafka-user", "u"}, false, "without a SASL mechanism"},
+		{"simulate kafka CA file missing", []string{"simulate", "--kafka-ca-file", filepath.Join(dir, "none.pem")}, false, "none.pem"},
 		{"migrate", []string{"migrate"}, true, ""},
 		{"migrate bad database", []string{"migrate", "--clickhouse-database", "a-b"}, false, "must be an identifier"},
 		{"process", []string{"process", "--local"}, true, ""},

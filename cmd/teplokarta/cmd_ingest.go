@@ -143,6 +143,9 @@ func runIngest(ctx context.Context, env *cli.Env, args []string) error {
 		if err := cfg.Validate(); err != nil {
 			return fmt.Errorf("ingest config: %w", err)
 		}
+		if _, err := cfg.Kafka.Security().Build(); err != nil { // the CA file too
+			return fmt.Errorf("ingest config: %w", err)
+		}
 		return configOK(env, "ingest")
 	}
 	rt, err := newIngestRuntime(ctx, env, cfg)

@@ -96,6 +96,9 @@ func runSimulate(ctx context.Context, env *cli.Env, args []string) error {
 		if _, err := simSigner(*ingestConfig); err != nil {
 			return err
 		}
+		if _, err := kb.security(); err != nil {
+			return err
+		}
 		return configOK(env, "simulate")
 	}
 	g, err := simulator.New(sf.config(start, *live))
