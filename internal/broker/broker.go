@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 )
 
@@ -59,12 +60,13 @@ func (c Config) Validate() error {
 	}
 	switch c.SASL.Mechanism {
 	case "":
-	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+	case kafkax.MechanismPlain, kafkax.MechanismScramSHA256, kafkax.MechanismScramSHA512:
 		if c.SASL.User == "" || c.SASL.Password == "" {
 			return fmt.Errorf("broker: SASL %s needs a user and a password", c.SASL.Mechanism)
 		}
 	default:
-		return fmt.Errorf("broker: SASL mechanism %q: want PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", c.SASL.Mechanism)
+		return fmt.Errorf("broker: SASL mechanism %q: want %s, %s or %s", c.SASL.Mechanism,
+			kafkax.MechanismPlain, kafkax.MechanismScramSHA256, kafkax.MechanismScramSHA512)
 	}
 	return nil
 }

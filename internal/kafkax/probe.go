@@ -9,7 +9,7 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"strings"
+	"syscall"
 	"time"
 )
 
@@ -68,15 +68,8 @@ func probe(ctx context.Context, addr string, sec Security) error {
 	}
 	_ = conn.SetDeadline(deadline)
 	const correlation = 0x7e9c0a11
-	client := "teplokarta-probe"
-	req := make([]byte, 4+2+2+4+2+len(client))
-	binary.BigEndian.PutUint32(req[0:], uint32(len(req)-4))
-	binary.BigEndian.PutUint16(req[4:], 18) // ApiVersions
-	binary.BigEndian.PutUint16(req[6:], 0)  // v0: every broker answers it, if only with UNSUPPORTED_VERSION
-	binary.BigEndian.PutUint32(req[8:], correlation)
-	binary.BigEndian.PutUint16(req[12:], uint16(len(client)))
-	copy(req[14:], client)
-	if _, err := conn.Write(req); err != nil {
+	// ApiVersions v0: every broker answers it, if only with UNSUPPORTED_VERSION.
+	if _, err := conn.Write(probeRequest(18, 0, correlation, nil)); err != nil {
 		return fmt.Errorf("kafka: %s: %w", addr, err)
 	}
 	head := make([]byte, 8)
@@ -100,26 +93,27 @@ func probe(ctx context.Context, addr string, sec Security) error {
 	if _, err := io.CopyN(io.Discard, conn, int64(size-4)); err != nil {
 		return fmt.Errorf("kafka: %s: reading the ApiVersions answer: %w", addr, err)
 	}
-	md := make([]byte, 4+2+2+4+2+len(client)+4)
-	binary.BigEndian.PutUint32(md[0:], uint32(len(md)-4))
-	binary.BigEndian.PutUint16(md[4:], 3) // Metadata
-	binary.BigEndian.PutUint16(md[6:], 1) // v1: an empty topic array means none
-	binary.BigEndian.PutUint32(md[8:], correlation+1)
-	binary.BigEndian.PutUint16(md[12:], uint16(len(client)))
-	copy(md[14:], client)
-	if _, err := conn.Write(md); err != nil {
+	noTopics := []byte{0, 0, 0, 0} // Metadata v1: an empty topic array means none
+	if _, err := conn.Write(probeRequest(3, 1, correlation+1, noTopics)); err != nil {
 		return fmt.Errorf("kafka: %s: %w", addr, err)
 	}
-	if n, err := io.ReadFull(conn, head); n == 0 && (errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err)) {
+	if n, err := io.ReadFull(conn, head); n == 0 && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) {
 		return fmt.Errorf("kafka: %s closed the connection at a Metadata request: %w", addr, ErrNeedsSASL)
 	}
 	return nil
 }
 
-// isReset reports a connection the peer reset.
-func isReset(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && strings.Contains(op.Err.Error(), "reset")
+// probeRequest frames a request of the probe: size, API key and version, correlation id, client id, body.
+func probeRequest(key, version int16, correlation uint32, body []byte) []byte {
+	const client = "teplokarta-probe"
+	req := make([]byte, 4+2+2+4+2+len(client), 4+2+2+4+2+len(client)+len(body))
+	binary.BigEndian.PutUint32(req[0:], uint32(len(req)+len(body)-4))
+	binary.BigEndian.PutUint16(req[4:], uint16(key))
+	binary.BigEndian.PutUint16(req[6:], uint16(version))
+	binary.BigEndian.PutUint32(req[8:], correlation)
+	binary.BigEndian.PutUint16(req[12:], uint16(len(client)))
+	copy(req[14:], client)
+	return append(req, body...)
 }
 
 // speaksTLS reports whether addr completes a TLS handshake: a listener that closed a plaintext request
