@@ -52,7 +52,9 @@ func TestCarriedBatchesMatchTruth(t *testing.T) {
 			conn, truth, o := bl.conn, bl.truth, bl.opts
 			o.Pipeline.BatchSize, o.Pipeline.MaxInFlight, o.Pipeline.FlushInterval = 200, 1000, 20*time.Millisecond
 			o.Pipeline.CarryBatches, o.Pipeline.MaxUnstored = tc.carry, 6000
-			o.Sink.RoundRows, o.Sink.RoundLinger = 4000, 300*time.Millisecond
+			// A round waits up to 2 s for 4,000 rows (20 batches) while the backlog is larger: 16 partitions
+			// cannot hand 20 batches without some partition carrying a second one into it.
+			o.Sink.RoundRows, o.Sink.RoundLinger = 4000, 2*time.Second
 			reg := prometheus.NewRegistry()
 			eng, err := app.Build(o, app.Clients{ClickHouse: conn, Redis: bl.rdb, Registerer: reg})
 			if err != nil {

@@ -307,21 +307,25 @@ func (e *Engine) consumePartition(rootCtx, gctx context.Context, gen *kafka.Gene
 		return
 	}
 	// The lag is known from the start, not only after the first batch: a partition resumed with nothing
-	// left to read reports 0 rather than nothing.
+	// left to read reports 0 rather than nothing, and a round counts the partition's backlog before its
+	// first batch (else the first rounds of a replay, and every round of a small one, did not gather).
+	var behind int64
 	lctx, lcancel := context.WithTimeout(gctx, 5*time.Second)
 	if lag, err := r.ReadLag(lctx); err == nil {
-		e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(p.ID)).Set(float64(max(lag, 0)))
+		behind = max(lag, 0)
+		e.Metrics.Lag.WithLabelValues(topic, strconv.Itoa(p.ID)).Set(float64(behind))
 	}
 	lcancel()
-	e.carry(rootCtx, gctx, gen, topic, p.ID, r, log)
+	e.carry(rootCtx, gctx, gen, topic, p.ID, r, behind, log)
 }
 
 // carry runs a partition's batches: each is prepared (normalized, deduplicated, judged against the
 // watermark) and handed to the sink on the partition's lane, and a committer finishes them in order once
 // stored (status events, offset commit, watermark). Up to CarryBatches of them wait for the sink while
 // the next is prepared. It returns when the generation ends or a batch fails, after every batch handed
-// to the sink is finished: a partition is released only with nothing of it left in the sink.
-func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, topic string, partition int, r *kafka.Reader, log *slog.Logger) {
+// to the sink is finished: a partition is released only with nothing of it left in the sink. behind is the
+// partition's backlog as read at assignment.
+func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, topic string, partition int, r *kafka.Reader, behind int64, log *slog.Logger) {
 	pctx, stop := context.WithCancel(gctx) // ends the partition's fetching when a batch fails
 	defer stop()
 	lane := e.Sink.NewLane()
@@ -349,7 +353,7 @@ func (e *Engine) carry(rootCtx, gctx context.Context, gen *kafka.Generation, top
 	}()
 	defer func() { close(handed); <-committed }()
 	var pending time.Time // the watermark once every handed batch is stored
-	var behind int64      // this partition's share of the backlog
+	e.backlog.Add(behind) // this partition's share of the backlog, updated after every batch
 	defer func() { e.backlog.Add(-behind) }()
 	for {
 		select {
