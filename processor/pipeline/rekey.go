@@ -91,6 +91,27 @@ type Rekey struct {
 	router   Router              // nil: every appeal to its own scope
 	inFlight *semaphore.Weighted // records read from the raw partitions and not yet produced
 	commits  committer
+	bufs     sync.Pool // *rekeyBufs of batches the writer has written
+}
+
+// rekeyBufs is what one rekeyed batch is laid out in: its records, the enriched ones' ids and scopes, and
+// one slab holding every enriched key and value back to back. A batch's buffers are used again only once
+// the writer acknowledged all of its records (it holds none after a WriteMessages that returned nil);
+// after a failed write they are left to the collector, since the writer may still send them. The
+// per-record copies of keys and values were ≈ a tenth of the processor's allocated bytes
+// (docs/processor-performance.md, session 22).
+type rekeyBufs struct {
+	out    []kafka.Message
+	routed []routed
+	slab   []byte
+}
+
+// release drops what the buffers refer to outside themselves (dead letters' raw records, ids) and keeps
+// their arrays for the next batch.
+func (b *rekeyBufs) release() {
+	clear(b.out)
+	clear(b.routed)
+	b.out, b.routed, b.slab = b.out[:0], b.routed[:0], b.slab[:0]
 }
 
 // StoredProgress reads the highest offset of a raw partition stored straight from it (-1: none), as the
@@ -248,7 +269,11 @@ func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic st
 	// and the next owner repeats less.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), r.cfg.StopTimeout)
 	defer cancel()
-	out, routed := r.rekey(batch)
+	bufs, _ := r.bufs.Get().(*rekeyBufs)
+	if bufs == nil {
+		bufs = &rekeyBufs{}
+	}
+	out, routed := r.rekey(batch, bufs)
 	if err := r.route(bctx, out, routed); err != nil {
 		log.Error("routing enriched appeals; the batch will be read again", "err", err)
 		return false
@@ -257,6 +282,8 @@ func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic st
 		log.Error("producing enriched appeals; the batch will be read again", "err", err)
 		return false // ends the generation: the group rejoins and resumes from the committed offset
 	}
+	bufs.release()
+	r.bufs.Put(bufs)
 	last := batch[len(batch)-1]
 	if err := r.commits.commit(gen, topic, partition, last.Offset+1); err != nil {
 		log.Warn("commit offsets; the batch will be re-keyed again by the next owner", "err", err)
@@ -299,13 +326,14 @@ func (r *Rekey) route(ctx context.Context, out []kafka.Message, recs []routed) e
 }
 
 // rekey turns raw records into enriched ones keyed by scope, and the ones that cannot be parsed (or grew
-// past a record's limit) into dead letters; routed lists the enriched ones.
-func (r *Rekey) rekey(batch []kafka.Message) (out []kafka.Message, enriched []routed) {
-	out = make([]kafka.Message, 0, len(batch))
-	enriched = make([]routed, 0, len(batch))
-	var buf []byte
+// past a record's limit) into dead letters; routed lists the enriched ones. Both, and the enriched keys and
+// values, are laid out in bufs.
+func (r *Rekey) rekey(batch []kafka.Message, bufs *rekeyBufs) (out []kafka.Message, enriched []routed) {
+	out, enriched, slab := bufs.out[:0], bufs.routed[:0], bufs.slab[:0]
 	for _, m := range batch {
 		a, err := r.norm.Normalize(m)
+		start, scope := len(slab), ""
+
 		if err == nil {
 			if r.enricher != nil {
 				r.enricher.Enrich(a)
@@ -314,19 +342,25 @@ func (r *Rekey) rekey(batch []kafka.Message) (out []kafka.Message, enriched []ro
 				a.Municipality = model.Unresolved
 			}
 			a.Origin = model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
-			buf = model.AppendEnriched(buf[:0], a)
-			if len(buf) > maxEnrichedBytes {
-				err = fmt.Errorf("rekey: the enriched record of %s has %d bytes, above %d", a.ID, len(buf), maxEnrichedBytes)
+			scope = model.Scope(a.Region, a.OKTMO)
+			slab = append(slab, scope...)
+			slab = model.AppendEnriched(slab, a)
+			if n := len(slab) - start; n > maxEnrichedBytes {
+				err = fmt.Errorf("rekey: the enriched record of %s has %d bytes, above %d", a.ID, n, maxEnrichedBytes)
 			}
 		}
 		if err != nil {
+			slab = slab[:start]
 			r.m.Messages.WithLabelValues(model.SourceOfTopic(m.Topic), "dead_letter").Inc()
 			out = append(out, DeadLetter(r.cfg.DLQTopic, m, err))
 			continue
 		}
-		scope := model.Scope(a.Region, a.OKTMO)
+		// A slab that grew moved: the records before keep the old array, which is theirs alone.
+		keyEnd := start + len(scope)
+		key, value := slab[start:keyEnd:keyEnd], slab[keyEnd:len(slab):len(slab)]
 		enriched = append(enriched, routed{at: len(out), id: a.ID, scope: scope})
-		out = append(out, kafka.Message{Topic: r.cfg.Enriched, Key: []byte(scope), Value: append([]byte(nil), buf...)})
+		out = append(out, kafka.Message{Topic: r.cfg.Enriched, Key: key, Value: value})
 	}
+	bufs.out, bufs.routed, bufs.slab = out, enriched, slab
 	return out, enriched
 }
