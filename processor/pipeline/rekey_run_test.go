@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/teplokarta/teplokarta/ingest/ingesttest"
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
@@ -87,27 +88,29 @@ func TestRekeyedRecordsAreTheirOwnAppeals(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- rk.Run(rctx) }()
 
-	var enriched, dead []kafka.Message
-	for _, m := range readUntil(t, ctx, brokers, []string{model.TopicEnriched, model.TopicDLQ}, func(n int) bool { return n >= len(raw) }) {
-		if m.Topic == model.TopicDLQ {
-			dead = append(dead, m)
-		} else {
-			enriched = append(enriched, m)
+	for ingesttest.Count(t, b.Addr(), model.TopicEnriched)+ingesttest.Count(t, b.Addr(), model.TopicDLQ) < int64(len(raw)) {
+		select {
+		case err := <-done:
+			t.Fatalf("rekey stopped: %v", err)
+		case <-ctx.Done():
+			t.Fatal("the raw records were not all rekeyed in time")
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 	stop()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	enriched, dead := ingesttest.ReadAll(t, b.Addr(), model.TopicEnriched), ingesttest.ReadAll(t, b.Addr(), model.TopicDLQ)
 	if len(dead) < len(raw)/37+1 {
 		t.Fatalf("%d dead letters, want %d at least", len(dead), len(raw)/37+1)
 	}
 
-	stored := readUntil(t, ctx, brokers, []string{model.RawTopic(model.SourceVK), model.RawTopic(model.SourceNashDom),
-		model.RawTopic(model.Source112), model.RawTopic(model.SourcePOS)}, nil) // every raw record, with its offset
-	byOrigin := map[model.Offset]kafka.Message{}
-	for _, m := range stored {
-		byOrigin[model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}] = m
+	byOrigin := map[model.Offset]kafka.Message{} // every raw record, with its offset
+	for _, src := range []string{model.SourceVK, model.SourceNashDom, model.Source112, model.SourcePOS} {
+		for _, m := range ingesttest.ReadAll(t, b.Addr(), model.RawTopic(src)) {
+			byOrigin[model.Offset{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}] = m
+		}
 	}
 	if len(byOrigin) != len(raw) {
 		t.Fatalf("read back %d raw records, wrote %d", len(byOrigin), len(raw))
@@ -160,46 +163,3 @@ func TestRekeyedRecordsAreTheirOwnAppeals(t *testing.T) {
 		t.Fatalf("%d of %d raw records came out (%d enriched, %d dead letters)", len(seen), len(raw), len(enriched), len(dead))
 	}
 }
-
-// readUntil reads the topics' partitions from their start to their end offsets until enough(n) holds for
-// the n records read (nil: once), or fails at ctx's end.
-func readUntil(t *testing.T, ctx context.Context, brokers []string, topics []string, enough func(int) bool) []kafka.Message {
-	t.Helper()
-	var all []kafka.Message
-	for {
-		all = all[:0]
-		for _, tp := range topics {
-			ends, err := kafkax.EndOffsets(ctx, brokers, kafkax.Security{}, tp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for p, end := range ends {
-				if end == 0 {
-					continue
-				}
-				r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: tp, Partition: p, MaxWait: 100 * time.Millisecond})
-				for {
-					m, err := r.ReadMessage(ctx)
-					if err != nil {
-						r.Close()
-						t.Fatalf("read %s/%d: %v", tp, p, err)
-					}
-					all = append(all, m)
-					if m.Offset+1 >= end {
-						break
-					}
-				}
-				r.Close()
-			}
-		}
-		if enough == nil || enough(len(all)) {
-			return all
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%v: %d records by the deadline", topics, len(all))
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
