@@ -193,7 +193,7 @@ func peerColumns(src string, g *geo.Gazetteer) []column {
 	}
 	appealID := fmt.Sprintf("concat('%s:', %s)", src, sourceID)
 	return []column{
-		{"appeal_id", appealID}, {"source", quote(src)}, {"source_id", sourceID}, {"region", quote(model.DefaultRegion)},
+		{"appeal_id", appealID}, {"source", chstore.Literal(src)}, {"source_id", sourceID}, {"region", chstore.Literal(model.DefaultRegion)},
 		{"oktmo", oktmo}, {"municipality", municipality},
 		{"category", category}, {"category_conf", "toFloat32(0)"}, {"theme", theme}, {"theme_conf", "toFloat32(0)"},
 		{"agency", agency}, {"agency_conf", "toFloat32(0)"},
@@ -202,8 +202,8 @@ func peerColumns(src string, g *geo.Gazetteer) []column {
 		{"author_hash", fmt.Sprintf("lower(hex(sipHash64(concat('%s:', %s))))", src, author)},
 		{"fingerprint", "sipHash64(" + text + ")"},
 		{"event_time", eventTime}, {"received_time", "now()"}, {"processed_time", "now()"},
-		{"status", quote(model.StatusNew)}, {"incident_id", appealID}, {"is_incident", "toUInt8(1)"}, {"is_late", "toUInt8(0)"},
-		{"kafka_topic", quote(model.RawTopic(src))}, {"kafka_partition", "toInt32(0)"}, {"kafka_offset", "toInt64(0)"},
+		{"status", chstore.Literal(model.StatusNew)}, {"incident_id", appealID}, {"is_incident", "toUInt8(1)"}, {"is_late", "toUInt8(0)"},
+		{"kafka_topic", chstore.Literal(model.RawTopic(src))}, {"kafka_partition", "toInt32(0)"}, {"kafka_offset", "toInt64(0)"},
 		{"version", "toUInt64(1)"}, {"sla_deadline", deadline},
 		// 0012's DEFAULT: the offset of the region's zone (Moscow) at the event.
 		{"tz_offset", fmt.Sprintf("toInt32(toUInt32(toDateTime(toString(%s, 'Europe/Moscow'), 'UTC')) - toUInt32(%s))", eventTime, eventTime)},
@@ -214,13 +214,11 @@ func peerColumns(src string, g *geo.Gazetteer) []column {
 func gazetteerArrays(g *geo.Gazetteer) (oktmos, names, lats, lons string) {
 	var o, n, la, lo []string
 	for _, m := range g.All() {
-		o = append(o, quote(m.OKTMO))
-		n = append(n, quote(m.DisplayName()))
+		o = append(o, chstore.Literal(m.OKTMO))
+		n = append(n, chstore.Literal(m.DisplayName()))
 		la = append(la, fmt.Sprintf("%.6f", m.Lat))
 		lo = append(lo, fmt.Sprintf("%.6f", m.Lon))
 	}
 	join := func(s []string) string { return "[" + strings.Join(s, ", ") + "]" }
 	return join(o), join(n), join(la), join(lo)
 }
-
-func quote(s string) string { return chstore.Literal(s) }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/teplokarta/teplokarta/ingest/simulator"
 	"github.com/teplokarta/teplokarta/internal/chaos"
+	"github.com/teplokarta/teplokarta/internal/chstore"
 	"github.com/teplokarta/teplokarta/internal/kafkax"
 	"github.com/teplokarta/teplokarta/internal/model"
 	"github.com/teplokarta/teplokarta/processor/rollup"
@@ -240,7 +241,7 @@ func (b *bench) fresh(ctx context.Context, conn driver.Conn) (time.Duration, err
 		m = b.gen.Next()
 	}
 	q := fmt.Sprintf("SELECT count() FROM appeals WHERE appeal_id = %s AND event_time BETWEEN toDateTime(%d) AND toDateTime(%d)",
-		quote(m.AppealID()), m.EventTime.Unix()-86400, m.EventTime.Unix()+86400)
+		chstore.Literal(m.AppealID()), m.EventTime.Unix()-86400, m.EventTime.Unix()+86400)
 	began := time.Now()
 	if err := b.w.WriteMessages(ctx, simulator.RawRecord(m)); err != nil {
 		return 0, fmt.Errorf("benchpeer: produce: %w", err)
