@@ -58,15 +58,10 @@ func (c Config) Validate() error {
 	if c.Partitions < 1 {
 		return fmt.Errorf("broker: partitions must be ≥ 1, got %d", c.Partitions)
 	}
-	switch c.SASL.Mechanism {
-	case "":
-	case kafkax.MechanismPlain, kafkax.MechanismScramSHA256, kafkax.MechanismScramSHA512:
-		if c.SASL.User == "" || c.SASL.Password == "" {
-			return fmt.Errorf("broker: SASL %s needs a user and a password", c.SASL.Mechanism)
+	if c.SASL.Mechanism != "" {
+		if err := kafkax.CheckMechanism(c.SASL.Mechanism, c.SASL.User, c.SASL.Password); err != nil {
+			return fmt.Errorf("broker: %w", err)
 		}
-	default:
-		return fmt.Errorf("broker: SASL mechanism %q: want %s, %s or %s", c.SASL.Mechanism,
-			kafkax.MechanismPlain, kafkax.MechanismScramSHA256, kafkax.MechanismScramSHA512)
 	}
 	return nil
 }

@@ -59,29 +59,39 @@ type SecurityConfig struct {
 	User, Password string
 }
 
+// tlsOn reports whether the clients connect with TLS: asked for, or implied by a CA file or server name.
+func (c SecurityConfig) tlsOn() bool { return c.TLS || c.CAFile != "" || c.ServerName != "" }
+
 // Validate reports every mistake at once (the CA file's content is checked by Build).
 func (c SecurityConfig) Validate() error {
-	var errs []error
-	tlsOn := c.TLS || c.CAFile != "" || c.ServerName != ""
-	switch strings.ToUpper(c.Mechanism) {
-	case "":
+	mech := strings.ToUpper(c.Mechanism)
+	if mech == "" {
 		if c.User != "" || c.Password != "" {
-			errs = append(errs, errors.New("kafka: a user or password without a SASL mechanism (--kafka-sasl-mechanism)"))
+			return errors.New("kafka: a user or password without a SASL mechanism (--kafka-sasl-mechanism)")
 		}
-	case MechanismPlain:
-		if !tlsOn {
-			errs = append(errs, errors.New("kafka: SASL PLAIN sends the password in clear: it needs TLS (--kafka-tls)"))
-		}
-		fallthrough
-	case MechanismScramSHA256, MechanismScramSHA512:
-		if c.User == "" || c.Password == "" {
-			errs = append(errs, fmt.Errorf("kafka: SASL %s needs a user and a password", strings.ToUpper(c.Mechanism)))
-		}
-	default:
-		errs = append(errs, fmt.Errorf("kafka: SASL mechanism %q: want %s, %s or %s", c.Mechanism,
-			MechanismPlain, MechanismScramSHA256, MechanismScramSHA512))
+		return nil
+	}
+	var errs []error
+	if mech == MechanismPlain && !c.tlsOn() {
+		errs = append(errs, errors.New("kafka: SASL PLAIN sends the password in clear: it needs TLS (--kafka-tls)"))
+	}
+	if err := CheckMechanism(mech, c.User, c.Password); err != nil {
+		errs = append(errs, fmt.Errorf("kafka: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// CheckMechanism checks a SASL mechanism (Kafka's name, as given) and that it has a user and password:
+// the clients' settings and the embedded broker's user alike.
+func CheckMechanism(mechanism, user, password string) error {
+	switch mechanism {
+	case MechanismPlain, MechanismScramSHA256, MechanismScramSHA512:
+		if user == "" || password == "" {
+			return fmt.Errorf("SASL %s needs a user and a password", mechanism)
+		}
+		return nil
+	}
+	return fmt.Errorf("SASL mechanism %q: want %s, %s or %s", mechanism, MechanismPlain, MechanismScramSHA256, MechanismScramSHA512)
 }
 
 // Build validates c and makes the Security its clients use.
@@ -90,7 +100,7 @@ func (c SecurityConfig) Build() (Security, error) {
 		return Security{}, err
 	}
 	var s Security
-	if c.TLS || c.CAFile != "" || c.ServerName != "" {
+	if c.tlsOn() {
 		s.TLS = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.ServerName}
 		if c.CAFile != "" {
 			pem, err := os.ReadFile(c.CAFile)
