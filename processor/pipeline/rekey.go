@@ -149,7 +149,7 @@ func NewRekey(cfg RekeyConfig, norm normalize.Normalizer, enricher Enricher, w *
 		log = slog.Default()
 	}
 	return &Rekey{cfg: cfg, norm: norm, enricher: enricher, w: w, m: m, log: log.With("stage", "rekey"),
-		inFlight: semaphore.NewWeighted(int64(cfg.MaxInFlight))}, nil
+		inFlight: semaphore.NewWeighted(int64(cfg.MaxInFlight)), bufs: sync.Pool{New: func() any { return &rekeyBufs{} }}}, nil
 }
 
 // Run consumes the raw topics in the consumer group until ctx ends.
@@ -269,10 +269,7 @@ func (r *Rekey) produce(rootCtx context.Context, gen *kafka.Generation, topic st
 	// and the next owner repeats less.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(rootCtx), r.cfg.StopTimeout)
 	defer cancel()
-	bufs, _ := r.bufs.Get().(*rekeyBufs)
-	if bufs == nil {
-		bufs = &rekeyBufs{}
-	}
+	bufs := r.bufs.Get().(*rekeyBufs)
 	out, routed := r.rekey(batch, bufs)
 	if err := r.route(bctx, out, routed); err != nil {
 		log.Error("routing enriched appeals; the batch will be read again", "err", err)
