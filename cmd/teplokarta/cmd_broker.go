@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 
 	"github.com/teplokarta/teplokarta/internal/broker"
@@ -30,11 +29,10 @@ func runBroker(ctx context.Context, env *cli.Env, args []string) error {
 	d.Port, d.DataDir, d.SyncWrites, d.Partitions = *port, *dir, *sync, *parts
 	d.SASL = broker.SASLUser{Mechanism: *mech, User: *user, Password: *pass}
 	if *cert != "" || *key != "" {
-		pair, err := tls.LoadX509KeyPair(*cert, *key)
-		if err != nil {
-			return fmt.Errorf("broker: --tls-cert-file/--tls-key-file: %w", err)
+		var err error
+		if d.TLS, err = broker.ListenerTLS(*cert, *key); err != nil {
+			return fmt.Errorf("--tls-cert-file/--tls-key-file: %w", err)
 		}
-		d.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	}
 	b, err := broker.Start(d, env.Log)
 	if err != nil {

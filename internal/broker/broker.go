@@ -31,6 +31,15 @@ type Config struct {
 	SASL SASLUser
 }
 
+// ListenerTLS is the TLS of a listener serving the PEM certificate and key in certFile and keyFile.
+func ListenerTLS(certFile, keyFile string) (*tls.Config, error) {
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("broker: TLS certificate: %w", err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+}
+
 // SASLUser is the broker's one SASL user.
 type SASLUser struct {
 	Mechanism, User, Password string

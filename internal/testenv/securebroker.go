@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -73,13 +72,12 @@ func NewSecureBroker(t testing.TB, withSASL bool) *SecureBroker {
 	dir := t.TempDir()
 	s := &SecureBroker{Mechanism: kafkax.MechanismScramSHA512, User: "teplokarta", Password: "kafka'secret\\pw"}
 	s.CAFile, s.CertFile, s.KeyFile = TLSFiles(t, dir)
-	pair, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
-	if err != nil {
-		t.Fatalf("testenv: %v", err)
-	}
 	cfg := broker.DefaultConfig()
 	cfg.Port, cfg.DataDir = 0, filepath.Join(dir, "data")
-	cfg.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	var err error
+	if cfg.TLS, err = broker.ListenerTLS(s.CertFile, s.KeyFile); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
 	if withSASL {
 		cfg.SASL = broker.SASLUser{Mechanism: s.Mechanism, User: s.User, Password: s.Password}
 	}
